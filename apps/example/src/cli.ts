@@ -1,0 +1,1 @@
+console.log('example: not built yet');

@@ -1,0 +1,153 @@
+import path from 'node:path';
+import { type MinFree, parseMinFree } from './min-free.js';
+import {
+  describeType,
+  describeValue,
+  invalidDefinition,
+  readBoolean,
+  rejectUnknownKeys,
+} from './params.js';
+
+/**
+ * A spool definition with KumoMTA's `kumo.define_spool` keys, as a policy
+ * writes them.
+ */
+export interface SpoolDefinition {
+  /** The spool's name; kumod uses `data` for bodies and `meta` for envelopes. */
+  name: string;
+  /** The directory the spool lives in. */
+  path: string;
+  /**
+   * The backend kind, case-sensitive: `LocalDisk`, `RocksDB` or a kind a
+   * third-party backend registers.
+   * @default 'LocalDisk'
+   */
+  kind?: string;
+  /**
+   * LocalDisk: sync every store, its file and its directory. RocksDB: use
+   * fsync instead of fdatasync for the files RocksDB syncs.
+   * @default false
+   */
+  flush?: boolean;
+  /** RocksDB tuning; see `@spoolkit/backend-rocksdb`. */
+  rocks_params?: Record<string, unknown>;
+  /**
+   * Free bytes below which the spool reports itself unhealthy: `"N%"` or a
+   * byte count.
+   * @default '10%'
+   */
+  min_free_space?: string | number | bigint;
+  /**
+   * Free inodes below which the spool reports itself unhealthy: `"N%"` or a
+   * count.
+   * @default '10%'
+   */
+  min_free_inodes?: string | number | bigint;
+}
+
+/** The keys `kumo.define_spool` accepts, in KumoMTA's order. */
+export const DEFINITION_KEYS = [
+  'name',
+  'path',
+  'kind',
+  'flush',
+  'rocks_params',
+  'min_free_space',
+  'min_free_inodes',
+] as const;
+
+/** A definition after validation, as the registry hands it to a backend. */
+export interface NormalizedSpoolDefinition {
+  name: string;
+  /** The absolute path, resolved against the working directory. */
+  path: string;
+  kind: string;
+  flush: boolean;
+  /** `rocks_params` as written, or `undefined`. Backends validate it. */
+  rocksParams: Record<string, unknown> | undefined;
+  minFreeSpace: MinFree;
+  minFreeInodes: MinFree;
+  /** The definition as it was given. */
+  source: SpoolDefinition;
+}
+
+/**
+ * Validates the keys every backend shares and fills in defaults. Throws
+ * `SPOOL_INVALID_DEFINITION` with the spool's name and the fix.
+ */
+export function normalizeDefinition(input: unknown): NormalizedSpoolDefinition {
+  if (input === null || typeof input !== 'object' || Array.isArray(input)) {
+    throw invalidDefinition(
+      `a spool definition must be a table, got ${describeType(input)}`,
+    );
+  }
+  const table = input as Record<string, unknown>;
+  const label =
+    typeof table.name === 'string' && table.name !== ''
+      ? `spool '${table.name}'`
+      : 'spool definition';
+  rejectUnknownKeys(table, DEFINITION_KEYS, label);
+
+  const name = readRequiredString(table.name, 'name', label);
+  const where = `spool '${name}'`;
+  const spoolPath = readRequiredString(table.path, 'path', where);
+  const kind =
+    table.kind === undefined
+      ? 'LocalDisk'
+      : readRequiredString(table.kind, 'kind', where);
+  const flush =
+    table.flush === undefined
+      ? false
+      : readBoolean(table.flush, `flush of ${where}`);
+
+  let rocksParams: Record<string, unknown> | undefined;
+  if (table.rocks_params !== undefined) {
+    const params = table.rocks_params;
+    if (
+      params === null ||
+      typeof params !== 'object' ||
+      Array.isArray(params)
+    ) {
+      throw invalidDefinition(
+        `rocks_params of ${where} must be a table, got ${describeType(params)}`,
+      );
+    }
+    rocksParams = params as Record<string, unknown>;
+  }
+
+  return {
+    name,
+    path: path.resolve(spoolPath),
+    kind,
+    flush,
+    rocksParams,
+    minFreeSpace: parseMinFree(
+      table.min_free_space,
+      `min_free_space of ${where}`,
+    ),
+    minFreeInodes: parseMinFree(
+      table.min_free_inodes,
+      `min_free_inodes of ${where}`,
+    ),
+    source: { ...(table as unknown as SpoolDefinition) },
+  };
+}
+
+function readRequiredString(
+  value: unknown,
+  key: string,
+  where: string,
+): string {
+  if (value === undefined || value === null) {
+    throw invalidDefinition(`${where} is missing the required key "${key}"`);
+  }
+  if (typeof value !== 'string') {
+    throw invalidDefinition(
+      `${key} of ${where} must be a string, got ${describeType(value)} ${describeValue(value)}`,
+    );
+  }
+  if (value.trim() === '') {
+    throw invalidDefinition(`${key} of ${where} must not be empty`);
+  }
+  return value;
+}

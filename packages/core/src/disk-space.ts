@@ -1,0 +1,129 @@
+import { statfs } from 'node:fs/promises';
+import { formatMinFree, type MinFree } from './min-free.js';
+
+/** Free space on a file system, as `statfs` reports it to unprivileged users. */
+export interface DiskUsage {
+  freeBytes: number;
+  totalBytes: number;
+  freeInodes: number;
+  totalInodes: number;
+}
+
+/** Reads free bytes and inodes for the file system that holds `path`. */
+export async function readDiskUsage(path: string): Promise<DiskUsage> {
+  const stats = await statfs(path);
+  return {
+    freeBytes: stats.bavail * stats.bsize,
+    totalBytes: stats.blocks * stats.bsize,
+    freeInodes: stats.ffree,
+    totalInodes: stats.files,
+  };
+}
+
+/**
+ * Compares a disk usage reading with the two minimums and returns the
+ * reason it falls short, or `undefined`. A file system that reports no
+ * inode total (btrfs, some network file systems) is never short of inodes.
+ */
+export function checkFreeSpace(
+  usage: DiskUsage,
+  minFreeSpace: MinFree,
+  minFreeInodes: MinFree,
+  path: string,
+): string | undefined {
+  if (isBelow(usage.freeBytes, usage.totalBytes, minFreeSpace)) {
+    return `free disk space at ${path} is ${describe(usage.freeBytes, usage.totalBytes, 'bytes')}, below min_free_space ${formatMinFree(minFreeSpace)}`;
+  }
+  if (
+    usage.totalInodes > 0 &&
+    isBelow(usage.freeInodes, usage.totalInodes, minFreeInodes)
+  ) {
+    return `free inodes at ${path} are ${describe(usage.freeInodes, usage.totalInodes, 'inodes')}, below min_free_inodes ${formatMinFree(minFreeInodes)}`;
+  }
+  return undefined;
+}
+
+function isBelow(free: number, total: number, minimum: MinFree): boolean {
+  if (minimum.kind === 'count') {
+    return free < minimum.count;
+  }
+  if (total === 0) {
+    return false;
+  }
+  return Math.floor((free / total) * 100) < minimum.percent;
+}
+
+function describe(free: number, total: number, unit: string): string {
+  const percent = total === 0 ? 0 : Math.floor((free / total) * 100);
+  return `${free} ${unit} (${percent}%)`;
+}
+
+/** Options for `DiskSpaceMonitor`. */
+export interface DiskSpaceMonitorOptions {
+  path: string;
+  minFreeSpace: MinFree;
+  minFreeInodes: MinFree;
+  /**
+   * How often to read `statfs`, in milliseconds. KumoMTA checks every 5 s.
+   * @default 5000
+   */
+  intervalMs?: number;
+  /** Replaces `readDiskUsage`, to test a full disk. */
+  readUsage?: (path: string) => Promise<DiskUsage>;
+}
+
+/**
+ * Checks a spool's file system on a timer and keeps the latest shortfall,
+ * so that `unhealthyReason()` can report it without doing I/O. The timer
+ * does not keep the process alive.
+ */
+export class DiskSpaceMonitor {
+  readonly #options: DiskSpaceMonitorOptions;
+  #reason: string | undefined;
+  #timer: NodeJS.Timeout | undefined;
+  #lastError: unknown;
+
+  constructor(options: DiskSpaceMonitorOptions) {
+    this.#options = options;
+  }
+
+  /** The latest shortfall, or `undefined` when there is enough free space. */
+  get reason(): string | undefined {
+    return this.#reason;
+  }
+
+  /** The latest `statfs` failure, if the last check failed. */
+  get lastError(): unknown {
+    return this.#lastError;
+  }
+
+  /** Checks once now, then starts the timer. */
+  async start(): Promise<void> {
+    await this.check();
+    this.#timer = setInterval(
+      () => void this.check(),
+      this.#options.intervalMs ?? 5000,
+    );
+    this.#timer.unref();
+  }
+
+  /** Reads the file system once and updates `reason`. */
+  async check(): Promise<void> {
+    const { path, minFreeSpace, minFreeInodes } = this.#options;
+    try {
+      const usage = await (this.#options.readUsage ?? readDiskUsage)(path);
+      this.#reason = checkFreeSpace(usage, minFreeSpace, minFreeInodes, path);
+      this.#lastError = undefined;
+    } catch (error) {
+      // A failed statfs says nothing about free space, so the last reading stands.
+      this.#lastError = error;
+    }
+  }
+
+  stop(): void {
+    if (this.#timer !== undefined) {
+      clearInterval(this.#timer);
+      this.#timer = undefined;
+    }
+  }
+}

@@ -1,0 +1,56 @@
+export type { BackendContext, SpoolBackend } from './backend.js';
+export {
+  DEFINITION_KEYS,
+  type NormalizedSpoolDefinition,
+  normalizeDefinition,
+  type SpoolDefinition,
+} from './definition.js';
+export {
+  checkFreeSpace,
+  DiskSpaceMonitor,
+  type DiskSpaceMonitorOptions,
+  type DiskUsage,
+  readDiskUsage,
+} from './disk-space.js';
+export { formatDuration, parseDuration } from './duration.js';
+export {
+  errnoCode,
+  findSpoolError,
+  isSpoolError,
+  SpoolError,
+  SpoolErrorCode,
+  type SpoolErrorContext,
+} from './errors.js';
+export { KeyedQueue, SpoolLifecycle } from './lifecycle.js';
+export { type SpoolLogger, silentLogger } from './logger.js';
+export {
+  DEFAULT_MIN_FREE,
+  formatMinFree,
+  type MinFree,
+  parseMinFree,
+} from './min-free.js';
+export {
+  describeType,
+  describeValue,
+  didYouMean,
+  type IntegerRange,
+  invalidDefinition,
+  readBoolean,
+  readEnum,
+  readInteger,
+  rejectUnknownKeys,
+} from './params.js';
+export {
+  BUILT_IN_BACKENDS,
+  SpoolRegistry,
+  type SpoolRegistryOptions,
+} from './registry.js';
+export type {
+  EnumerateOptions,
+  Spool,
+  SpoolCorruptEntry,
+  SpoolEntry,
+  SpoolItem,
+  StoreOptions,
+} from './spool.js';
+export { SpoolId } from './spool-id.js';

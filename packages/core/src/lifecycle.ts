@@ -1,0 +1,129 @@
+import { SpoolError, SpoolErrorCode } from './errors.js';
+
+/**
+ * Tracks the calls in flight on one spool so that `close()` can wait for
+ * them, and rejects calls made after close began with `SPOOL_CLOSED`.
+ * Backends wrap every public method in `run` and every enumeration in
+ * `openLease`.
+ */
+export class SpoolLifecycle {
+  readonly #spool: string;
+  readonly #path: string;
+  readonly #closing = new AbortController();
+  #inFlight = 0;
+  #idle: (() => void) | undefined;
+  #closed: Promise<void> | undefined;
+
+  constructor(spool: string, path: string) {
+    this.#spool = spool;
+    this.#path = path;
+  }
+
+  /** Whether `close` has begun. */
+  get isClosing(): boolean {
+    return this.#closing.signal.aborted;
+  }
+
+  /** Aborted when `close` begins; open enumerations listen to it. */
+  get closingSignal(): AbortSignal {
+    return this.#closing.signal;
+  }
+
+  /** Throws `SPOOL_CLOSED` when `close` has begun. */
+  assertOpen(operation: string): void {
+    if (this.isClosing) {
+      throw this.closedError(operation);
+    }
+  }
+
+  /** The error for a call made after close began. */
+  closedError(operation: string): SpoolError {
+    return new SpoolError(
+      SpoolErrorCode.Closed,
+      `cannot ${operation}: spool '${this.#spool}' at ${this.#path} is closed; open it again to use it`,
+      { spool: this.#spool, path: this.#path },
+    );
+  }
+
+  /** Runs `work` as a call in flight, or rejects with `SPOOL_CLOSED`. */
+  async run<T>(operation: string, work: () => Promise<T>): Promise<T> {
+    this.assertOpen(operation);
+    const release = this.openLease();
+    try {
+      return await work();
+    } finally {
+      release();
+    }
+  }
+
+  /**
+   * Counts one long-lived use, such as an enumeration, as in flight until
+   * the returned function is called. Calling that function twice is harmless.
+   */
+  openLease(): () => void {
+    this.#inFlight += 1;
+    let released = false;
+    return () => {
+      if (released) {
+        return;
+      }
+      released = true;
+      this.#inFlight -= 1;
+      if (this.#inFlight === 0) {
+        this.#idle?.();
+      }
+    };
+  }
+
+  /**
+   * Begins closing: aborts `closingSignal`, waits until nothing is in
+   * flight, then runs `release` once. Later calls return the same promise.
+   */
+  close(release: () => Promise<void>): Promise<void> {
+    if (this.#closed === undefined) {
+      this.#closing.abort();
+      this.#closed = this.#waitForIdle().then(release);
+    }
+    return this.#closed;
+  }
+
+  #waitForIdle(): Promise<void> {
+    if (this.#inFlight === 0) {
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => {
+      this.#idle = resolve;
+    });
+  }
+}
+
+/**
+ * Runs async work one at a time per key, in the order `run` was called.
+ * Work for different keys runs concurrently. Spools use it so that
+ * `store` and `remove` calls for one id take effect in the order they were
+ * made.
+ */
+export class KeyedQueue {
+  readonly #tails = new Map<string, Promise<unknown>>();
+
+  /** The number of keys with work queued or running. */
+  get size(): number {
+    return this.#tails.size;
+  }
+
+  run<T>(key: string, work: () => Promise<T>): Promise<T> {
+    const previous = this.#tails.get(key);
+    const result = previous === undefined ? work() : previous.then(work, work);
+    const tail = result.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.#tails.set(key, tail);
+    void tail.then(() => {
+      if (this.#tails.get(key) === tail) {
+        this.#tails.delete(key);
+      }
+    });
+    return result;
+  }
+}
