@@ -3,7 +3,14 @@ import path from 'node:path';
 import { SpoolError, SpoolId, type SpoolItem } from '@spoolkit/core';
 import { describe, expect, it } from 'vitest';
 import { openLocalDiskSpool } from '../src/index.js';
-import { collect, future, listFiles, listNames, makeTempDir, openSpool } from './helpers.js';
+import {
+  collect,
+  future,
+  listFiles,
+  listNames,
+  makeTempDir,
+  openSpool,
+} from './helpers.js';
 
 describe('store and load', () => {
   it('round-trips bytes', async () => {
@@ -84,7 +91,9 @@ describe('store and load', () => {
     expect(error).toBeInstanceOf(SpoolError);
     expect((error as SpoolError).code).toBe('SPOOL_NOT_FOUND');
     expect((error as SpoolError).message).toContain(id.toString());
-    expect((error as SpoolError).message).toContain(path.join(dir, 'data', id.relativePath()));
+    expect((error as SpoolError).message).toContain(
+      path.join(dir, 'data', id.relativePath()),
+    );
     expect((error as SpoolError).id).toBe(id.toString());
   });
 
@@ -95,7 +104,10 @@ describe('store and load', () => {
     const second = SpoolId.generate();
 
     await flushed.store(first, Buffer.from('flushed'));
-    await plain.store(second, Buffer.from('synced'), { sync: true, deadline: Date.now() + 1000 });
+    await plain.store(second, Buffer.from('synced'), {
+      sync: true,
+      deadline: Date.now() + 1000,
+    });
 
     expect((await flushed.load(first)).toString()).toBe('flushed');
     expect((await plain.load(second)).toString()).toBe('synced');
@@ -105,7 +117,9 @@ describe('store and load', () => {
     const spool = await openSpool();
     const ids = Array.from({ length: 300 }, () => SpoolId.generate());
 
-    await Promise.all(ids.map((id, index) => spool.store(id, Buffer.from(`entry ${index}`))));
+    await Promise.all(
+      ids.map((id, index) => spool.store(id, Buffer.from(`entry ${index}`))),
+    );
 
     for (const [index, id] of ids.entries()) {
       expect((await spool.load(id)).toString()).toBe(`entry ${index}`);
@@ -121,7 +135,9 @@ describe('remove', () => {
 
     await spool.remove(id);
 
-    await expect(spool.load(id)).rejects.toMatchObject({ code: 'SPOOL_NOT_FOUND' });
+    await expect(spool.load(id)).rejects.toMatchObject({
+      code: 'SPOOL_NOT_FOUND',
+    });
   });
 
   it('is idempotent', async () => {
@@ -133,7 +149,9 @@ describe('remove', () => {
     await spool.remove(id);
     await spool.remove(SpoolId.generate());
 
-    await expect(spool.load(id)).rejects.toMatchObject({ code: 'SPOOL_NOT_FOUND' });
+    await expect(spool.load(id)).rejects.toMatchObject({
+      code: 'SPOOL_NOT_FOUND',
+    });
   });
 });
 
@@ -141,7 +159,9 @@ describe('argument checks', () => {
   it('rejects a text id', async () => {
     const spool = await openSpool();
 
-    const error = await spool.store('d7ef132b5d7711eea8c8000c29c33806' as never, Buffer.from('x')).catch((e) => e);
+    const error = await spool
+      .store('d7ef132b5d7711eea8c8000c29c33806' as never, Buffer.from('x'))
+      .catch((e) => e);
 
     expect(error.code).toBe('SPOOL_INVALID_ARGUMENT');
     expect(error.message).toContain('SpoolId.parse');
@@ -150,7 +170,9 @@ describe('argument checks', () => {
   it('rejects non-binary data', async () => {
     const spool = await openSpool();
 
-    await expect(spool.store(SpoolId.generate(), 'text' as never)).rejects.toMatchObject({
+    await expect(
+      spool.store(SpoolId.generate(), 'text' as never),
+    ).rejects.toMatchObject({
       code: 'SPOOL_INVALID_ARGUMENT',
     });
   });
@@ -158,7 +180,11 @@ describe('argument checks', () => {
   it('rejects a bad sync option', async () => {
     const spool = await openSpool();
 
-    await expect(spool.store(SpoolId.generate(), Buffer.from('x'), { sync: 'yes' as never })).rejects.toMatchObject({
+    await expect(
+      spool.store(SpoolId.generate(), Buffer.from('x'), {
+        sync: 'yes' as never,
+      }),
+    ).rejects.toMatchObject({
       code: 'SPOOL_INVALID_ARGUMENT',
     });
   });
@@ -166,14 +192,20 @@ describe('argument checks', () => {
   it('rejects a bad id on load and remove', async () => {
     const spool = await openSpool();
 
-    await expect(spool.load({} as never)).rejects.toMatchObject({ code: 'SPOOL_INVALID_ARGUMENT' });
-    await expect(spool.remove(undefined as never)).rejects.toMatchObject({ code: 'SPOOL_INVALID_ARGUMENT' });
+    await expect(spool.load({} as never)).rejects.toMatchObject({
+      code: 'SPOOL_INVALID_ARGUMENT',
+    });
+    await expect(spool.remove(undefined as never)).rejects.toMatchObject({
+      code: 'SPOOL_INVALID_ARGUMENT',
+    });
   });
 
   it('rejects a bad createdBefore', async () => {
     const spool = await openSpool();
 
-    await expect(collect(spool.enumerate({ createdBefore: 'yesterday' as never }))).rejects.toMatchObject({
+    await expect(
+      collect(spool.enumerate({ createdBefore: 'yesterday' as never })),
+    ).rejects.toMatchObject({
       code: 'SPOOL_INVALID_ARGUMENT',
     });
   });
@@ -181,7 +213,9 @@ describe('argument checks', () => {
   it('rejects unknown options', async () => {
     const dir = makeTempDir();
 
-    await expect(openLocalDiskSpool({ name: 'data', path: dir, flsh: true } as never)).rejects.toMatchObject({
+    await expect(
+      openLocalDiskSpool({ name: 'data', path: dir, flsh: true } as never),
+    ).rejects.toMatchObject({
       code: 'SPOOL_INVALID_ARGUMENT',
     });
     expect(listNames(dir)).toEqual([]);
@@ -192,13 +226,17 @@ describe('enumerate', () => {
   it('yields every entry before the cutoff', async () => {
     const spool = await openSpool();
     const ids = Array.from({ length: 100 }, () => SpoolId.generate());
-    await Promise.all(ids.map((id) => spool.store(id, Buffer.from(id.toString()))));
+    await Promise.all(
+      ids.map((id) => spool.store(id, Buffer.from(id.toString()))),
+    );
 
     const entries = await collect(spool.enumerate({ createdBefore: future() }));
 
     expect(entries.every((entry) => entry.type === 'item')).toBe(true);
     const items = entries as SpoolItem[];
-    expect(items.map((item) => item.id.toString()).sort()).toEqual(ids.map(String).sort());
+    expect(items.map((item) => item.id.toString()).sort()).toEqual(
+      ids.map(String).sort(),
+    );
     for (const item of items) {
       expect(item.data.toString()).toBe(item.id.toString());
     }
@@ -216,7 +254,9 @@ describe('enumerate', () => {
 
     const entries = await collect(spool.enumerate({ createdBefore: cutoff }));
 
-    expect(entries.map((entry) => entry.id?.toString())).toEqual([older.toString()]);
+    expect(entries.map((entry) => entry.id?.toString())).toEqual([
+      older.toString(),
+    ]);
   });
 
   it('defaults the cutoff to the open time', async () => {
@@ -238,7 +278,11 @@ describe('enumerate', () => {
 
   it('finds entries after a restart', async () => {
     const dir = makeTempDir();
-    const first = await openLocalDiskSpool({ name: 'data', path: dir, flush: true });
+    const first = await openLocalDiskSpool({
+      name: 'data',
+      path: dir,
+      flush: true,
+    });
     const ids = Array.from({ length: 50 }, () => SpoolId.generate());
     for (const id of ids) {
       await first.store(id, Buffer.from(`body of ${id}`));
@@ -248,7 +292,9 @@ describe('enumerate', () => {
     const spool = await openSpool({ path: dir });
     const items = (await collect(spool.enumerate())) as SpoolItem[];
 
-    expect(items.map((item) => item.id.toString()).sort()).toEqual(ids.map(String).sort());
+    expect(items.map((item) => item.id.toString()).sort()).toEqual(
+      ids.map(String).sort(),
+    );
     for (const item of items) {
       expect(item.data.toString()).toBe(`body of ${item.id}`);
     }
@@ -257,7 +303,9 @@ describe('enumerate', () => {
   it('yields nothing for an empty spool', async () => {
     const spool = await openSpool();
 
-    expect(await collect(spool.enumerate({ createdBefore: future() }))).toEqual([]);
+    expect(await collect(spool.enumerate({ createdBefore: future() }))).toEqual(
+      [],
+    );
   });
 
   it('yields an empty file as an empty entry', async () => {
@@ -286,9 +334,13 @@ describe('enumerate', () => {
     }
 
     expect(seen).toBe(100);
-    expect(await collect(spool.enumerate({ createdBefore: future() }))).toEqual([]);
+    expect(await collect(spool.enumerate({ createdBefore: future() }))).toEqual(
+      [],
+    );
     for (const id of ids) {
-      await expect(spool.load(id)).rejects.toMatchObject({ code: 'SPOOL_NOT_FOUND' });
+      await expect(spool.load(id)).rejects.toMatchObject({
+        code: 'SPOOL_NOT_FOUND',
+      });
     }
   });
 });
@@ -347,7 +399,9 @@ describe('cleanup', () => {
     const ids: SpoolId[] = [];
     for (let round = 0; round < 40; round += 1) {
       const batch = Array.from({ length: 10 }, () => SpoolId.generate());
-      await Promise.all(batch.map((id) => spool.store(id, Buffer.from(id.toString()))));
+      await Promise.all(
+        batch.map((id) => spool.store(id, Buffer.from(id.toString()))),
+      );
       await Promise.all(batch.slice(0, 5).map((id) => spool.remove(id)));
       ids.push(...batch.slice(5));
     }
@@ -391,6 +445,8 @@ describe('maintenance calls', () => {
 
     const spool = await openSpool({ path: dir });
 
-    expect(await collect(spool.enumerate({ createdBefore: future() }))).toEqual([]);
+    expect(await collect(spool.enumerate({ createdBefore: future() }))).toEqual(
+      [],
+    );
   });
 });

@@ -6,10 +6,21 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import type { SpoolEntry } from '@spoolkit/core';
 import { afterEach } from 'vitest';
-import { defaultLocalDiskFs, type LocalDiskFileHandle, type LocalDiskFs } from '../src/fs-layer.js';
-import { type LocalDiskSpool, type LocalDiskSpoolOptions, openLocalDiskSpool } from '../src/index.js';
+import {
+  defaultLocalDiskFs,
+  type LocalDiskFileHandle,
+  type LocalDiskFs,
+} from '../src/fs-layer.js';
+import {
+  type LocalDiskSpool,
+  type LocalDiskSpoolOptions,
+  openLocalDiskSpool,
+} from '../src/index.js';
 
-const fixtures = path.join(path.dirname(fileURLToPath(import.meta.url)), 'fixtures');
+const fixtures = path.join(
+  path.dirname(fileURLToPath(import.meta.url)),
+  'fixtures',
+);
 
 const tempDirs: string[] = [];
 const openSpools: LocalDiskSpool[] = [];
@@ -35,14 +46,22 @@ export function makeTempDir(): string {
 }
 
 /** Opens a spool named `data` at `dir` (a new temp dir by default), closed after the test. */
-export async function openSpool(options: Partial<LocalDiskSpoolOptions> = {}): Promise<LocalDiskSpool> {
-  const spool = await openLocalDiskSpool({ name: 'data', path: options.path ?? makeTempDir(), ...options });
+export async function openSpool(
+  options: Partial<LocalDiskSpoolOptions> = {},
+): Promise<LocalDiskSpool> {
+  const spool = await openLocalDiskSpool({
+    name: 'data',
+    path: options.path ?? makeTempDir(),
+    ...options,
+  });
   openSpools.push(spool);
   return spool;
 }
 
 /** Collects every entry of an enumeration. */
-export async function collect(entries: AsyncIterable<SpoolEntry>): Promise<SpoolEntry[]> {
+export async function collect(
+  entries: AsyncIterable<SpoolEntry>,
+): Promise<SpoolEntry[]> {
   const all: SpoolEntry[] = [];
   for await (const entry of entries) {
     all.push(entry);
@@ -68,7 +87,9 @@ export function listNames(dir: string): string[] {
 export function listFiles(dir: string): string[] {
   return readdirSync(dir, { recursive: true, withFileTypes: true })
     .filter((entry) => !entry.isDirectory())
-    .map((entry) => path.relative(dir, path.join(entry.parentPath, entry.name)));
+    .map((entry) =>
+      path.relative(dir, path.join(entry.parentPath, entry.name)),
+    );
 }
 
 /** The number of file descriptors this process has open. */
@@ -77,8 +98,14 @@ export function openFdCount(): number {
 }
 
 /** Builds a Node-style system error with `code`, as a failing syscall throws it. */
-export function systemError(code: string, syscall: string, target?: string): NodeJS.ErrnoException {
-  const error: NodeJS.ErrnoException = new Error(`${code}: injected failure, ${syscall}${target ? ` '${target}'` : ''}`);
+export function systemError(
+  code: string,
+  syscall: string,
+  target?: string,
+): NodeJS.ErrnoException {
+  const error: NodeJS.ErrnoException = new Error(
+    `${code}: injected failure, ${syscall}${target ? ` '${target}'` : ''}`,
+  );
   error.code = code;
   error.syscall = syscall;
   if (target !== undefined) {
@@ -91,26 +118,41 @@ export function systemError(code: string, syscall: string, target?: string): Nod
 export interface FaultyFs {
   fs: LocalDiskFs;
   faults: Partial<LocalDiskFs>;
-  handleFaults: Partial<Record<keyof LocalDiskFileHandle, (handle: LocalDiskFileHandle) => Promise<never>>>;
+  handleFaults: Partial<
+    Record<
+      keyof LocalDiskFileHandle,
+      (handle: LocalDiskFileHandle) => Promise<never>
+    >
+  >;
 }
 
 /** Makes an fs layer whose calls go to `faults` or `handleFaults` when set there, else to node:fs. */
 export function faultyFs(): FaultyFs {
-  const state: FaultyFs = { fs: {} as LocalDiskFs, faults: {}, handleFaults: {} };
+  const state: FaultyFs = {
+    fs: {} as LocalDiskFs,
+    faults: {},
+    handleFaults: {},
+  };
   const fs: Record<string, unknown> = {};
   for (const key of Object.keys(defaultLocalDiskFs) as (keyof LocalDiskFs)[]) {
     fs[key] = (...args: unknown[]) => {
-      const replacement = (state.faults[key] ?? defaultLocalDiskFs[key]) as (...a: unknown[]) => unknown;
+      const replacement = (state.faults[key] ?? defaultLocalDiskFs[key]) as (
+        ...a: unknown[]
+      ) => unknown;
       return replacement(...args);
     };
   }
   const realOpen = fs.open as LocalDiskFs['open'];
-  fs.open = async (...args: Parameters<LocalDiskFs['open']>) => wrapHandle(await realOpen(...args), state);
+  fs.open = async (...args: Parameters<LocalDiskFs['open']>) =>
+    wrapHandle(await realOpen(...args), state);
   state.fs = fs as unknown as LocalDiskFs;
   return state;
 }
 
-function wrapHandle(handle: LocalDiskFileHandle, state: FaultyFs): LocalDiskFileHandle {
+function wrapHandle(
+  handle: LocalDiskFileHandle,
+  state: FaultyFs,
+): LocalDiskFileHandle {
   return new Proxy(handle, {
     get(target, property) {
       const fault = state.handleFaults[property as keyof LocalDiskFileHandle];
@@ -124,11 +166,19 @@ function wrapHandle(handle: LocalDiskFileHandle, state: FaultyFs): LocalDiskFile
 }
 
 /** Starts `test/fixtures/<script>` with node, optionally as another uid/gid; killed after the test. */
-export function startFixture(script: string, args: string[], options: { uid?: number; gid?: number } = {}): ChildProcess {
-  const child = spawn(process.execPath, [path.join(fixtures, script), ...args], {
-    stdio: ['pipe', 'pipe', 'pipe'],
-    ...options,
-  });
+export function startFixture(
+  script: string,
+  args: string[],
+  options: { uid?: number; gid?: number } = {},
+): ChildProcess {
+  const child = spawn(
+    process.execPath,
+    [path.join(fixtures, script), ...args],
+    {
+      stdio: ['pipe', 'pipe', 'pipe'],
+      ...options,
+    },
+  );
   children.push(child);
   return child;
 }
@@ -139,7 +189,11 @@ export function lines(child: ChildProcess): AsyncIterable<string> {
 }
 
 /** Runs a fixture to its end and returns its stdout parsed as JSON, or throws with its stderr. */
-export async function runFixture(script: string, args: string[], options: { uid?: number; gid?: number } = {}) {
+export async function runFixture(
+  script: string,
+  args: string[],
+  options: { uid?: number; gid?: number } = {},
+) {
   const child = startFixture(script, args, options);
   let stdout = '';
   let stderr = '';
@@ -149,7 +203,9 @@ export async function runFixture(script: string, args: string[], options: { uid?
   child.stderr?.on('data', (chunk) => {
     stderr += chunk;
   });
-  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+  const code = await new Promise<number | null>((resolve) =>
+    child.on('close', resolve),
+  );
   if (code !== 0) {
     throw new Error(`fixture ${script} exited with ${code}: ${stderr}`);
   }

@@ -1,12 +1,22 @@
 import { SpoolId } from '@spoolkit/core';
 import { describe, expect, it } from 'vitest';
 import { openLocalDiskSpool } from '../src/index.js';
-import { collect, future, makeTempDir, openFdCount, openSpool } from './helpers.js';
+import {
+  collect,
+  future,
+  makeTempDir,
+  openFdCount,
+  openSpool,
+} from './helpers.js';
 
 async function fillSpool(count: number) {
   const dir = makeTempDir();
   const spool = await openSpool({ path: dir });
-  await Promise.all(Array.from({ length: count }, () => spool.store(SpoolId.generate(), Buffer.from('entry'))));
+  await Promise.all(
+    Array.from({ length: count }, () =>
+      spool.store(SpoolId.generate(), Buffer.from('entry')),
+    ),
+  );
   return { dir, spool };
 }
 
@@ -50,7 +60,10 @@ describe('enumerate release', () => {
     const controller = new AbortController();
 
     let seen = 0;
-    for await (const _entry of spool.enumerate({ createdBefore: future(), signal: controller.signal })) {
+    for await (const _entry of spool.enumerate({
+      createdBefore: future(),
+      signal: controller.signal,
+    })) {
       seen += 1;
       if (seen === 3) {
         controller.abort();
@@ -67,14 +80,20 @@ describe('enumerate release', () => {
     const controller = new AbortController();
     controller.abort();
 
-    expect(await collect(spool.enumerate({ createdBefore: future(), signal: controller.signal }))).toEqual([]);
+    expect(
+      await collect(
+        spool.enumerate({ createdBefore: future(), signal: controller.signal }),
+      ),
+    ).toEqual([]);
   });
 
   it('releases a paused walk on abort', async () => {
     const { spool } = await fillSpool(20);
     const baseline = openFdCount();
     const controller = new AbortController();
-    const iterator = spool.enumerate({ createdBefore: future(), signal: controller.signal })[Symbol.asyncIterator]();
+    const iterator = spool
+      .enumerate({ createdBefore: future(), signal: controller.signal })
+      [Symbol.asyncIterator]();
     await iterator.next();
 
     controller.abort();
@@ -107,19 +126,36 @@ describe('close', () => {
     const id = SpoolId.generate();
     await spool.close();
 
-    await expect(spool.store(id, Buffer.from('x'))).rejects.toMatchObject({ code: 'SPOOL_CLOSED' });
-    await expect(spool.load(id)).rejects.toMatchObject({ code: 'SPOOL_CLOSED' });
-    await expect(spool.remove(id)).rejects.toMatchObject({ code: 'SPOOL_CLOSED' });
-    await expect(spool.cleanup()).rejects.toMatchObject({ code: 'SPOOL_CLOSED' });
-    await expect(spool.compact()).rejects.toMatchObject({ code: 'SPOOL_CLOSED' });
-    await expect(spool.adviseLowMemory()).rejects.toMatchObject({ code: 'SPOOL_CLOSED' });
-    await expect(collect(spool.enumerate())).rejects.toMatchObject({ code: 'SPOOL_CLOSED' });
+    await expect(spool.store(id, Buffer.from('x'))).rejects.toMatchObject({
+      code: 'SPOOL_CLOSED',
+    });
+    await expect(spool.load(id)).rejects.toMatchObject({
+      code: 'SPOOL_CLOSED',
+    });
+    await expect(spool.remove(id)).rejects.toMatchObject({
+      code: 'SPOOL_CLOSED',
+    });
+    await expect(spool.cleanup()).rejects.toMatchObject({
+      code: 'SPOOL_CLOSED',
+    });
+    await expect(spool.compact()).rejects.toMatchObject({
+      code: 'SPOOL_CLOSED',
+    });
+    await expect(spool.adviseLowMemory()).rejects.toMatchObject({
+      code: 'SPOOL_CLOSED',
+    });
+    await expect(collect(spool.enumerate())).rejects.toMatchObject({
+      code: 'SPOOL_CLOSED',
+    });
     const error = await spool.load(id).catch((caught) => caught);
     expect(error.message).toContain(dir);
   });
 
   it('resolves twice', async () => {
-    const spool = await openLocalDiskSpool({ name: 'data', path: makeTempDir() });
+    const spool = await openLocalDiskSpool({
+      name: 'data',
+      path: makeTempDir(),
+    });
 
     await spool.close();
 
@@ -129,13 +165,17 @@ describe('close', () => {
   it('ends a paused walk', async () => {
     const { spool } = await fillSpool(20);
     const baseline = openFdCount();
-    const iterator = spool.enumerate({ createdBefore: future() })[Symbol.asyncIterator]();
+    const iterator = spool
+      .enumerate({ createdBefore: future() })
+      [Symbol.asyncIterator]();
     await iterator.next();
 
     await spool.close();
 
     expect(openFdCount()).toBeLessThan(baseline);
-    await expect(iterator.next()).rejects.toMatchObject({ code: 'SPOOL_CLOSED' });
+    await expect(iterator.next()).rejects.toMatchObject({
+      code: 'SPOOL_CLOSED',
+    });
   });
 
   it('releases the lock for a reopen', async () => {

@@ -5,7 +5,13 @@ import path from 'node:path';
 import { SpoolError } from '@spoolkit/core';
 import { describe, expect, it } from 'vitest';
 import { openLocalDiskSpool } from '../src/index.js';
-import { lines, makeTempDir, openSpool, runFixture, startFixture } from './helpers.js';
+import {
+  lines,
+  makeTempDir,
+  openSpool,
+  runFixture,
+  startFixture,
+} from './helpers.js';
 
 /** Starts a child that holds the lock on `dir` and resolves to its pid once it does. */
 async function holdLockInChild(dir: string) {
@@ -34,12 +40,18 @@ describe('pid lock', () => {
     const dir = makeTempDir();
     await openSpool({ path: dir });
 
-    const error = await openLocalDiskSpool({ name: 'data', path: dir }).catch((caught) => caught);
+    const error = await openLocalDiskSpool({ name: 'data', path: dir }).catch(
+      (caught) => caught,
+    );
 
     expect(error).toBeInstanceOf(SpoolError);
     expect(error.code).toBe('SPOOL_LOCKED');
-    expect(error.message).toContain(`spool 'data' at ${dir} is locked by pid ${process.pid}`);
-    expect(readFileSync(path.join(dir, 'lock'), 'utf8')).toBe(`${process.pid}\n`);
+    expect(error.message).toContain(
+      `spool 'data' at ${dir} is locked by pid ${process.pid}`,
+    );
+    expect(readFileSync(path.join(dir, 'lock'), 'utf8')).toBe(
+      `${process.pid}\n`,
+    );
   });
 
   it('lets exactly one of two racing opens win', async () => {
@@ -54,15 +66,21 @@ describe('pid lock', () => {
     const rejected = results.filter((result) => result.status === 'rejected');
     expect(opened).toHaveLength(1);
     expect(rejected).toHaveLength(1);
-    expect((rejected[0] as PromiseRejectedResult).reason.code).toBe('SPOOL_LOCKED');
-    await (opened[0] as PromiseFulfilledResult<{ close(): Promise<void> }>).value.close();
+    expect((rejected[0] as PromiseRejectedResult).reason.code).toBe(
+      'SPOOL_LOCKED',
+    );
+    await (
+      opened[0] as PromiseFulfilledResult<{ close(): Promise<void> }>
+    ).value.close();
   });
 
   it('rejects an open while a child holds it', async () => {
     const dir = makeTempDir();
     const { pid } = await holdLockInChild(dir);
 
-    const error = await openLocalDiskSpool({ name: 'data', path: dir }).catch((caught) => caught);
+    const error = await openLocalDiskSpool({ name: 'data', path: dir }).catch(
+      (caught) => caught,
+    );
 
     expect(error.code).toBe('SPOOL_LOCKED');
     expect(error.message).toBe(
@@ -91,7 +109,9 @@ describe('pid lock', () => {
 
     await openSpool({ path: dir });
 
-    expect(readFileSync(path.join(dir, 'lock'), 'utf8')).toBe(`${process.pid}\n`);
+    expect(readFileSync(path.join(dir, 'lock'), 'utf8')).toBe(
+      `${process.pid}\n`,
+    );
   });
 
   it('opens after the holder closes', async () => {
@@ -111,7 +131,9 @@ describe('pid lock', () => {
 
     await openSpool({ path: dir });
 
-    expect(readFileSync(path.join(dir, 'lock'), 'utf8')).toBe(`${process.pid}\n`);
+    expect(readFileSync(path.join(dir, 'lock'), 'utf8')).toBe(
+      `${process.pid}\n`,
+    );
   });
 
   it('replaces a longer stale content', async () => {
@@ -120,7 +142,9 @@ describe('pid lock', () => {
 
     await openSpool({ path: dir });
 
-    expect(readFileSync(path.join(dir, 'lock'), 'utf8')).toBe(`${process.pid}\n`);
+    expect(readFileSync(path.join(dir, 'lock'), 'utf8')).toBe(
+      `${process.pid}\n`,
+    );
   });
 
   it('reopens right after close', async () => {
@@ -130,20 +154,35 @@ describe('pid lock', () => {
     await first.close();
     const second = await openLocalDiskSpool({ name: 'data', path: dir });
 
-    expect(readFileSync(path.join(dir, 'lock'), 'utf8')).toBe(`${process.pid}\n`);
+    expect(readFileSync(path.join(dir, 'lock'), 'utf8')).toBe(
+      `${process.pid}\n`,
+    );
     await second.close();
   });
 
   it('rejects while flock(1) holds it', async () => {
     const dir = makeTempDir();
     const lockPath = path.join(dir, 'lock');
-    const holder = spawn('flock', ['--nonblock', lockPath, 'sh', '-c', 'echo held; exec sleep 30'], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
+    const holder = spawn(
+      'flock',
+      [
+        '--nonblock',
+        '--no-fork',
+        lockPath,
+        'sh',
+        '-c',
+        'echo held; exec sleep 30',
+      ],
+      {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      },
+    );
     try {
       await once(holder.stdout as NodeJS.ReadableStream, 'data');
 
-      const error = await openLocalDiskSpool({ name: 'data', path: dir }).catch((caught) => caught);
+      const error = await openLocalDiskSpool({ name: 'data', path: dir }).catch(
+        (caught) => caught,
+      );
 
       expect(error.code).toBe('SPOOL_LOCKED');
       expect(error.message).toContain(`${lockPath} names no pid`);
@@ -157,6 +196,8 @@ describe('pid lock', () => {
 
     await openSpool({ path: dir });
 
-    expect(readFileSync(path.join(dir, 'lock'), 'utf8')).toBe(`${process.pid}\n`);
+    expect(readFileSync(path.join(dir, 'lock'), 'utf8')).toBe(
+      `${process.pid}\n`,
+    );
   });
 });
