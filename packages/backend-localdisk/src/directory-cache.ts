@@ -1,6 +1,6 @@
 /**
- * What the spool knows about one directory under `data/`: it exists, and
- * whether its name is durable (its parent was fsynced after it was made).
+ * The cached state of one directory under `data/`, which exists: whether
+ * its name is durable, because its parent was fsynced after it was made.
  */
 export interface DirectoryState {
   durable: boolean;
@@ -24,15 +24,16 @@ export class DirectoryCache {
     this.#maxEntries = maxEntries;
   }
 
-  /** The state of `directory`, or `undefined` when it is not known to exist. */
+  /** Returns the state of `directory`, or `undefined` when it is not known to exist. */
   get(directory: string): DirectoryState | undefined {
     return this.#entries.get(directory);
   }
 
   /**
    * Records that `directory` exists, with a new state object. A store that
-   * fsyncs the parent marks that object durable; if cleanup() pruned and a
-   * store recreated the directory meanwhile, the new object stays not durable.
+   * fsyncs the parent marks that object durable. If cleanup() pruned the
+   * directory and a store recreated it meanwhile, the recreated directory
+   * has a new object, which stays not durable.
    */
   remember(directory: string): DirectoryState {
     if (this.#entries.size >= this.#maxEntries) {

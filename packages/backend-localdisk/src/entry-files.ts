@@ -43,7 +43,7 @@ export class EntryFiles {
     this.#logger = logger;
   }
 
-  /** The path of the file that holds `id`. */
+  /** Returns the path of the file that stores `id`. */
   entryPath(id: SpoolId): string {
     return path.join(this.#layout.dataDir, id.relativePath(path.sep));
   }

@@ -1,7 +1,7 @@
 import { errnoCode, SpoolError, SpoolErrorCode } from '@spoolkit/core';
 import type { LocalDiskFs } from './fs-layer.js';
 
-/** What a failed call was doing, for the message of the error it raises. */
+/** The context of a failed call, which the message of its error names. */
 export interface FailureContext {
   /** The spool's name. */
   spool: string;
@@ -94,7 +94,7 @@ async function readFreeBytesIfOutOfInodes(
   }
 }
 
-/** The advice an error message ends with, by errno. */
+/** Returns the advice an error message ends with, chosen by errno. */
 export function fixFor(code: string | undefined, path: string): string {
   switch (code) {
     case 'EACCES':

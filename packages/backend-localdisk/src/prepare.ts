@@ -153,7 +153,7 @@ async function removeLeftoverProbes(
 
 /**
  * Deletes every file in `new/`. Each one is a temp file whose store never
- * resolved, so none of them holds an acknowledged entry. A directory in
+ * resolved, so none of them contains an acknowledged entry. A directory in
  * `new/` is not ours to delete and is only logged.
  */
 async function purgeTempFiles(

@@ -11,7 +11,7 @@ import type { LocalDiskFs } from './fs-layer.js';
 /** The depth of the deepest hash directory (`data/aa/bb/cc/dd`). */
 const DEEPEST_LEVEL = 4;
 
-/** Where and how to prune. */
+/** The file system, spool name and logger that pruning uses. */
 export interface PruneContext {
   fs: LocalDiskFs;
   spool: string;

@@ -35,7 +35,8 @@ import { TreeWalk } from './walk.js';
  * of KumoMTA's LocalDisk spool, so kumod and spoolkit can read each
  * other's spools (never at the same time: both take the same lock).
  *
- * - `<path>/lock` holds the owner's pid and an exclusive `flock(2)`.
+ * - `<path>/lock` contains the owner's pid, and the owner keeps an
+ *   exclusive `flock(2)` on it.
  * - `<path>/new/` holds temp files while they are written.
  * - `<path>/data/aa/bb/cc/dd/<24 hex digits>` holds exactly the stored
  *   bytes of one entry (mode 0600), named by `SpoolId.relativePath()`.
@@ -233,7 +234,7 @@ export class LocalDiskSpool implements Spool {
     return this.#lifecycle.run('adviseLowMemory', async () => 0);
   }
 
-  /** The free-space monitor's latest shortfall, or `undefined`. Does no I/O. */
+  /** Returns the free-space monitor's latest shortfall, or `undefined`. Does no I/O. */
   unhealthyReason(): string | undefined {
     return this.#monitor.reason;
   }

@@ -34,7 +34,7 @@ export interface TreeWalkOptions {
 }
 
 /**
- * A lazy depth-first walk of `data/` that holds at most one open directory
+ * A lazy depth-first walk of `data/` that keeps at most one directory open
  * per level (five in all), so memory stays bounded however many entries
  * there are. Every odd thing it meets (a name that is not part of an id,
  * a directory where an entry file should be, a file it cannot read, an id

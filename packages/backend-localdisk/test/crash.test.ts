@@ -15,7 +15,7 @@ import {
 
 const ROUNDS = 110;
 
-/** What the parent knows about one id from the writers' output. */
+/** The expected state of one id, from the writers' output. */
 interface Expected {
   /** The hash of the last acknowledged version. */
   acked: string | undefined;

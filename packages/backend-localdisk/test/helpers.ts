@@ -114,7 +114,7 @@ export function systemError(
   return error;
 }
 
-/** A switchable fs layer: real calls, except those a test replaces while `faults` holds them. */
+/** A switchable fs layer: real calls, except those a test puts in `faults` or `handleFaults`. */
 export interface FaultyFs {
   fs: LocalDiskFs;
   faults: Partial<LocalDiskFs>;
@@ -214,3 +214,6 @@ export async function runFixture(
 
 /** The uid and gid of `nobody`, for checks that root would pass regardless of permissions. */
 export const NOBODY = { uid: 65534, gid: 65534 };
+
+/** Whether this process may start children as `nobody` and chown files to it. */
+export const IS_ROOT = process.getuid?.() === 0;

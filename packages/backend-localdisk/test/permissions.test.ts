@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { openLocalDiskSpool } from '../src/index.js';
 import {
   faultyFs,
+  IS_ROOT,
   listNames,
   makeTempDir,
   NOBODY,
@@ -43,7 +44,7 @@ async function openAsNobody(dir: string): Promise<OpenOutcome> {
   return runFixture('open-spool.mjs', [dir], NOBODY);
 }
 
-describe('unusable directory', () => {
+describe.skipIf(!IS_ROOT)('unusable directory as nobody', () => {
   it('opens for its owner', async () => {
     const dir = spoolDirFor('nobody', 0o755);
 
@@ -114,7 +115,9 @@ describe('unusable directory', () => {
     expect(outcome.code).toBe('SPOOL_DIRECTORY_UNUSABLE');
     expect(outcome.message).toContain(`unable to list the directory at ${dir}`);
   });
+});
 
+describe('unusable directory', () => {
   it('rejects a failed listing from the fs layer', async () => {
     const dir = makeTempDir();
     const faulty = faultyFs();
