@@ -1,6 +1,7 @@
 import path from 'node:path';
 import {
   describeType,
+  formatMinFree,
   type MinFree,
   parseMinFree,
   SpoolError,
@@ -17,9 +18,10 @@ export interface LocalDiskSpoolOptions {
   /** The spool directory; created when missing. A relative path is resolved against the working directory. */
   path: string;
   /**
-   * Sync every store: `fdatasync` the file, then `fsync` its directory and
-   * every directory the store created, before the store resolves. A store
-   * call's own `sync` option does the same for one write.
+   * Sync every store and remove before it resolves. A store `fdatasync`s
+   * the file, then `fsync`s its directory and the parent of every directory
+   * on its path whose name is not yet durable. A remove `fsync`s the
+   * directory. A store call's own `sync` option does the same for one store.
    * @default false
    */
   flush?: boolean;
@@ -40,9 +42,9 @@ export interface LocalDiskSpoolOptions {
    * @default 5000
    */
   diskCheckIntervalMs?: number;
-  /** Receives warnings and errors. @default a logger that discards everything */
+  /** Receives warnings and debug records. @default a logger that discards everything */
   logger?: SpoolLogger;
-  /** The file system calls to use; tests replace one to force an errno. @default defaultLocalDiskFs */
+  /** The file system calls to use; tests replace one to force an errno. @default the functions of `node:fs/promises` */
   fs?: LocalDiskFs;
 }
 
@@ -128,11 +130,13 @@ function readMinFree(
   value: LocalDiskSpoolOptions['minFreeSpace'],
   where: string,
 ): MinFree {
-  if (value !== null && typeof value === 'object' && 'kind' in value) {
-    return value;
-  }
   try {
-    return parseMinFree(value, where);
+    // A MinFree object goes through its text form, so that it is checked like the text.
+    const text =
+      value !== null && typeof value === 'object'
+        ? formatMinFree(value)
+        : value;
+    return parseMinFree(text, where);
   } catch (error) {
     throw invalidOption((error as Error).message, error);
   }
