@@ -36,10 +36,10 @@ export interface TreeWalkOptions {
 /**
  * A lazy depth-first walk of `data/` that keeps at most one directory open
  * per level (five in all), so memory stays bounded however many entries
- * there are. Every odd thing it meets (a name that is not part of an id,
- * a directory where an entry file should be, a file it cannot read, an id
- * without a creation time) is yielded as a `corrupt` entry naming its
- * path, and the walk carries on.
+ * there are. The walk yields a `corrupt` entry, naming its path, for every
+ * odd thing it meets and carries on. Odd things are a name that is not
+ * part of an id, a directory where an entry file should be, a file it
+ * cannot read and an id without a creation time.
  *
  * Aborting either signal closes the open directories and releases the
  * lease at once, even while the consumer is not calling `next()`.
@@ -133,7 +133,11 @@ export class TreeWalk {
     }
   }
 
-  /** Opens a directory, or throws for `data/` itself, which must be listable. */
+  /**
+   * Opens a directory, or returns `undefined` when it no longer exists.
+   * Throws `SPOOL_IO` when `data/` itself cannot be listed, and
+   * `UnlistableDirectory` for a hash directory below it.
+   */
   async #open(
     directory: string,
     parts: string[],

@@ -1,4 +1,4 @@
-import { statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { SpoolError, SpoolId, type SpoolItem } from '@spoolkit/core';
 import { describe, expect, it } from 'vitest';
@@ -298,6 +298,26 @@ describe('enumerate', () => {
     for (const item of items) {
       expect(item.data.toString()).toBe(`body of ${item.id}`);
     }
+  });
+
+  it('reads an entry KumoMTA wrote', async () => {
+    const dir = makeTempDir();
+    const entryDir = path.join(dir, 'data', 'd7', 'ef', '13', '2b');
+    mkdirSync(entryDir, { recursive: true });
+    writeFileSync(
+      path.join(entryDir, '5d7711eea8c8000c29c33806'),
+      'From: kumod',
+    );
+    const spool = await openSpool({ path: dir });
+
+    const entries = await collect(spool.enumerate());
+
+    expect(entries).toHaveLength(1);
+    expect(entries[0]?.id?.toString()).toBe('d7ef132b5d7711eea8c8000c29c33806');
+    expect(entries[0]?.id?.created?.toISOString()).toBe(
+      '2023-09-27T20:53:00.032Z',
+    );
+    expect((entries[0] as SpoolItem).data.toString()).toBe('From: kumod');
   });
 
   it('yields nothing for an empty spool', async () => {
