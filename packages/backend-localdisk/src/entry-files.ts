@@ -214,6 +214,7 @@ export class EntryFiles {
             false,
           );
         }
+        this.#logRetry(finalPath, `renaming ${tempPath}`, attempt, error);
         this.forgetDirectories();
       }
     }
@@ -238,8 +239,26 @@ export class EntryFiles {
           true,
         );
       }
+      this.#logRetry(
+        directory,
+        `creating ${failure.level}`,
+        attempt,
+        failure.error,
+      );
       this.forgetDirectories();
     }
+  }
+
+  #logRetry(
+    target: string,
+    step: string,
+    attempt: number,
+    error: unknown,
+  ): void {
+    this.#logger.debug(
+      { spool: this.#spool, path: target, attempt, err: error },
+      `spool '${this.#spool}': ${step} failed with ENOENT, probably after a concurrent cleanup; creating the directories again`,
+    );
   }
 
   /** Creates the levels not in the cache and returns the first failure. */

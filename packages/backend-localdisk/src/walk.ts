@@ -47,8 +47,8 @@ export interface TreeWalkOptions {
 export class TreeWalk {
   readonly #options: TreeWalkOptions;
   readonly #openDirs = new Set<LocalDiskDir>();
-  readonly #onAbort = () => this.dispose();
-  #disposed = false;
+  readonly #onAbort = () => void this.dispose();
+  #disposed: Promise<void> | undefined;
 
   constructor(options: TreeWalkOptions) {
     this.#options = options;
@@ -64,28 +64,31 @@ export class TreeWalk {
       yield* this.#walkDirectory(this.#options.dataDir, []);
       this.#throwIfClosed();
     } finally {
-      this.dispose();
+      await this.dispose();
     }
   }
 
-  /** Closes the open directories and releases the lease. Safe to call more than once. */
-  dispose(): void {
-    if (this.#disposed) {
-      return;
+  /**
+   * Closes the open directories, then releases the lease, so a `close()`
+   * of the spool resolves only once they are closed. Later calls return
+   * the same promise.
+   */
+  dispose(): Promise<void> {
+    if (this.#disposed === undefined) {
+      this.#options.signal?.removeEventListener('abort', this.#onAbort);
+      this.#options.closingSignal.removeEventListener('abort', this.#onAbort);
+      const dirs = [...this.#openDirs];
+      this.#openDirs.clear();
+      this.#disposed = Promise.allSettled(dirs.map((dir) => dir.close())).then(
+        () => this.#options.release(),
+      );
     }
-    this.#disposed = true;
-    this.#options.signal?.removeEventListener('abort', this.#onAbort);
-    this.#options.closingSignal.removeEventListener('abort', this.#onAbort);
-    for (const dir of this.#openDirs) {
-      void dir.close().catch(() => undefined);
-    }
-    this.#openDirs.clear();
-    this.#options.release();
+    return this.#disposed;
   }
 
   get #stopped(): boolean {
     return (
-      this.#disposed ||
+      this.#disposed !== undefined ||
       this.#options.signal?.aborted === true ||
       this.#options.closingSignal.aborted
     );

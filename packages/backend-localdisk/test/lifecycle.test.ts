@@ -1,5 +1,5 @@
 import { SpoolId } from '@spoolkit/core';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { openLocalDiskSpool } from '../src/index.js';
 import {
   collect,
@@ -33,7 +33,6 @@ describe('enumerate release', () => {
     }
 
     expect(seen).toBe(1);
-    await new Promise((resolve) => setImmediate(resolve));
     expect(openFdCount()).toBe(baseline);
     await expect(spool.close()).resolves.toBeUndefined();
   });
@@ -49,7 +48,6 @@ describe('enumerate release', () => {
     };
 
     await expect(loop()).rejects.toThrow('consumer failed');
-    await new Promise((resolve) => setImmediate(resolve));
     expect(openFdCount()).toBe(baseline);
     await expect(spool.close()).resolves.toBeUndefined();
   });
@@ -71,7 +69,6 @@ describe('enumerate release', () => {
     }
 
     expect(seen).toBe(3);
-    await new Promise((resolve) => setImmediate(resolve));
     expect(openFdCount()).toBe(baseline);
   });
 
@@ -97,10 +94,24 @@ describe('enumerate release', () => {
     await iterator.next();
 
     controller.abort();
-    await new Promise((resolve) => setImmediate(resolve));
 
-    expect(openFdCount()).toBe(baseline);
+    await vi.waitFor(() => expect(openFdCount()).toBe(baseline));
     expect(await iterator.next()).toEqual({ done: true, value: undefined });
+  });
+});
+
+describe('enumerate bounds', () => {
+  it('keeps at most five directories open', async () => {
+    const { spool } = await fillSpool(200);
+    const baseline = openFdCount();
+    let maxExtra = 0;
+
+    for await (const _entry of spool.enumerate({ createdBefore: future() })) {
+      maxExtra = Math.max(maxExtra, openFdCount() - baseline);
+    }
+
+    expect(maxExtra).toBeGreaterThan(0);
+    expect(maxExtra).toBeLessThanOrEqual(5);
   });
 });
 

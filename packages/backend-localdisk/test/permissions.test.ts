@@ -1,4 +1,4 @@
-import { chmodSync, chownSync, mkdirSync } from 'node:fs';
+import { chmodSync, chownSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { openLocalDiskSpool } from '../src/index.js';
@@ -118,6 +118,20 @@ describe.skipIf(!IS_ROOT)('unusable directory as nobody', () => {
 });
 
 describe('unusable directory', () => {
+  it('rejects a path that is a file', async () => {
+    const file = path.join(makeTempDir(), 'spool');
+    writeFileSync(file, 'not a directory');
+
+    const error = await openLocalDiskSpool({ name: 'data', path: file }).catch(
+      (caught) => caught,
+    );
+
+    expect(error.code).toBe('SPOOL_DIRECTORY_UNUSABLE');
+    expect(error.message).toContain(
+      `unable to create the spool directory at ${file}`,
+    );
+  });
+
   it('rejects a failed listing from the fs layer', async () => {
     const dir = makeTempDir();
     const faulty = faultyFs();
