@@ -15,8 +15,9 @@ import type { SpoolLayout } from './prepare.js';
 
 /**
  * How many times a store recreates its directories and renames again when
- * a concurrent `cleanup()` pruned one of them. Each retry needs another
- * prune to land in the same few microseconds, so a handful is plenty.
+ * a concurrent `cleanup()` pruned one of them. A retry fails again only if
+ * another prune removes the directory between its mkdir and the rename,
+ * so a handful of attempts is plenty.
  */
 const MAX_ATTEMPTS = 8;
 

@@ -126,10 +126,12 @@ export class LocalDiskSpool implements Spool {
 
   /**
    * Stores a copy of `data` under `id`, replacing an old entry atomically.
-   * Durability: see `EntryFiles.store`; `options.sync` or the spool's
-   * `flush` makes the file and its directory names survive a power loss.
-   * `options.deadline` is accepted and ignored, because LocalDisk never
-   * waits for backpressure (KumoMTA ignores it too).
+   * A resolved store survives a crash of this process. With `options.sync`
+   * or the spool's `flush`, the file is `fdatasync`ed before its rename and
+   * the directories on its path are `fsync`ed before the store resolves,
+   * so it also survives a power loss. `options.deadline` is accepted and
+   * ignored, because LocalDisk never waits for backpressure (KumoMTA
+   * ignores it too).
    *
    * Rejects with `SPOOL_INVALID_ARGUMENT`, `SPOOL_CLOSED`, `SPOOL_NO_SPACE`,
    * `SPOOL_NO_INODES` or `SPOOL_IO`; a rejected store leaves no temp file
