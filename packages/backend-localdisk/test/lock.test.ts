@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -12,6 +12,9 @@ import {
   runFixture,
   startFixture,
 } from './helpers.js';
+
+/** Whether util-linux's flock(1) is installed; it takes the same flock(2) lock as kumod. */
+const HAS_FLOCK_COMMAND = spawnSync('flock', ['--version']).status === 0;
 
 /** Starts a child that holds the lock on `dir` and resolves to its pid once it does. */
 async function holdLockInChild(dir: string) {
@@ -160,7 +163,7 @@ describe('pid lock', () => {
     await second.close();
   });
 
-  it('rejects while flock(1) holds it', async () => {
+  it.skipIf(!HAS_FLOCK_COMMAND)('rejects while flock(1) holds it', async () => {
     const dir = makeTempDir();
     const lockPath = path.join(dir, 'lock');
     const holder = spawn(
