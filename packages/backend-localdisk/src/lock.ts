@@ -130,6 +130,8 @@ function lockedMessage(
   return `spool '${spool}' at ${root} is locked by pid ${owner}; stop that process or choose another path`;
 }
 
+// NOTE: an owner that has just taken the lock may not have written its pid
+// yet, so the pid read here can be the previous owner's.
 async function readOwnerPid(
   fs: LocalDiskFs,
   lockPath: string,
