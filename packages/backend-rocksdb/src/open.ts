@@ -67,7 +67,7 @@ export interface RocksDbSpoolOptions {
  * `SPOOL_LOCKED` when another process or another open spool holds the
  * database's LOCK, `SPOOL_CORRUPT` for a corrupt database, or `SPOOL_IO`.
  */
-export function openRocksDbSpool(
+export async function openRocksDbSpool(
   options: RocksDbSpoolOptions,
 ): Promise<RocksDbSpool> {
   const params = parseRocksParams(options.rocksParams, options.name);

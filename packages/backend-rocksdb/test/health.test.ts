@@ -4,7 +4,12 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { type SpoolEntry, SpoolId } from '@spoolkit/core';
 import { describe, expect, it, vi } from 'vitest';
 import { openRocksDbSpool, type RocksDbSpool } from '../src/index.js';
-import { openStallableSpool, openTestSpool, rejectionOf, tempDir } from './helpers.js';
+import {
+  openStallableSpool,
+  openTestSpool,
+  rejectionOf,
+  tempDir,
+} from './helpers.js';
 
 const NOT_ACCEPTING = 'the spool is not accepting writes';
 
