@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { SpoolId, SpoolRegistry } from '@spoolkit/core';
 import { describe, expect, it } from 'vitest';
 import { backend, openRocksDbSpool } from '../src/index.js';
+import { BindingStorage, type WriteOptions } from '../src/storage.js';
 import { openTestSpool, rejectionOf, tempDir } from './helpers.js';
 
 async function collect<T>(iterable: AsyncIterable<T>): Promise<T[]> {
@@ -90,6 +91,27 @@ describe('RocksDbSpool', () => {
     } finally {
       await third.close();
     }
+  });
+
+  it.each([
+    [false, undefined, false],
+    [false, true, true],
+    [true, undefined, true],
+    [true, false, true],
+  ])('flush %s with sync %s syncs: %s', async (flush, sync, expected) => {
+    const writes: WriteOptions[] = [];
+    class RecordingStorage extends BindingStorage {
+      override put(key: Buffer, value: Buffer, options: WriteOptions) {
+        writes.push(options);
+        return super.put(key, value, options);
+      }
+    }
+    const spool = await openTestSpool({
+      flush,
+      createStorage: (location) => new RecordingStorage(location),
+    });
+    await spool.store(SpoolId.generate(), Buffer.from('x'), { sync });
+    expect(writes).toEqual([{ sync: expected }]);
   });
 
   it('rejects calls after close with SPOOL_CLOSED', async () => {
