@@ -13,7 +13,7 @@ import type { RocksStorage, StorageIterator } from './storage.js';
 /** Bytes the binding reads ahead per batch; one large value may exceed it. */
 const READ_AHEAD_BYTES = 64 * 1024;
 
-/** What an enumeration needs from its spool. */
+/** The spool state an enumeration reads. */
 export interface EnumerationContext {
   spool: string;
   path: string;

@@ -1,7 +1,7 @@
 import type { SpoolLogger } from '@spoolkit/core';
 import { classifyStatus } from './status.js';
 
-/** What `unhealthyReason()` returns while the latch is closed, as KumoMTA words it. */
+/** The reason `unhealthyReason()` returns while the latch is closed, in KumoMTA's words. */
 export const NOT_ACCEPTING_WRITES = 'the spool is not accepting writes';
 
 /** Options for `HealthLatch`. */
@@ -90,7 +90,7 @@ export class HealthLatch {
     this.#timer = undefined;
   }
 
-  /** One check: reads the counters and closes or opens the latch. */
+  /** Reads the counters once and closes or opens the latch. */
   check(now = Date.now()): void {
     const background = this.#readBackgroundErrors();
     this.#initialBackgroundErrors ??= background;

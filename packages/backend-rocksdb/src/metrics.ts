@@ -70,7 +70,7 @@ export function memoryInUse(storage: RocksStorage): number {
 /**
  * Whether RocksDB would stall a write now: writes are stopped, or delayed
  * to a reduced rate. The binding has no `no_slowdown` write option, so the
- * spool asks before each write instead.
+ * spool reads these properties before each write instead.
  */
 export function isWriteStalled(storage: RocksStorage): boolean {
   return (

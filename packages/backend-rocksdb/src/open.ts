@@ -64,8 +64,8 @@ export interface RocksDbSpoolOptions {
  *
  * @throws `SPOOL_INVALID_DEFINITION` for invalid `rocksParams`,
  * `SPOOL_DIRECTORY_UNUSABLE` when the directory cannot be used,
- * `SPOOL_LOCKED` when another process or another open spool holds the
- * database's LOCK, `SPOOL_CORRUPT` for a corrupt database, or `SPOOL_IO`.
+ * `SPOOL_LOCKED` when another process or another open spool has locked
+ * the database's LOCK file, `SPOOL_CORRUPT` for a corrupt database, or `SPOOL_IO`.
  */
 export async function openRocksDbSpool(
   options: RocksDbSpoolOptions,
@@ -137,7 +137,7 @@ function openError(name: string, location: string, error: unknown): SpoolError {
   if (/lock/i.test(detail) && detail.includes(lockFile)) {
     return new SpoolError(
       SpoolErrorCode.Locked,
-      `spool '${name}' at ${location} is locked: another process, or another open spool in this process, holds ${lockFile} (${detail}); stop that process or close that spool, or choose another path`,
+      `spool '${name}' at ${location} is locked: another process, or another open spool in this process, has locked ${lockFile} (${detail}); stop that process or close that spool, or choose another path`,
       fields,
     );
   }

@@ -120,10 +120,11 @@ export interface RocksParams {
  * Validates `rocks_params` for spool `spoolName` and fills in defaults.
  * Pure: it reads no file and does not load the native binding.
  *
- * @throws `SPOOL_INVALID_DEFINITION` naming the spool and the key, for an
- * unknown key (with a "did you mean" hint), a value of the wrong type, a
- * fraction where an integer belongs, a wrong-case enum name, an invalid
- * duration, a compression the binding lacks, or both `optimize_*` keys.
+ * @throws `SPOOL_INVALID_DEFINITION` naming the spool and the key. It is
+ * thrown for an unknown key (with a "did you mean" hint), a value of the
+ * wrong type, a fraction where an integer belongs, a wrong-case enum name
+ * or an invalid duration. It is also thrown for a compression the binding
+ * lacks, and when both `optimize_*` keys are set.
  */
 export function parseRocksParams(
   table: Record<string, unknown> | undefined,

@@ -29,7 +29,7 @@ import { WriteGate } from './write-gate.js';
 const FIRST_KEY = Buffer.alloc(0);
 const PAST_LAST_KEY = Buffer.alloc(64, 0xff);
 
-/** What `RocksDbSpool` is built from; `openRocksDbSpool` assembles it. */
+/** The parts of a `RocksDbSpool`, which `openRocksDbSpool` assembles. */
 export interface RocksDbSpoolParts {
   name: string;
   path: string;
@@ -187,9 +187,9 @@ export class RocksDbSpool implements Spool {
   /**
    * Frees memtable memory and resolves to the bytes freed from memtables,
    * table readers and the block cache (before minus after, so possibly
-   * negative). The binding has no flush call; a whole-range compaction is
-   * the one call that flushes the memtable, so this costs as much disk I/O
-   * as `compact()`.
+   * negative). The binding has no flush call, and a whole-range compaction
+   * is the one call that flushes the memtable. So this costs as much disk
+   * I/O as `compact()`.
    */
   adviseLowMemory(): Promise<number> {
     return this.#lifecycle.run('advise low memory', async () => {
@@ -206,7 +206,7 @@ export class RocksDbSpool implements Spool {
     });
   }
 
-  /** The latch's reason while it is closed, else the disk monitor's shortfall. */
+  /** Returns the latch's reason while it is closed, else the disk monitor's shortfall. */
   unhealthyReason(): string | undefined {
     if (this.#health.latched) {
       return NOT_ACCEPTING_WRITES;

@@ -1,6 +1,6 @@
 import { SpoolError, SpoolErrorCode } from '@spoolkit/core';
 
-/** What a RocksDB status means for the spool's health. */
+/** The class of a RocksDB status, as the health latch sees it. */
 export type StatusKind = 'no-space' | 'io' | 'corruption' | 'other';
 
 /**
@@ -21,7 +21,7 @@ export function classifyStatus(error: unknown): StatusKind {
   return 'other';
 }
 
-/** Where a storage error happened, for its message. */
+/** The operation and spool a storage error happened in, for its message. */
 export interface StatusContext {
   spool: string;
   path: string;

@@ -13,7 +13,7 @@ import type { RocksStorage } from './storage.js';
 
 /** The first wait when RocksDB stalls writes, in milliseconds (500 µs). */
 const FIRST_BACKOFF_MS = 0.5;
-/** The longest wait between two checks, in milliseconds. */
+/** The maximum wait between two checks, in milliseconds. */
 const MAX_BACKOFF_MS = 50;
 
 /** Options for `WriteGate`. */

@@ -106,7 +106,7 @@ async function crashLane(
   rounds: number,
 ): Promise<{ kills: number; acknowledged: number }> {
   let acknowledged = 0;
-  const kept: SpoolId[] = [];
+  const retainedIds: SpoolId[] = [];
   for (let round = 0; round < rounds; round += 1) {
     const child = startFixture('crash-writer.mjs', [path, '3']);
     if (round % 8 === 7) {
@@ -126,16 +126,16 @@ async function crashLane(
       .filter((l) => l.startsWith('begin '))
       .map((l) => l.slice(6));
     acknowledged += acks.length;
-    kept.push(...(await verifyRound(path, acks, begun)));
+    retainedIds.push(...(await verifyRound(path, acks, begun)));
   }
-  await verifyKept(path, kept);
+  await verifyRetained(path, retainedIds);
   return { kills: rounds, acknowledged };
 }
 
 /**
  * Checks that every acknowledged entry loads exactly and that a begun but
  * unacknowledged entry is either absent or whole. Removes the large
- * acknowledged entries to bound the disk use; returns the ones it kept.
+ * acknowledged entries to bound the disk use. Returns the ids it retained.
  */
 async function verifyRound(
   path: string,
@@ -143,7 +143,7 @@ async function verifyRound(
   begun: string[],
 ): Promise<SpoolId[]> {
   const spool = await openRocksDbSpool({ name: 'data', path });
-  const kept: SpoolId[] = [];
+  const retainedIds: SpoolId[] = [];
   try {
     for (const text of acks) {
       const id = SpoolId.parse(text);
@@ -154,7 +154,7 @@ async function verifyRound(
       if (expected.length > 16 * 1024) {
         await spool.remove(id);
       } else {
-        kept.push(id);
+        retainedIds.push(id);
       }
     }
     const acked = new Set(acks);
@@ -171,13 +171,16 @@ async function verifyRound(
   } finally {
     await spool.close();
   }
-  return kept;
+  return retainedIds;
 }
 
-async function verifyKept(path: string, kept: SpoolId[]): Promise<void> {
+async function verifyRetained(
+  path: string,
+  retainedIds: SpoolId[],
+): Promise<void> {
   const spool = await openRocksDbSpool({ name: 'data', path });
   try {
-    for (const id of kept) {
+    for (const id of retainedIds) {
       expect(
         (await spool.load(id)).equals(payload(id.toBytes()) as Buffer),
       ).toBe(true);
