@@ -85,6 +85,8 @@ export class RocksDbSpool implements Spool {
       storage,
       health: this.#health,
       storeDeadlineMs: params.storeDeadlineMs,
+      closingSignal: this.#lifecycle.closingSignal,
+      closedError: (operation) => this.#lifecycle.closedError(operation),
     });
     this.#storeLimit = semaphore(params.limitConcurrentStores);
     this.#loadLimit = semaphore(params.limitConcurrentLoads);

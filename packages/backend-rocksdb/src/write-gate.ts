@@ -24,6 +24,10 @@ export interface WriteGateOptions {
   health: HealthLatch;
   /** How long a write may wait out a stall, in milliseconds (`store_deadline`). */
   storeDeadlineMs: number;
+  /** Aborted when the spool begins closing; writes still waiting then give up. */
+  closingSignal: AbortSignal;
+  /** Builds the `SPOOL_CLOSED` error for an operation. */
+  closedError: (operation: string) => SpoolError;
 }
 
 /** One store or remove, as the gate runs it. */
@@ -48,7 +52,9 @@ interface Deadline {
  * bounds their concurrency, and waits out RocksDB write stalls with
  * backoff (500 µs doubling to 50 ms) until the deadline. The deadline is
  * the caller's when it is strictly earlier than now plus
- * `store_deadline`, otherwise the spool's.
+ * `store_deadline`, otherwise the spool's. A write still waiting when the
+ * spool begins closing rejects with `SPOOL_CLOSED`, so that `close()` need
+ * not wait out the deadline.
  */
 export class WriteGate {
   readonly #options: WriteGateOptions;
@@ -60,8 +66,8 @@ export class WriteGate {
   /**
    * Runs `request.write` once RocksDB accepts writes.
    * @throws `SPOOL_UNHEALTHY`, `SPOOL_DEADLINE_EXCEEDED`,
-   * `SPOOL_BACKPRESSURE_TIMEOUT`, or the storage error as `SPOOL_IO`,
-   * `SPOOL_CORRUPT` or `SPOOL_NO_SPACE`.
+   * `SPOOL_BACKPRESSURE_TIMEOUT`, `SPOOL_CLOSED`, or the storage error as
+   * `SPOOL_IO`, `SPOOL_CORRUPT` or `SPOOL_NO_SPACE`.
    */
   async run(request: GatedWrite): Promise<void> {
     this.#assertHealthy(request);
@@ -104,6 +110,9 @@ export class WriteGate {
         health.recordTimeout();
         throw this.#timeoutError(request, deadline);
       }
+      if (this.#options.closingSignal.aborted) {
+        throw this.#options.closedError(request.operation);
+      }
       await sleep(Math.min(backoff, deadline.at - now));
       backoff = Math.min(backoff * 2, MAX_BACKOFF_MS);
     }
@@ -117,15 +126,22 @@ export class WriteGate {
     }
     const acquiring = semaphore.acquire().then(([, release]) => release);
     const controller = new AbortController();
+    const signal = AbortSignal.any([
+      controller.signal,
+      this.#options.closingSignal,
+    ]);
     const timeout = sleep(Math.max(0, deadline.at - Date.now()), undefined, {
-      signal: controller.signal,
+      signal,
       ref: false,
     }).catch(() => undefined);
     const release = await Promise.race([acquiring, timeout]);
     controller.abort();
     if (release === undefined) {
-      // The permit may still arrive; hand it straight back.
+      // The permit may still arrive, so hand it straight back.
       void acquiring.then((late) => late());
+      if (this.#options.closingSignal.aborted) {
+        throw this.#options.closedError(request.operation);
+      }
       throw this.#timeoutError(request, deadline);
     }
     return release;

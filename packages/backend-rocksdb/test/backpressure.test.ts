@@ -80,6 +80,23 @@ describe('backpressure', () => {
     expect((await spool.load(id)).toString()).toBe('late');
   });
 
+  it('close ends waiting writes', async () => {
+    const { spool, storage } = await openStallableSpool({
+      rocksParams: { store_deadline: '60s', limit_concurrent_stores: 1 },
+    });
+    storage.stalled = true;
+    const stalled = rejectionOf(
+      spool.store(SpoolId.generate(), Buffer.from('a')),
+    );
+    const queued = rejectionOf(
+      spool.store(SpoolId.generate(), Buffer.from('b')),
+    );
+    await sleep(50);
+    await spool.close();
+    expect((await stalled).code).toBe('SPOOL_CLOSED');
+    expect((await queued).code).toBe('SPOOL_CLOSED');
+  });
+
   it('treats a delayed write rate as a stall', async () => {
     class DelayedStorage extends BindingStorage {
       override getProperty(name: string): string {

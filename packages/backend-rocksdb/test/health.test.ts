@@ -46,7 +46,7 @@ async function waitForReason(
 describe('health latch', () => {
   it('latches after error_latch_duration', async () => {
     const { spool, storage } = await openStallableSpool({
-      rocksParams: SHORT_LATCH,
+      rocksParams: { ...SHORT_LATCH, error_unlatch_duration: '1s' },
       healthCheckIntervalMs: 20,
     });
     const keep = SpoolId.generate();
@@ -68,8 +68,9 @@ describe('health latch', () => {
     expect((await spool.load(keep)).toString()).toBe('kept');
     expect(spool.metrics().loadShedActive).toBe(1);
 
+    // The poll may see the latch late under load, so allow 100 ms of slack.
     const unlatchedAt = await waitForReason(spool, undefined);
-    expect(unlatchedAt - latchedAt).toBeGreaterThanOrEqual(590);
+    expect(unlatchedAt - latchedAt).toBeGreaterThanOrEqual(900);
     expect(spool.metrics().loadShedActive).toBe(0);
     await spool.store(SpoolId.generate(), Buffer.from('z'));
   });
