@@ -106,11 +106,11 @@ export class RocksDbSpool implements Spool {
     options: StoreOptions = {},
   ): Promise<void> {
     const key = this.#key(id, 'store');
+    // Copied before the first await, so the caller may reuse its buffer at once.
     const value = Buffer.from(data);
     const sync = options.sync === true || this.#parts.flush;
     const callerDeadline =
       options.deadline === undefined ? undefined : Number(options.deadline);
-    // Copied before the first await, so the caller may reuse its buffer at once.
     return this.#lifecycle.run('store', () =>
       this.#queue.run(id.toString(), () =>
         this.#gate.run({
