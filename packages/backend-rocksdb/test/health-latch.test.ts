@@ -2,8 +2,8 @@ import { silentLogger } from '@spoolkit/core';
 import { describe, expect, it } from 'vitest';
 import { HealthLatch } from '../src/health.js';
 
-/** A latch with KumoMTA's default durations whose checks the test drives by time. */
-function latch(allowUnlatch = true): {
+/** Creates a latch with KumoMTA's default durations; the test drives its checks by time. */
+function createLatch(allowUnlatch = true): {
   latch: HealthLatch;
   setBackground: (count: number) => void;
 } {
@@ -28,14 +28,14 @@ function latch(allowUnlatch = true): {
 
 describe('HealthLatch', () => {
   it('ignores background errors from before open', () => {
-    const { latch: health } = latch();
+    const { latch: health } = createLatch();
     health.check(0);
     health.check(1_000_000);
     expect(health.latched).toBe(false);
   });
 
   it('latches after background errors persist', () => {
-    const { latch: health, setBackground } = latch();
+    const { latch: health, setBackground } = createLatch();
     health.check(0);
     setBackground(6);
     health.check(1_000);
@@ -46,7 +46,7 @@ describe('HealthLatch', () => {
   });
 
   it('unlatches after a quiet period', () => {
-    const { latch: health, setBackground } = latch();
+    const { latch: health, setBackground } = createLatch();
     health.check(0);
     setBackground(6);
     health.check(1_000);
@@ -61,7 +61,7 @@ describe('HealthLatch', () => {
   });
 
   it('new errors extend the latch', () => {
-    const { latch: health, setBackground } = latch();
+    const { latch: health, setBackground } = createLatch();
     health.check(0);
     setBackground(6);
     health.check(1_000);
@@ -75,7 +75,7 @@ describe('HealthLatch', () => {
   });
 
   it('stays latched without unlatch', () => {
-    const { latch: health, setBackground } = latch(false);
+    const { latch: health, setBackground } = createLatch(false);
     health.check(0);
     setBackground(6);
     health.check(1_000);
@@ -85,7 +85,7 @@ describe('HealthLatch', () => {
   });
 
   it('latches at once on I/O error', () => {
-    const { latch: health } = latch();
+    const { latch: health } = createLatch();
     health.check(0);
     health.recordError(new Error('IO error: No such file or directory'));
     expect(health.latched).toBe(true);
@@ -93,13 +93,13 @@ describe('HealthLatch', () => {
   });
 
   it('latches at once on corruption', () => {
-    const { latch: health } = latch();
+    const { latch: health } = createLatch();
     health.recordError(new Error('Corruption: bad block'));
     expect(health.latched).toBe(true);
   });
 
   it('one timeout latches later', () => {
-    const { latch: health } = latch();
+    const { latch: health } = createLatch();
     health.check(0);
     health.recordTimeout();
     expect(health.latched).toBe(false);
@@ -111,7 +111,7 @@ describe('HealthLatch', () => {
   });
 
   it('other errors latch later', () => {
-    const { latch: health } = latch();
+    const { latch: health } = createLatch();
     health.check(0);
     health.recordError(new Error('Invalid argument: bad key'));
     expect(health.latched).toBe(false);
