@@ -49,12 +49,12 @@ async function storeWhenRecovered(spool: RocksDbSpool): Promise<void> {
 
 describe('full disk', () => {
   // NOTE: needs root (or CAP_SYS_ADMIN) to mount a tmpfs; skipped otherwise.
-  // A small memtable fills the disk during a flush, a large one while
-  // appending to the write-ahead log.
+  // A large memtable fills the disk while appending to the write-ahead log.
+  // With a small one, a flush or a log append fails first, by timing.
   it.skipIf(!canMount).each([
-    ['flush', 256 * 1024, '.sst'],
-    ['log append', 64 * 1024 * 1024, '.log'],
-  ])('recovers from full disk in %s', async (_case, writeBufferSize, file) => {
+    ['small memtable', 256 * 1024, /\.(sst|log): No space left/],
+    ['large memtable', 64 * 1024 * 1024, /\.log: No space left/],
+  ])('recovers from full disk, %s', async (_case, writeBufferSize, file) => {
     const mountPoint = join(await tempDir(), 'mnt');
     await mkdir(mountPoint);
     expect(tryMount(mountPoint, '6m')).toBe(true);
@@ -87,7 +87,7 @@ describe('full disk', () => {
       }
       expect(failure.code).toBe('SPOOL_NO_SPACE');
       expect(failure.message).toContain('No space left on device');
-      expect(failure.message).toContain(`${file}: No space left`);
+      expect(failure.message).toMatch(file);
       expect(spool.unhealthyReason()).toBe('the spool is not accepting writes');
       expect(
         (await rejectionOf(spool.store(SpoolId.generate(), Buffer.from('x'))))
