@@ -95,7 +95,10 @@ os.getenv = function(name)
   if type(name) ~= 'string' then
     error("bad argument #1 to 'getenv' (string expected, got " .. type(name) .. ')', 2)
   end
-  return host_getenv(name)
+  -- A host function that returns undefined gives no value at all; Lua's
+  -- os.getenv returns exactly one, so tonumber(os.getenv 'X') works.
+  local value = host_getenv(name)
+  return value
 end
 local temp_count = 0
 os.tmpname = function()

@@ -8,7 +8,7 @@ import {
   rejectUnknownKeys,
   type SpoolBackend,
   type SpoolDefinition,
-  type SpoolError,
+  SpoolError,
 } from '@spoolkit/core';
 import { formatLuaFloat, type LuaTableValue } from './lua-reader.js';
 import { checkRocksParams } from './rocks-params.js';
@@ -91,9 +91,10 @@ export class SpoolChecker {
     }
     const unavailable = resolved.unavailable.get(kind);
     if (unavailable !== undefined) {
-      throw invalidDefinition(
-        `${where} uses kind '${kind}': ${unavailable.message}`,
-        unavailable,
+      throw new SpoolError(
+        unavailable.code,
+        `${where}: ${unavailable.message}`,
+        { cause: unavailable },
       );
     }
     const known = [
