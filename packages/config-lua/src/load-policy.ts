@@ -93,7 +93,8 @@ export async function loadPolicy(
       ? undefined
       : await resolveBackends(options.registry, logger);
 
-  const outcome = await runPolicy(
+  const outcome = await runPolicyOrWrap(
+    absolutePath,
     (lua) =>
       new PolicyRun(lua, {
         policyPath: absolutePath,
@@ -139,6 +140,25 @@ export async function applyPolicy(
     defined.push(await registry.define(spool));
   }
   return defined;
+}
+
+/** Runs the policy, turning an engine failure into a `SpoolError`. */
+async function runPolicyOrWrap(
+  policyPath: string,
+  ...args: Parameters<typeof runPolicy>
+): ReturnType<typeof runPolicy> {
+  try {
+    return await runPolicy(...args);
+  } catch (error) {
+    if (isSpoolError(error)) {
+      throw error;
+    }
+    throw new SpoolError(
+      SpoolErrorCode.PolicyInvalid,
+      `the Lua engine failed while running the policy ${policyPath}: ${(error as Error)?.message ?? String(error)}; simplify the policy around its last change and report this to @spoolkit/config-lua`,
+      { path: policyPath, cause: error },
+    );
+  }
 }
 
 function readLimits(options: LoadPolicyOptions) {

@@ -95,11 +95,12 @@ export class DeadlineHook {
       if (Date.now() <= this.deadline) {
         return;
       }
-      lua.luaL_where(running, 0);
-      const where = lua.lua_tolstring(running, -1, null);
-      lua.lua_settop(running, -2);
-      onTimeout(where.replace(/: $/, ''));
-      lua.lua_pushstring(running, `${where}the policy ran past its time limit`);
+      const where = policyLocation(lua, running, 0) ?? '?';
+      onTimeout(where);
+      lua.lua_pushstring(
+        running,
+        `${where}: the policy ran past its time limit`,
+      );
       lua.lua_error(running);
     }, 'vii');
   }

@@ -24,8 +24,8 @@ package.loaded.debug = nil
 
 local raw_load, raw_pcall, raw_xpcall = load, pcall, xpcall
 local raw_resume, raw_close = coroutine.resume, coroutine.close
-local select, type, error, tostring, setmetatable, rawset =
-  select, type, error, tostring, setmetatable, rawset
+local type, error, tostring, setmetatable, rawset =
+  type, error, tostring, setmetatable, rawset
 local concat = table.concat
 
 local function caller_location(level)
@@ -64,6 +64,50 @@ _G.setmetatable = function(object, metatable)
   return raw_setmetatable(object, metatable)
 end
 
+-- The time limit is checked between VM instructions, so one long C call
+-- cannot be stopped. Lua's pattern matcher backtracks: a pattern with k
+-- repetition items can take about n^(k+1) steps on an n-byte string (n^k
+-- when anchored with ^). Such calls are rejected when that estimate
+-- exceeds 10^8 steps, which only long strings reach.
+local MATCH_STEP_BUDGET = 1e8
+local raw_find, raw_match, raw_gmatch, raw_gsub =
+  string.find, string.match, string.gmatch, string.gsub
+
+local function check_pattern(what, subject, pattern, plain)
+  if plain or type(subject) ~= 'string' or type(pattern) ~= 'string' then
+    return
+  end
+  local simplified = raw_gsub(raw_gsub(pattern, '%%.', 'x'), '%b[]', 'x')
+  local _, repetitions = raw_gsub(simplified, '[%*%+%-%?]', '')
+  -- An anchored pattern is tried at one position only.
+  local exponent = repetitions
+  if raw_find(pattern, '^', 1, true) ~= 1 then
+    exponent = exponent + 1
+  end
+  if (#subject + 1) ^ exponent > MATCH_STEP_BUDGET then
+    error(what .. ': the pattern has ' .. repetitions ..
+      ' repetition item(s), too many for a ' .. #subject ..
+      '-byte string, so matching could take hours; match a shorter string or simplify the pattern', 3)
+  end
+end
+
+string.find = function(s, pattern, init, plain)
+  check_pattern('string.find', s, pattern, plain)
+  return raw_find(s, pattern, init, plain)
+end
+string.match = function(s, pattern, init)
+  check_pattern('string.match', s, pattern)
+  return raw_match(s, pattern, init)
+end
+string.gmatch = function(s, pattern, init)
+  check_pattern('string.gmatch', s, pattern)
+  return raw_gmatch(s, pattern, init)
+end
+string.gsub = function(s, pattern, replacement, count)
+  check_pattern('string.gsub', s, pattern)
+  return raw_gsub(s, pattern, replacement, count)
+end
+
 -- Binary chunks are rejected: crafted bytecode can corrupt the VM.
 load = function(chunk, name, _mode, env)
   if env == nil then
@@ -78,12 +122,19 @@ loadfile = function()
   return nil, 'loadfile is not available: spoolkit evaluates policies without host file access'
 end
 
-print = function(...)
-  local parts = {}
-  for i = 1, select('#', ...) do
-    parts[i] = tostring((select(i, ...)))
+local pack = table.pack
+
+-- tostring() of every argument; table.pack keeps this linear.
+local function to_strings(...)
+  local values = pack(...)
+  for i = 1, values.n do
+    values[i] = tostring(values[i])
   end
-  host_print(concat(parts, '\t'))
+  return values
+end
+
+print = function(...)
+  host_print(concat(to_strings(...), '\t'))
 end
 
 -- os.execute crashes Node inside wasmoon; the others would touch files.
@@ -113,11 +164,7 @@ local function no_file_access(what)
 end
 local fake_stream = {}
 function fake_stream.write(self, ...)
-  local parts = {}
-  for i = 1, select('#', ...) do
-    parts[i] = tostring((select(i, ...)))
-  end
-  host_print(concat(parts))
+  host_print(concat(to_strings(...)))
   return self
 end
 function fake_stream.close() return true end
@@ -240,12 +287,12 @@ rawset(kumo, 'memoize', function(fn, _options)
   end
   local cache = {}
   return function(...)
-    local key_parts = {}
-    for i = 1, select('#', ...) do
-      local value = select(i, ...)
+    local key_parts = pack(...)
+    for i = 1, key_parts.n do
+      local value = key_parts[i]
       key_parts[i] = type(value) .. ':' .. tostring(value)
     end
-    local key = concat(key_parts, '\0')
+    local key = concat(key_parts, '\0', 1, key_parts.n)
     local entry = cache[key]
     if entry == nil then
       entry = table.pack(fn(...))

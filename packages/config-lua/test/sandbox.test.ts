@@ -239,3 +239,30 @@ describe('sibling modules', () => {
     );
   });
 });
+
+describe('pattern guard', () => {
+  it('matches short strings as usual', async () => {
+    const lines = await printed(
+      `print(string.match('10.1.2.3', '^(.*)%.%d+$'), (('a=b'):gsub('(%w+)=(%w+)', '%2=%1')))\n`,
+    );
+    expect(lines).toEqual(['10.1.2\tb=a']);
+  });
+
+  it('rejects backtracking on a long string', async () => {
+    const policy = writePolicy({
+      'init.lua': `local s = ('a'):rep(100000)\nlocal found = s:find(('.-'):rep(8) .. 'b')\n`,
+    });
+    const error = await rejection(loadPolicy(policy, { env: {} }));
+    expect(error.code).toBe(SpoolErrorCode.PolicyInvalid);
+    expect(error.message).toMatch(
+      /^init\.lua:2: string\.find: the pattern has 8 repetition/,
+    );
+  });
+
+  it('allows plain find on a long string', async () => {
+    const lines = await printed(
+      `print(('x'):rep(100000):find('.-b', 1, true))\n`,
+    );
+    expect(lines).toEqual(['nil']);
+  });
+});
