@@ -18,7 +18,7 @@ export interface EngineLimits {
   availableParallelism: number;
 }
 
-/** How a policy run ended. */
+/** The outcome of one policy run. */
 export interface PolicyOutcome {
   run: PolicyRun;
   /** The `lua_pcall` status. */
@@ -53,7 +53,7 @@ function getFactory(): Promise<LuaFactory> {
 /**
  * Runs the policy `source` in a fresh engine: the prelude, the policy
  * chunk, then its `pre_init` and `init` handlers. Returns the Lua error
- * message, or `undefined` when the policy ran to the end; definitions and
+ * message, or `undefined` when the policy ran to the end. Definitions and
  * rejected calls are recorded in the `PolicyRun` that `createRun` makes.
  * The engine is always closed.
  */

@@ -26,8 +26,8 @@ export interface LoadPolicyOptions {
    */
   env?: Readonly<Record<string, string | undefined>>;
   /**
-   * What `kumo.available_parallelism()` returns; pass a fixed number for
-   * reproducible results. A positive integer.
+   * The value `kumo.available_parallelism()` returns, a positive integer.
+   * Pass a fixed number for reproducible results.
    * @default os.availableParallelism()
    */
   availableParallelism?: number;

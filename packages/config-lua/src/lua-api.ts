@@ -13,7 +13,7 @@ const HOOK_INSTRUCTIONS = 1000;
 
 /**
  * Reads the string at `index` exactly. Returns `undefined` when the value
- * is not a string, or when it holds a NUL byte or invalid UTF-8, which a JS
+ * is not a string, or when it contains a NUL byte or invalid UTF-8, which a JS
  * string cannot carry unchanged.
  */
 export function readExactString(

@@ -55,7 +55,7 @@ export function readLuaTable(
 }
 
 interface ReadContext {
-  /** How messages name the table itself. */
+  /** The table's own name in messages. */
   rootLabel: string;
   floats: Set<string>;
   depth: number;

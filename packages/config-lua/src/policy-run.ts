@@ -18,7 +18,7 @@ const MAX_PRINTED_LINES = 100;
 
 const MODULE_NAME = /^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/;
 
-/** What one evaluation needs to know about the policy and its caller. */
+/** The policy and caller settings one evaluation needs. */
 export interface PolicyRunInput {
   /** The policy file, absolute. */
   policyPath: string;
@@ -37,7 +37,7 @@ export class PolicyRun {
   readonly locations: string[] = [];
   /** The first rejected `define_spool` call, even if the policy caught it. */
   failure: SpoolError | undefined;
-  /** Where the time limit stopped the policy, once it has. */
+  /** The `file:line` where the time limit stopped the policy, once it has. */
   timedOutAt: string | undefined;
 
   readonly #input: PolicyRunInput;
@@ -98,13 +98,17 @@ export class PolicyRun {
   readonly print = (line: unknown): void => {
     const policy = this.#input.policyPath;
     this.#printed++;
-    if (this.#printed <= MAX_PRINTED_LINES) {
-      this.#input.logger.info({ policy }, String(line));
-    } else if (this.#printed === MAX_PRINTED_LINES + 1) {
-      this.#input.logger.warn(
-        { policy, limit: MAX_PRINTED_LINES },
-        'the policy printed more lines than are logged; the rest are dropped',
-      );
+    try {
+      if (this.#printed <= MAX_PRINTED_LINES) {
+        this.#input.logger.info({ policy }, String(line));
+      } else if (this.#printed === MAX_PRINTED_LINES + 1) {
+        this.#input.logger.warn(
+          { policy, limit: MAX_PRINTED_LINES },
+          'the policy printed more lines than are logged; the rest are dropped',
+        );
+      }
+    } catch {
+      // A failing logger must not become an opaque error inside Lua.
     }
   };
 

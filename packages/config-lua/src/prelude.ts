@@ -1,7 +1,7 @@
 /**
  * The Lua chunk that builds the sandbox and the `kumo` module before the
  * policy runs. It is loaded as `=spoolkit` and called with the host
- * functions; it returns the driver, which runs the policy chunk and then
+ * functions. It returns the driver, which runs the policy chunk and then
  * its `pre_init` and `init` handlers.
  *
  * Host functions, in argument order:

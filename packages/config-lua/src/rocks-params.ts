@@ -61,7 +61,7 @@ const I32_MAX = 2n ** 31n - 1n;
 /**
  * Checks `rocks_params` as kumod's deserializer would, plus two checks
  * kumod lacks: unknown keys and both `optimize_*_compaction` keys at once.
- * `floats` holds the paths of values that were Lua floats. Throws
+ * `floats` contains the paths of values that were Lua floats. Throws
  * `SPOOL_INVALID_DEFINITION` naming the key.
  */
 export function checkRocksParams(

@@ -17,7 +17,7 @@ import { checkRocksParams } from './rocks-params.js';
 export interface ResolvedBackends {
   /** Backends by kind. */
   backends: Map<string, SpoolBackend>;
-  /** Why a built-in kind has no backend (such as a missing package), by kind. */
+  /** The reason each built-in kind has no backend (such as a missing package), by kind. */
   unavailable: Map<string, SpoolError>;
   /** Names and paths the registry already holds. */
   existing: { names: Set<string>; paths: Map<string, string> };
@@ -130,7 +130,7 @@ function unknownKind(
   );
 }
 
-/** The definition as written, with `kind` and `flush` defaulted. */
+/** Builds the definition as written, with `kind` and `flush` defaulted. */
 function toDefinition(
   value: Record<string, unknown>,
   kind: string,

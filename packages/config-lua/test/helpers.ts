@@ -52,7 +52,7 @@ export async function rejection(
   return caught as SpoolError;
 }
 
-/** A logger that records every call. */
+/** Builds a logger that records every call. */
 export function recordingLogger() {
   const records: { level: string; fields: object; message?: string }[] = [];
   const record = (level: string) => (fields: object, message?: string) => {

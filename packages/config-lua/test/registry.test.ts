@@ -10,7 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { applyPolicy, loadPolicy } from '../src/index.js';
 import { inInit, rejection, writePolicy } from './helpers.js';
 
-/** A third-party backend that keeps nothing and rejects `flush = true`. */
+/** Builds a third-party backend that keeps nothing and rejects `flush = true`. */
 function memoryBackend(seen: NormalizedSpoolDefinition[] = []): SpoolBackend {
   return {
     kind: 'Memory',
@@ -29,7 +29,7 @@ function memoryBackend(seen: NormalizedSpoolDefinition[] = []): SpoolBackend {
   };
 }
 
-/** A backend for a built-in kind that accepts every definition. */
+/** Builds a backend for a built-in kind that accepts every definition. */
 function acceptingBackend(kind: string): SpoolBackend {
   return {
     kind,
