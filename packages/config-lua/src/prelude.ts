@@ -324,12 +324,14 @@ require = function(name)
   if value ~= nil then
     return value
   end
-  if name:find('^policy%-extras%.') then
+  -- A file next to the policy wins, as /opt/kumomta/etc/policy comes
+  -- first on kumod's package.path.
+  local chunk_name = host_find_module(name)
+  if chunk_name == nil and name:find('^policy%-extras%.') then
     value = helper()
     loaded[name] = value
     return value
   end
-  local chunk_name = host_find_module(name)
   if chunk_name == nil then
     error("module '" .. name .. "' not found: spoolkit provides 'kumo', stand-ins for 'policy-extras.*' and the .lua files in the policy's directory", 2)
   end

@@ -59,14 +59,38 @@ const I32_MIN = -(2n ** 31n);
 const I32_MAX = 2n ** 31n - 1n;
 
 /**
+ * Rejects Lua floats in the integer keys of `rocks_params`. A backend sees
+ * `2.0` and `2` as the same JS number, so only this side can tell them
+ * apart. `floats` contains the paths of values that were Lua floats.
+ */
+export function rejectRocksFloats(
+  params: Record<string, unknown>,
+  floats: ReadonlySet<string>,
+  where: string,
+): void {
+  for (const [key, value] of Object.entries(params)) {
+    const type = ROCKS_PARAM_TYPES[key]?.type;
+    if (
+      (type === 'usize' || type === 'i32') &&
+      typeof value === 'number' &&
+      floats.has(`rocks_params.${key}`)
+    ) {
+      throw invalidDefinition(
+        `rocks_params.${key} of ${where} must be an integer, got the Lua float ${formatLuaFloat(value)}; use // or math.floor() instead of /, and write sizes as 64 * 1024 * 1024 rather than 2^26`,
+      );
+    }
+  }
+}
+
+/**
  * Checks `rocks_params` as kumod's deserializer would, plus two checks
  * kumod lacks: unknown keys and both `optimize_*_compaction` keys at once.
- * `floats` contains the paths of values that were Lua floats. Throws
- * `SPOOL_INVALID_DEFINITION` naming the key.
+ * Used when no RocksDB backend validates the table. Call
+ * `rejectRocksFloats` first. Throws `SPOOL_INVALID_DEFINITION` naming the
+ * key.
  */
 export function checkRocksParams(
   params: Record<string, unknown>,
-  floats: ReadonlySet<string>,
   where: string,
 ): void {
   rejectUnknownKeys(params, KNOWN_KEYS, `rocks_params of ${where}`);
@@ -77,7 +101,7 @@ export function checkRocksParams(
     switch (type.type) {
       case 'usize':
       case 'i32':
-        checkInteger(value, floats.has(`rocks_params.${key}`), type, label);
+        checkInteger(value, type, label);
         break;
       case 'boolean':
         readBoolean(value, label);
@@ -101,17 +125,7 @@ export function checkRocksParams(
   }
 }
 
-function checkInteger(
-  value: unknown,
-  isFloat: boolean,
-  type: KeyType,
-  label: string,
-): void {
-  if (isFloat && typeof value === 'number') {
-    throw invalidDefinition(
-      `${label} must be an integer, got the Lua float ${formatLuaFloat(value)}; use // or math.floor() instead of /, and write sizes as 64 * 1024 * 1024 rather than 2^26`,
-    );
-  }
+function checkInteger(value: unknown, type: KeyType, label: string): void {
   if (typeof value !== 'number' && typeof value !== 'bigint') {
     throw invalidDefinition(
       `${label} must be an integer, got ${typeof value === 'object' ? 'a table' : JSON.stringify(value)}`,

@@ -11,7 +11,7 @@ import {
   SpoolError,
 } from '@spoolkit/core';
 import { formatLuaFloat, type LuaTableValue } from './lua-reader.js';
-import { checkRocksParams } from './rocks-params.js';
+import { checkRocksParams, rejectRocksFloats } from './rocks-params.js';
 
 /** The backends a registry offers, resolved before the policy runs. */
 export interface ResolvedBackends {
@@ -65,7 +65,13 @@ export class SpoolChecker {
     const where = `spool '${normalized.name}'`;
     const backend = this.#checkKind(normalized.kind, where);
     if (normalized.rocksParams !== undefined) {
-      checkRocksParams(normalized.rocksParams, floats, where);
+      rejectRocksFloats(normalized.rocksParams, floats, where);
+      // A registered RocksDB backend owns the rest of the rocks_params
+      // schema, which may be wider than kumod's. For other kinds kumod
+      // still parses the table, so it is checked here.
+      if (normalized.kind !== 'RocksDB' || backend === undefined) {
+        checkRocksParams(normalized.rocksParams, where);
+      }
     }
     this.#checkUnique(normalized.name, normalized.path);
     backend?.validate(normalized, this.#resolved?.context as BackendContext);

@@ -150,6 +150,40 @@ kumo.define_spool { name = 'meta', path = '/s/meta', kind = 'RocksDB', rocks_par
     expect(spools.map((spool) => spool.kind)).toEqual(['LocalDisk', 'RocksDB']);
   });
 
+  it('leaves rocks_params keys to the backend', async () => {
+    const registry = new SpoolRegistry({ importBackend: builtInsPresent });
+    const policy = writePolicy({
+      'init.lua': inInit(
+        `kumo.define_spool { name = 'data', path = '/s', kind = 'RocksDB', rocks_params = { backend_only_key = true } }`,
+      ),
+    });
+    const { spools } = await loadPolicy(policy, { env: {}, registry });
+    expect(spools[0]?.rocks_params).toEqual({ backend_only_key: true });
+  });
+
+  it('rejects rocks floats before the backend', async () => {
+    const registry = new SpoolRegistry({ importBackend: builtInsPresent });
+    const policy = writePolicy({
+      'init.lua': inInit(
+        `kumo.define_spool { name = 'data', path = '/s', kind = 'RocksDB', rocks_params = { max_open_files = 2^10 } }`,
+      ),
+    });
+    const error = await rejection(loadPolicy(policy, { env: {}, registry }));
+    expect(error.message).toMatch(/^init\.lua:2: rocks_params\.max_open_files/);
+    expect(error.message).toContain('Lua float 1024.0');
+  });
+
+  it('checks rocks_params of a LocalDisk spool', async () => {
+    const registry = new SpoolRegistry({ importBackend: builtInsPresent });
+    const policy = writePolicy({
+      'init.lua': inInit(
+        `kumo.define_spool { name = 'data', path = '/s', rocks_params = { log_level = 'Verbose' } }`,
+      ),
+    });
+    const error = await rejection(loadPolicy(policy, { env: {}, registry }));
+    expect(error.message).toMatch(/^init\.lua:2: rocks_params\.log_level/);
+  });
+
   it('rejects a name the registry holds', async () => {
     const registry = new SpoolRegistry({ importBackend: packageMissing });
     registry.register(memoryBackend());

@@ -228,6 +228,16 @@ describe('sibling modules', () => {
     );
   });
 
+  it('prefers a file over a policy-extras stand-in', async () => {
+    const policy = writePolicy({
+      'init.lua': `print(require('policy-extras.shaping').source)\n`,
+      'policy-extras/shaping.lua': `return { source = 'file' }\n`,
+    });
+    const { logger, records } = recordingLogger();
+    await loadPolicy(policy, { env: {}, logger });
+    expect(records[0]?.message).toBe('file');
+  });
+
   it('rejects a module that requires itself', async () => {
     const policy = writePolicy({
       'init.lua': `require 'loop'\n`,
