@@ -3,7 +3,7 @@ import { readExactString } from './lua-api.js';
 
 /** A Lua table read into JS, with the Lua number subtypes it contained. */
 export interface LuaTableValue {
-  /** The table's fields. Integers within 2^53 are numbers, larger ones bigint. */
+  /** The table's fields. Integers up to 2^53 - 1 in size are numbers, larger ones bigint. */
   value: Record<string, unknown>;
   /**
    * Dotted paths (such as `rocks_params.write_buffer_size`) of the values
