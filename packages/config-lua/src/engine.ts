@@ -51,6 +51,16 @@ function getFactory(): Promise<LuaFactory> {
 }
 
 /**
+ * Returns the size of the shared wasm heap in bytes. It grows to the
+ * largest evaluation so far and never shrinks; tests use it to check that
+ * engines are closed.
+ */
+export async function wasmHeapBytes(): Promise<number> {
+  const lua = await (await getFactory()).getLuaModule();
+  return lua.module.HEAPU8.byteLength;
+}
+
+/**
  * Runs the policy `source` in a fresh engine: the prelude, the policy
  * chunk, then its `pre_init` and `init` handlers. Returns the Lua error
  * message, or `undefined` when the policy ran to the end. Definitions and

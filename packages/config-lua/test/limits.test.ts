@@ -1,5 +1,6 @@
 import { SpoolErrorCode } from '@spoolkit/core';
 import { describe, expect, it } from 'vitest';
+import { wasmHeapBytes } from '../src/engine.js';
 import { loadPolicy } from '../src/index.js';
 import { inInit, rejection, writePolicy } from './helpers.js';
 
@@ -94,5 +95,25 @@ describe('limits', () => {
     for (const run of runs) {
       expect(run.spools).toHaveLength(1);
     }
+  });
+});
+
+describe('engine lifetime', () => {
+  it('closes every engine', async () => {
+    const policy = writePolicy({
+      'init.lua': inInit(
+        `local t = {}\nfor i = 1, 2000 do t[i] = ('x'):rep(100) .. i end\nkumo.define_spool { name = 'data', path = '/s' }`,
+      ),
+    });
+    for (let i = 0; i < 20; i++) {
+      await loadPolicy(policy, FAST);
+    }
+    const before = await wasmHeapBytes();
+    // An unclosed engine keeps its state, about 0.25 MB plus the 0.2 MB
+    // of strings above, so 300 of them would grow the heap by over 100 MB.
+    for (let i = 0; i < 300; i++) {
+      await loadPolicy(policy, FAST);
+    }
+    expect(await wasmHeapBytes()).toBeLessThan(before + 16 * 1024 * 1024);
   });
 });
