@@ -59,9 +59,9 @@ export interface LoadPolicyOptions {
 export interface PolicyResult {
   /**
    * The spools in `define_spool` call order. `kind` and `flush` are always
-   * present; `rocks_params`, `min_free_space` and `min_free_inodes` only
-   * when the policy set them, with Lua integers as numbers (bigint beyond
-   * 2^53 - 1).
+   * present. `rocks_params`, `min_free_space` and `min_free_inodes` are
+   * present only when the policy set them. Lua integers are numbers, or
+   * bigint beyond 2^53 - 1.
    */
   spools: SpoolDefinition[];
   /** `file:line` of each spool's `define_spool` call, in the same order. */

@@ -29,8 +29,8 @@ export interface PolicyRunInput {
 
 /**
  * The state of one policy evaluation and the host functions the prelude
- * calls. Host functions never throw into Lua: a JS exception would reach
- * Lua as an opaque userdata, so they return messages instead.
+ * calls. A JS exception would reach Lua as an opaque userdata, so the host
+ * functions catch their failures and return messages instead.
  */
 export class PolicyRun {
   /** `file:line` of each accepted `define_spool` call, in call order. */

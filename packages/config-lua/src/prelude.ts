@@ -73,7 +73,7 @@ local MATCH_STEP_BUDGET = 1e8
 local raw_find, raw_match, raw_gmatch, raw_gsub =
   string.find, string.match, string.gmatch, string.gsub
 
-local function check_pattern(what, subject, pattern, plain)
+local function check_pattern(function_name, subject, pattern, plain)
   if plain or type(subject) ~= 'string' or type(pattern) ~= 'string' then
     return
   end
@@ -85,7 +85,7 @@ local function check_pattern(what, subject, pattern, plain)
     exponent = exponent + 1
   end
   if (#subject + 1) ^ exponent > MATCH_STEP_BUDGET then
-    error(what .. ': the pattern has ' .. repetitions ..
+    error(function_name .. ': the pattern has ' .. repetitions ..
       ' repetition item(s), too many for a ' .. #subject ..
       '-byte string, so matching could take hours; match a shorter string or simplify the pattern', 3)
   end
@@ -157,9 +157,9 @@ os.tmpname = function()
   return '/tmp/spoolkit-policy-' .. temp_count
 end
 
-local function no_file_access(what)
+local function no_file_access(function_name)
   return function()
-    error(what .. ' is not available: spoolkit evaluates policies without host file access', 2)
+    error(function_name .. ' is not available: spoolkit evaluates policies without host file access', 2)
   end
 end
 local fake_stream = {}

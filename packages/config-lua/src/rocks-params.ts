@@ -59,7 +59,7 @@ const I32_MIN = -(2n ** 31n);
 const I32_MAX = 2n ** 31n - 1n;
 
 /**
- * Rejects Lua floats in the integer keys of `rocks_params`. A backend sees
+ * Rejects Lua floats in the integer keys of `rocks_params`. A backend receives
  * `2.0` and `2` as the same JS number, so only this side can tell them
  * apart. `floats` contains the paths of values that were Lua floats.
  */

@@ -21,7 +21,7 @@ export interface ResolvedBackends {
   unavailable: Map<string, SpoolError>;
   /** Names and paths the registry already holds. */
   existing: { names: Set<string>; paths: Map<string, string> };
-  /** What each backend's `validate` receives. */
+  /** The context each backend's `validate` receives. */
   context: BackendContext;
 }
 
