@@ -65,6 +65,7 @@ export class PolicyRun {
     const lua = this.#lua;
     const state = thread.address;
     const where = policyLocation(lua, state, 1) ?? '?';
+    let spool: string | undefined;
     try {
       checkPhase(readExactString(lua, state, 2));
       const type = lua.lua_type(state, 1);
@@ -73,13 +74,19 @@ export class PolicyRun {
           `kumo.define_spool expects a table such as { name = 'data', path = '/var/spool/kumomta/data' }, got ${lua.lua_typename(state, type)}`,
         );
       }
-      this.#input.checker.check(
-        readLuaTable(lua, state, 1, 'the table passed to kumo.define_spool'),
+      const table = readLuaTable(
+        lua,
+        state,
+        1,
+        'the table passed to kumo.define_spool',
       );
+      spool =
+        typeof table.value.name === 'string' ? table.value.name : undefined;
+      this.#input.checker.check(table);
       this.locations.push(where);
       return undefined;
     } catch (error) {
-      const failure = this.#locatedError(where, error);
+      const failure = this.#locatedError(where, error, spool);
       this.failure ??= failure;
       return failure.message;
     }
@@ -142,26 +149,23 @@ export class PolicyRun {
   /** Host side of the prelude's check for a passed time limit. */
   readonly aborted = (): boolean => this.timedOutAt !== undefined;
 
-  #locatedError(where: string, error: unknown): SpoolError {
-    const policyPath = this.#input.policyPath;
-    if (error instanceof LuaReadError) {
+  #locatedError(
+    where: string,
+    error: unknown,
+    spool: string | undefined,
+  ): SpoolError {
+    const context = { path: this.#input.policyPath, spool, cause: error };
+    if (error instanceof LuaReadError || isSpoolError(error)) {
       return new SpoolError(
         SpoolErrorCode.PolicyInvalid,
         `${where}: ${error.message}`,
-        { path: policyPath, cause: error },
-      );
-    }
-    if (isSpoolError(error)) {
-      return new SpoolError(
-        SpoolErrorCode.PolicyInvalid,
-        `${where}: ${error.message}`,
-        { path: policyPath, spool: error.spool, cause: error },
+        context,
       );
     }
     return new SpoolError(
       SpoolErrorCode.PolicyInvalid,
       `${where}: checking the spool definition failed: ${String(error)}`,
-      { path: policyPath, cause: error },
+      context,
     );
   }
 }

@@ -22,6 +22,7 @@ describe('loadPolicy rejections', () => {
     );
     expect(error.message).toContain('unknown key "flsuh"');
     expect(error.message).toContain('did you mean "flush"?');
+    expect(error.spool).toBe('data');
   });
 
   it('unknown rocks_params key', async () => {
