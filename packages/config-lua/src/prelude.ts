@@ -142,6 +142,14 @@ os.execute = nil
 os.exit = nil
 os.remove = nil
 os.rename = nil
+-- Every engine shares one wasm instance, so a locale change would leak
+-- into later evaluations. Queries report the C locale; changes fail.
+os.setlocale = function(locale)
+  if locale == nil then
+    return 'C'
+  end
+  return nil
+end
 os.getenv = function(name)
   if type(name) ~= 'string' then
     error("bad argument #1 to 'getenv' (string expected, got " .. type(name) .. ')', 2)

@@ -111,6 +111,23 @@ describe('sandbox', () => {
     expect(error.message).toMatch(/^init\.lua:1: io\.lines is not available/);
   });
 
+  it('keeps the C locale', async () => {
+    const lines = await printed(
+      `print(os.setlocale(), os.setlocale('de_DE'))\n`,
+    );
+    expect(lines).toEqual(['C\tnil']);
+  });
+
+  it('accepts define_spool in a coroutine', async () => {
+    const policy = writePolicy({
+      'init.lua': inInit(
+        `coroutine.wrap(function()\n  kumo.define_spool { name = 'data', path = '/s' }\nend)()`,
+      ),
+    });
+    const { locations } = await loadPolicy(policy, { env: {} });
+    expect(locations).toEqual(['init.lua:3']);
+  });
+
   it('returns a fake os.tmpname', async () => {
     const lines = await printed(`print(os.tmpname())\nprint(os.tmpname())\n`);
     expect(lines).toEqual(['/tmp/spoolkit-policy-1', '/tmp/spoolkit-policy-2']);
