@@ -38,17 +38,29 @@ export class ReferenceSpool implements Spool {
   readonly #lifecycle: SpoolLifecycle;
   readonly #queue = new KeyedQueue();
   readonly #openedAt = new Date();
+  readonly #locked: boolean;
 
-  private constructor(name: string, dir: string) {
+  private constructor(name: string, dir: string, locked: boolean) {
+    this.#locked = locked;
     this.name = name;
     this.path = dir;
     this.#entries = path.join(dir, 'entries');
     this.#lifecycle = new SpoolLifecycle(name, dir);
   }
 
-  /** Opens the spool in `dir`; rejects with `SPOOL_LOCKED` while another one holds it. */
-  static async open(dir: string, name = 'reference'): Promise<ReferenceSpool> {
+  /**
+   * Opens the spool in `dir`; rejects with `SPOOL_LOCKED` while another
+   * one holds it, unless `locking` is false.
+   */
+  static async open(
+    dir: string,
+    { name = 'reference', locking = true } = {},
+  ): Promise<ReferenceSpool> {
     const resolved = path.resolve(dir);
+    if (!locking) {
+      await mkdir(path.join(resolved, 'entries'), { recursive: true });
+      return new ReferenceSpool(name, resolved, false);
+    }
     if (heldDirs.has(resolved)) {
       throw new SpoolError(
         SpoolErrorCode.Locked,
@@ -63,7 +75,7 @@ export class ReferenceSpool implements Spool {
       heldDirs.delete(resolved);
       throw error;
     }
-    return new ReferenceSpool(name, resolved);
+    return new ReferenceSpool(name, resolved, true);
   }
 
   store(id: SpoolId, data: Uint8Array): Promise<void> {
@@ -146,7 +158,9 @@ export class ReferenceSpool implements Spool {
 
   close(): Promise<void> {
     return this.#lifecycle.close(async () => {
-      heldDirs.delete(this.path);
+      if (this.#locked) {
+        heldDirs.delete(this.path);
+      }
     });
   }
 
@@ -159,5 +173,6 @@ export class ReferenceSpool implements Spool {
 export const referenceBackend: SpoolBackend<undefined> = {
   kind: 'Reference',
   validate: () => undefined,
-  open: (definition) => ReferenceSpool.open(definition.path, definition.name),
+  open: (definition) =>
+    ReferenceSpool.open(definition.path, { name: definition.name }),
 };
