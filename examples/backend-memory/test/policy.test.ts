@@ -1,0 +1,103 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { SpoolId, SpoolRegistry } from '@spoolkit/core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { discardMemorySpool, memoryBackend } from '../src/index.js';
+
+/** The parts of @spoolkit/config-lua this test uses. */
+interface ConfigLua {
+  loadPolicy(
+    policyPath: string,
+    options?: { env?: Record<string, string>; registry?: SpoolRegistry },
+  ): Promise<{ spools: Array<{ name: string; kind: string; path: string }> }>;
+  applyPolicy(
+    registry: SpoolRegistry,
+    policyPath: string,
+    options?: { env?: Record<string, string> },
+  ): Promise<unknown>;
+}
+
+const configLua = (await import('@spoolkit/config-lua').catch(
+  () => undefined,
+)) as Partial<ConfigLua> | undefined;
+const configLuaReady =
+  typeof configLua?.loadPolicy === 'function' &&
+  typeof configLua?.applyPolicy === 'function';
+const lua = configLua as ConfigLua;
+
+let dir: string;
+let policy: string;
+
+beforeAll(async () => {
+  dir = await mkdtemp(path.join(os.tmpdir(), 'spoolkit-memory-policy-'));
+  policy = path.join(dir, 'policy.lua');
+  await writeFile(
+    policy,
+    `local kumo = require 'kumo'
+local root = os.getenv('SPOOL_ROOT')
+
+kumo.on('init', function()
+  for _, name in ipairs { 'data', 'meta' } do
+    kumo.define_spool {
+      name = name,
+      path = root .. '/' .. name,
+      kind = 'Memory',
+    }
+  end
+end)
+`,
+  );
+});
+
+afterAll(async () => {
+  discardMemorySpool(path.join(dir, 'data'));
+  discardMemorySpool(path.join(dir, 'meta'));
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('Memory kind from a Lua policy', () => {
+  it.skipIf(!configLuaReady)('loads both spools', async () => {
+    const registry = new SpoolRegistry().register(memoryBackend);
+    const { spools } = await lua.loadPolicy(policy, {
+      env: { SPOOL_ROOT: dir },
+      registry,
+    });
+    expect(spools.map((spool) => [spool.name, spool.kind, spool.path])).toEqual(
+      [
+        ['data', 'Memory', path.join(dir, 'data')],
+        ['meta', 'Memory', path.join(dir, 'meta')],
+      ],
+    );
+  });
+
+  it.skipIf(!configLuaReady)('applies and stores', async () => {
+    const registry = new SpoolRegistry().register(memoryBackend);
+    await lua.applyPolicy(registry, policy, { env: { SPOOL_ROOT: dir } });
+    const data = await registry.open('data');
+    expect(data.kind).toBe('Memory');
+    const id = SpoolId.generate();
+    await data.store(id, Buffer.from('Subject: policy\r\n\r\n'));
+    await registry.closeAll();
+
+    const again = new SpoolRegistry().register(memoryBackend);
+    await lua.applyPolicy(again, policy, { env: { SPOOL_ROOT: dir } });
+    const reopened = await again.open('data');
+    expect((await reopened.load(id)).toString()).toBe(
+      'Subject: policy\r\n\r\n',
+    );
+    await again.closeAll();
+  });
+
+  it.skipIf(!configLuaReady)(
+    'rejects the kind without registration',
+    async () => {
+      await expect(
+        lua.loadPolicy(policy, {
+          env: { SPOOL_ROOT: dir },
+          registry: new SpoolRegistry(),
+        }),
+      ).rejects.toThrow(/Memory/);
+    },
+  );
+});
