@@ -1,10 +1,12 @@
 import { expect } from 'vitest';
+import { SpoolErrorCode } from '../errors.js';
 import type { Spool } from '../spool.js';
 import { SpoolId } from '../spool-id.js';
 import {
   type ConformanceFamily,
   collect,
   expectBytes,
+  expectRejectsWithCode,
   FAR_FUTURE,
   settleWithin,
   waitPast,
@@ -112,6 +114,78 @@ export const enumerate: ConformanceFamily = {
           Buffer.from('after cleanup'),
           'store after cleanup',
         );
+      },
+    },
+    {
+      name: 'writes during the walk',
+      async run({ open }) {
+        const spool = await open();
+        const ids = await storeMany(spool, 20);
+        const added = SpoolId.parse('d7ef132b5d7711eea8c8000c29c33806');
+        let first = true;
+        for await (const entry of spool.enumerate({
+          createdBefore: FAR_FUTURE,
+        })) {
+          if (first) {
+            // Remove every entry, including ones the walk has not reached yet.
+            first = false;
+            for (const id of ids) {
+              await spool.remove(id);
+            }
+            await spool.store(added, Buffer.from('added during the walk'));
+          }
+          if (
+            entry.type === 'item' &&
+            entry.id.toString() !== added.toString()
+          ) {
+            expectBytes(
+              entry.data,
+              Buffer.from(entry.id.toString()),
+              `data of ${entry.id}`,
+            );
+          }
+        }
+        for (const id of ids) {
+          await expectRejectsWithCode(
+            spool.load(id),
+            SpoolErrorCode.NotFound,
+            `load(${id}) after the walk`,
+          );
+        }
+        const { items } = await collect(spool, { createdBefore: FAR_FUTURE });
+        expect([...items.keys()], 'entries after the walk').toEqual([
+          added.toString(),
+        ]);
+      },
+    },
+    {
+      name: 'untimed id is not an item',
+      async run({ open }) {
+        const spool = await open();
+        const untimed = SpoolId.parse('0f8fad5bd9cb469fa16570867728950e');
+        try {
+          await spool.store(untimed, Buffer.from('version 4 id'));
+        } catch (error) {
+          // Rejecting an id without a creation time at store is allowed too.
+          expect(
+            (error as { code?: unknown }).code,
+            'store of a version 4 id',
+          ).toBe(SpoolErrorCode.InvalidId);
+          return;
+        }
+        const { items, corrupt } = await collect(spool, {
+          createdBefore: FAR_FUTURE,
+        });
+        expect(
+          items.has(untimed.toString()),
+          'version 4 id yielded as an item',
+        ).toBe(false);
+        expect(corrupt.length, 'corrupt entries').toBe(1);
+        const entry = corrupt[0];
+        expect(entry?.type === 'corrupt' ? entry.error.code : undefined).toBe(
+          SpoolErrorCode.Corrupt,
+        );
+        expect(entry?.id?.toString()).toBe(untimed.toString());
       },
     },
     {

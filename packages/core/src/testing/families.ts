@@ -7,6 +7,7 @@ import { lock } from './lock.js';
 import { missing } from './missing.js';
 import { persistence } from './persistence.js';
 import { roundTrip } from './round-trip.js';
+import { upkeep } from './upkeep.js';
 import { values } from './values.js';
 
 /** Every behaviour the suite checks, in the order it runs them. */
@@ -18,6 +19,7 @@ export const conformanceFamilies: readonly ConformanceFamily[] = [
   enumerate,
   concurrency,
   close,
+  upkeep,
   lock,
   persistence,
 ];

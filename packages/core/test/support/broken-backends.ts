@@ -278,6 +278,64 @@ export const brokenBackends: BrokenBackend[] = [
       })(inner),
   ),
   broken(
+    'walk loads ids it listed first',
+    ['enumerate > writes during the walk'],
+    (inner) =>
+      new (class extends ForwardingSpool {
+        override async *enumerate(options?: EnumerateOptions) {
+          const ids: SpoolId[] = [];
+          for await (const entry of this.inner.enumerate(options)) {
+            if (entry.type === 'item') ids.push(entry.id);
+          }
+          for (const id of ids) {
+            yield {
+              type: 'item' as const,
+              id,
+              data: await this.inner.load(id),
+            };
+          }
+        }
+      })(inner),
+  ),
+  broken(
+    'yields untimed ids as items',
+    ['enumerate > untimed id is not an item'],
+    (inner) =>
+      new (class extends ForwardingSpool {
+        override async *enumerate(options?: EnumerateOptions) {
+          for await (const entry of this.inner.enumerate(options)) {
+            if (entry.type === 'corrupt' && entry.id !== undefined) {
+              yield {
+                type: 'item' as const,
+                id: entry.id,
+                data: await this.inner.load(entry.id),
+              };
+            } else {
+              yield entry;
+            }
+          }
+        }
+      })(inner),
+  ),
+  broken(
+    'cleanup deletes entries',
+    ['upkeep > upkeep keeps data'],
+    (inner) =>
+      new (class extends ForwardingSpool {
+        override async cleanup() {
+          const ids: SpoolId[] = [];
+          for await (const entry of this.inner.enumerate({
+            createdBefore: new Date('9999-12-31'),
+          })) {
+            if (entry.id !== undefined) ids.push(entry.id);
+          }
+          for (const id of ids.slice(0, 1)) {
+            await this.inner.remove(id);
+          }
+        }
+      })(inner),
+  ),
+  broken(
     'keeps the walk open after break',
     ['enumerate > early break releases the walk'],
     (inner) =>

@@ -122,7 +122,20 @@ export class ReferenceSpool implements Spool {
           return;
         }
         const id = SpoolId.tryParse(name);
-        if (id === undefined || (id.createdMs ?? 0) >= cutoff) {
+        if (id === undefined) {
+          continue;
+        }
+        const created = id.createdMs;
+        if (created === undefined) {
+          const error = new SpoolError(
+            SpoolErrorCode.Corrupt,
+            `entry ${id} has an id without a creation time`,
+            { spool: this.name, id: id.toString() },
+          );
+          yield { type: 'corrupt', id, error };
+          continue;
+        }
+        if (created >= cutoff) {
           continue;
         }
         const data = await readFile(path.join(this.#entries, name)).catch(
