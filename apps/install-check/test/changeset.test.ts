@@ -26,7 +26,7 @@ interface Manifest {
   devDependencies?: Record<string, string>;
 }
 
-/** The workspace folders, from the root package.json's `workspaces` globs of the form `dir/*`. */
+/** Lists the workspace folders from the root package.json's `workspaces` globs of the form `dir/*`. */
 async function workspaceDirs(): Promise<string[]> {
   const rootManifest = JSON.parse(
     await readFile(path.join(repoRoot, 'package.json'), 'utf8'),

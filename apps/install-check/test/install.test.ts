@@ -119,7 +119,7 @@ afterAll(async () => {
   await rm(root, { recursive: true, force: true });
 });
 
-/** Every folder under `dir` (recursively, following no links) named `name`. */
+/** Finds every folder named `name` under `dir`, recursively and following no links. */
 async function findDirs(dir: string, name: string): Promise<string[]> {
   const found: string[] = [];
   for (const entry of await readdir(dir, { withFileTypes: true })) {

@@ -12,7 +12,7 @@ export const repoRoot = path.resolve(
 );
 
 /**
- * The environment for child npm and node processes, without the `npm_*`
+ * Builds the environment for child npm and node processes without the `npm_*`
  * variables an outer `npm test` sets, which would point the child at
  * this workspace instead of its own folder.
  */

@@ -9,7 +9,7 @@ import {
   resolveOptions,
 } from './options.js';
 
-/** What a case gets to work with: the options and a fresh folder. */
+/** The options and the fresh folder a case works with. */
 export interface ConformanceContext {
   readonly options: ResolvedConformanceOptions;
   /** A folder for this case's spool, under a fresh temp directory; it does not exist yet. */
@@ -148,7 +148,7 @@ export async function collect(
 /** A cut-off later than any id the suite creates. */
 export const FAR_FUTURE = new Date('9999-12-31T00:00:00Z');
 
-/** Asserts `actual` holds exactly the bytes of `expected`, without printing megabytes. */
+/** Asserts `actual` contains exactly the bytes of `expected`, without printing megabytes. */
 export function expectBytes(
   actual: Uint8Array,
   expected: Uint8Array,

@@ -9,7 +9,7 @@ import {
   FAR_FUTURE,
 } from './harness.js';
 
-/** Data outlives `close()`: a new open of the same folder sees it. */
+/** Data outlives `close()`: a new open of the same folder finds it. */
 export const persistence: ConformanceFamily = {
   name: 'persistence',
   cases: [

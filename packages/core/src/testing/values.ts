@@ -7,7 +7,7 @@ import {
   FAR_FUTURE,
 } from './harness.js';
 
-/** Every byte value 0 to 255, four times, then bytes that are not valid UTF-8. */
+/** Builds every byte value 0 to 255, four times, then bytes that are not valid UTF-8. */
 function binaryValue(): Buffer {
   const all = Buffer.alloc(1024);
   for (let i = 0; i < all.length; i += 1) {
