@@ -22,6 +22,32 @@ export const roundTrip: ConformanceFamily = {
       },
     },
     {
+      name: 'store accepts sync and deadline',
+      async run({ open }) {
+        const spool = await open();
+        const synced = SpoolId.generate();
+        const timed = SpoolId.generate();
+        await spool.store(synced, Buffer.from('synced'), { sync: true });
+        await spool.store(timed, Buffer.from('timed'), {
+          deadline: new Date(Date.now() + 60_000),
+        });
+        await spool.store(timed, Buffer.from('timed again'), {
+          sync: false,
+          deadline: Date.now() + 60_000,
+        });
+        expectBytes(
+          await spool.load(synced),
+          Buffer.from('synced'),
+          'value stored with sync',
+        );
+        expectBytes(
+          await spool.load(timed),
+          Buffer.from('timed again'),
+          'value stored with a deadline',
+        );
+      },
+    },
+    {
       name: 'store overwrites',
       async run({ open }) {
         const spool = await open();

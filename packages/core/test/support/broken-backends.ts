@@ -6,6 +6,7 @@ import {
   SpoolError,
   SpoolErrorCode,
   SpoolId,
+  type StoreOptions,
 } from '../../src/index.js';
 import { ReferenceSpool } from './reference-backend.js';
 
@@ -130,6 +131,19 @@ export const brokenBackends: BrokenBackend[] = [
           this.#pending = Buffer.from(data);
           await delay(1);
           await this.inner.store(id, this.#pending);
+        }
+      })(inner),
+  ),
+  broken(
+    'rejects store options',
+    ['round trip > store accepts sync and deadline'],
+    (inner) =>
+      new (class extends ForwardingSpool {
+        override store(id: SpoolId, data: Uint8Array, options?: StoreOptions) {
+          if (options !== undefined) {
+            return Promise.reject(new TypeError('store takes two arguments'));
+          }
+          return this.inner.store(id, data);
         }
       })(inner),
   ),
