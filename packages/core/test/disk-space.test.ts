@@ -180,4 +180,24 @@ describe('DiskSpaceMonitor', () => {
     await new Promise((resolve) => setTimeout(resolve, 30));
     expect(readings).toBe(stopped);
   });
+
+  it('stops after a repeated start', async () => {
+    let readings = 0;
+    const monitor = new DiskSpaceMonitor({
+      path: '/spool',
+      minFreeSpace: TEN_PERCENT,
+      minFreeInodes: TEN_PERCENT,
+      intervalMs: 5,
+      readUsage: async () => {
+        readings += 1;
+        return usage({});
+      },
+    });
+    await monitor.start();
+    await monitor.start();
+    monitor.stop();
+    const stopped = readings;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(readings).toBe(stopped);
+  });
 });
