@@ -19,6 +19,15 @@ const PACKAGES = [
 let root: string;
 let project: string;
 
+/** The part of `npm pack --json` output this test reads. */
+interface PackedPackage {
+  name: string;
+  filename: string;
+  files: Array<{ path: string }>;
+}
+
+let packedPackages: PackedPackage[] = [];
+
 async function installFromTarballs(): Promise<void> {
   const tarballs = path.join(root, 'tarballs');
   await mkdir(tarballs);
@@ -34,7 +43,8 @@ async function installFromTarballs(): Promise<void> {
       ],
       repoRoot,
     ),
-  ) as Array<{ name: string; filename: string }>;
+  ) as PackedPackage[];
+  packedPackages = packed;
 
   const dependencies: Record<string, string> = {};
   for (const { name, filename } of packed) {
@@ -134,6 +144,39 @@ async function findDirs(dir: string, name: string): Promise<string[]> {
   }
   return found;
 }
+
+describe('packed tarballs', () => {
+  it('contain only dist and metadata', () => {
+    expect(packedPackages.map((packed) => packed.name).sort()).toEqual(
+      [...PACKAGES].sort(),
+    );
+    for (const packed of packedPackages) {
+      const stray = packed.files
+        .map((file) => file.path)
+        .filter(
+          (file) =>
+            !file.startsWith('dist/') &&
+            !/^(package\.json|README\.md|LICENSE|CHANGELOG\.md)$/.test(file),
+        );
+      expect(stray, packed.name).toEqual([]);
+    }
+  });
+
+  it('include the testing entry of core', () => {
+    const core = packedPackages.find(
+      (packed) => packed.name === '@spoolkit/core',
+    );
+    const files = core?.files.map((file) => file.path) ?? [];
+    for (const entry of [
+      'index.js',
+      'index.cjs',
+      'index.d.ts',
+      'index.d.cts',
+    ]) {
+      expect(files).toContain(`dist/testing/${entry}`);
+    }
+  });
+});
 
 describe('installed from tarballs', () => {
   it('has no rocksdb', async () => {
