@@ -18,7 +18,7 @@ export const memoryBackend: SpoolBackend<MemoryOptions> = {
 
   validate(definition: NormalizedSpoolDefinition): MemoryOptions {
     // A policy that sets rocks_params on a Memory spool most likely meant
-    // another kind, so say so instead of ignoring the table.
+    // another kind, so reject it instead of ignoring the table.
     if (definition.rocksParams !== undefined) {
       throw invalidDefinition(
         `spool '${definition.name}' of kind 'Memory' takes no rocks_params, got ${describeType(definition.rocksParams)}; remove rocks_params or set kind = 'RocksDB'`,

@@ -14,7 +14,7 @@ import { type MemoryShelf, shelfFor } from './store.js';
 /**
  * A spool that keeps its entries in this process's memory, keyed by the
  * spool path. Stores are visible to every later call at once, and a
- * reopen of the same path sees them, but nothing survives the process.
+ * reopen of the same path finds them, but nothing survives the process.
  */
 export class MemorySpool implements Spool {
   readonly name: string;

@@ -1,4 +1,4 @@
-/** The entries of one spool path, and whether an open spool holds them. */
+/** The entries of one spool path, and whether an open spool has them locked. */
 export interface MemoryShelf {
   entries: Map<string, Buffer>;
   locked: boolean;
