@@ -1,5 +1,13 @@
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import {
+  mkdir,
+  mkdtemp,
+  readdir,
+  readFile,
+  rm,
+  symlink,
+  writeFile,
+} from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -228,5 +236,52 @@ console.log(SpoolId.parse('d7ef132b-5d77-11ee-a8c8-000c29c33806').created.toISOS
     await writeFile(path.join(project, 'cjs.cjs'), script);
     const output = await run(process.execPath, ['cjs.cjs'], project);
     expect(output.trim()).toBe('2023-09-27T20:53:00.032Z');
+  });
+
+  it('passes the conformance suite with LocalDisk', async () => {
+    // vitest comes from this workspace, linked in, so that the project
+    // installs nothing beyond the three tarballs.
+    await symlink(
+      path.join(repoRoot, 'node_modules', 'vitest'),
+      path.join(project, 'node_modules', 'vitest'),
+      'dir',
+    );
+    await writeFile(
+      path.join(project, 'localdisk-conformance.test.mjs'),
+      `import { SpoolRegistry } from '@spoolkit/core';
+import { describeSpoolConformance } from '@spoolkit/core/testing';
+
+describeSpoolConformance({
+  name: 'Installed LocalDisk',
+  async create(dir) {
+    const registry = new SpoolRegistry();
+    await registry.define({ name: 'data', path: dir, kind: 'LocalDisk' });
+    return registry.open('data');
+  },
+});
+`,
+    );
+    const report = path.join(root, 'conformance.json');
+    const vitestBin = path.join(
+      repoRoot,
+      'node_modules',
+      'vitest',
+      'vitest.mjs',
+    );
+    await run(
+      process.execPath,
+      [
+        vitestBin,
+        'run',
+        '--root',
+        project,
+        '--reporter=json',
+        `--outputFile=${report}`,
+      ],
+      project,
+    );
+    const result = JSON.parse(await readFile(report, 'utf8'));
+    expect(result.numFailedTests).toBe(0);
+    expect(result.numPassedTests).toBeGreaterThanOrEqual(29);
   });
 });
