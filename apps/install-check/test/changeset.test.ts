@@ -111,6 +111,33 @@ afterAll(async () => {
   await rm(copy, { recursive: true, force: true });
 });
 
+/** The dependents of core that this changeset config versions: not ignored, and public or with private versioning on. */
+async function versionedDependents(): Promise<string[]> {
+  const config = JSON.parse(
+    await readFile(path.join(repoRoot, '.changeset', 'config.json'), 'utf8'),
+  ) as { ignore?: string[]; privatePackages?: { version?: boolean } };
+  const versionsPrivate = config.privatePackages?.version ?? true;
+  const dependents: string[] = [];
+  for (const dir of await workspaceDirs()) {
+    const original = JSON.parse(
+      await readFile(path.join(repoRoot, dir, 'package.json'), 'utf8'),
+    ) as Manifest;
+    const dependsOnCore =
+      original.dependencies?.['@spoolkit/core'] !== undefined;
+    const versioned =
+      !(config.ignore ?? []).includes(original.name) &&
+      (original.private !== true || versionsPrivate);
+    if (
+      dependsOnCore &&
+      versioned &&
+      original.name !== '@spoolkit/backend-localdisk'
+    ) {
+      dependents.push(dir);
+    }
+  }
+  return dependents;
+}
+
 describe('changeset version', () => {
   it('bumps core by minor', async () => {
     expect((await manifest('packages/core')).version).toBe('0.2.0');
@@ -123,10 +150,21 @@ describe('changeset version', () => {
   });
 
   it('bumps dependents out of range', async () => {
-    for (const dir of ['packages/config-lua', 'packages/backend-rocksdb']) {
+    const dependents = await versionedDependents();
+    expect(dependents).toEqual(
+      expect.arrayContaining([
+        'packages/config-lua',
+        'packages/backend-rocksdb',
+      ]),
+    );
+    for (const dir of dependents) {
       const dependent = await manifest(dir);
       expect(dependent.version, dir).toBe('0.1.1');
       expect(dependent.dependencies?.['@spoolkit/core'], dir).toBe('^0.2.0');
+      const log = await changelog(dir);
+      expect(log, dir).toContain('## 0.1.1');
+      expect(log, dir).toContain('Updated dependencies');
+      expect(log, dir).toContain('@spoolkit/core@0.2.0');
     }
   });
 
@@ -140,21 +178,17 @@ describe('changeset version', () => {
 
     const localdisk = await changelog('packages/backend-localdisk');
     expect(localdisk).toContain('## 0.1.1');
+    expect(localdisk).toContain('### Patch Changes');
     expect(localdisk).toContain(
       'Add the conformance suite as @spoolkit/core/testing.',
     );
     expect(localdisk).toContain('@spoolkit/core@0.2.0');
-
-    const rocksdb = await changelog('packages/backend-rocksdb');
-    expect(rocksdb).toContain('## 0.1.1');
-    expect(rocksdb).toContain('Updated dependencies');
-    expect(rocksdb).toContain('@spoolkit/core@0.2.0');
   });
 
-  it('leaves the ignored example alone', async () => {
-    const example = await manifest('apps/example');
-    expect(example.version).toBe('0.1.0');
-    expect(await changelog('apps/example')).toBe('');
+  it('leaves packages without internal dependencies alone', async () => {
+    const installCheck = await manifest('apps/install-check');
+    expect(installCheck.version).toBe('0.1.0');
+    expect(await changelog('apps/install-check')).toBe('');
   });
 
   it('consumes the changeset', async () => {
