@@ -1,30 +1,10 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { applyPolicy, loadPolicy } from '@spoolkit/config-lua';
 import { SpoolId, SpoolRegistry } from '@spoolkit/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { discardMemorySpool, memoryBackend } from '../src/index.js';
-
-/** The parts of @spoolkit/config-lua this test uses. */
-interface ConfigLua {
-  loadPolicy(
-    policyPath: string,
-    options?: { env?: Record<string, string>; registry?: SpoolRegistry },
-  ): Promise<{ spools: Array<{ name: string; kind: string; path: string }> }>;
-  applyPolicy(
-    registry: SpoolRegistry,
-    policyPath: string,
-    options?: { env?: Record<string, string> },
-  ): Promise<unknown>;
-}
-
-const configLua = (await import('@spoolkit/config-lua').catch(
-  () => undefined,
-)) as Partial<ConfigLua> | undefined;
-const configLuaReady =
-  typeof configLua?.loadPolicy === 'function' &&
-  typeof configLua?.applyPolicy === 'function';
-const lua = configLua as ConfigLua;
 
 let dir: string;
 let policy: string;
@@ -57,9 +37,9 @@ afterAll(async () => {
 });
 
 describe('Memory kind from a Lua policy', () => {
-  it.skipIf(!configLuaReady)('loads both spools', async () => {
+  it('loads both spools', async () => {
     const registry = new SpoolRegistry().register(memoryBackend);
-    const { spools } = await lua.loadPolicy(policy, {
+    const { spools } = await loadPolicy(policy, {
       env: { SPOOL_ROOT: dir },
       registry,
     });
@@ -71,9 +51,9 @@ describe('Memory kind from a Lua policy', () => {
     );
   });
 
-  it.skipIf(!configLuaReady)('applies and stores', async () => {
+  it('applies and stores', async () => {
     const registry = new SpoolRegistry().register(memoryBackend);
-    await lua.applyPolicy(registry, policy, { env: { SPOOL_ROOT: dir } });
+    await applyPolicy(registry, policy, { env: { SPOOL_ROOT: dir } });
     const data = await registry.open('data');
     expect(data.kind).toBe('Memory');
     const id = SpoolId.generate();
@@ -81,7 +61,7 @@ describe('Memory kind from a Lua policy', () => {
     await registry.closeAll();
 
     const again = new SpoolRegistry().register(memoryBackend);
-    await lua.applyPolicy(again, policy, { env: { SPOOL_ROOT: dir } });
+    await applyPolicy(again, policy, { env: { SPOOL_ROOT: dir } });
     const reopened = await again.open('data');
     expect((await reopened.load(id)).toString()).toBe(
       'Subject: policy\r\n\r\n',
@@ -89,15 +69,12 @@ describe('Memory kind from a Lua policy', () => {
     await again.closeAll();
   });
 
-  it.skipIf(!configLuaReady)(
-    'rejects the kind without registration',
-    async () => {
-      await expect(
-        lua.loadPolicy(policy, {
-          env: { SPOOL_ROOT: dir },
-          registry: new SpoolRegistry(),
-        }),
-      ).rejects.toThrow(/Memory/);
-    },
-  );
+  it('rejects the kind without registration', async () => {
+    await expect(
+      loadPolicy(policy, {
+        env: { SPOOL_ROOT: dir },
+        registry: new SpoolRegistry(),
+      }),
+    ).rejects.toThrow(/Memory/);
+  });
 });
