@@ -77,4 +77,25 @@ describe('Memory kind from a Lua policy', () => {
       }),
     ).rejects.toThrow(/Memory/);
   });
+
+  it('reports validate errors at the policy line', async () => {
+    const bad = path.join(dir, 'rocks-params.lua');
+    await writeFile(
+      bad,
+      `local kumo = require 'kumo'
+kumo.on('init', function()
+  kumo.define_spool {
+    name = 'data',
+    path = '/spool/data',
+    kind = 'Memory',
+    rocks_params = { paranoid_checks = true },
+  }
+end)
+`,
+    );
+    const registry = new SpoolRegistry().register(memoryBackend);
+    await expect(loadPolicy(bad, { registry })).rejects.toThrow(
+      /^rocks-params\.lua:3: spool 'data' of kind 'Memory' takes no rocks_params/,
+    );
+  });
 });
