@@ -117,3 +117,40 @@ describe.each(['esm', 'cjs'])('registry import from the %s build', (format) => {
     );
   });
 });
+
+describe('registry import of a backend with a missing dependency', () => {
+  beforeAll(async () => {
+    // A RocksDB package that is installed but whose own dependency is not.
+    const rocksdb = path.join(
+      project,
+      'node_modules',
+      '@spoolkit',
+      'backend-rocksdb',
+    );
+    await mkdir(rocksdb, { recursive: true });
+    await writeFile(
+      path.join(rocksdb, 'package.json'),
+      JSON.stringify({
+        name: '@spoolkit/backend-rocksdb',
+        type: 'module',
+        main: 'index.js',
+      }),
+    );
+    await writeFile(
+      path.join(rocksdb, 'index.js'),
+      "export { default as backend } from 'rocksdb-binding-not-installed';\n",
+    );
+  });
+
+  it('reports a load failure, not a missing backend', async () => {
+    const { stdout } = await run(process.execPath, ['esm.mjs'], {
+      cwd: project,
+    });
+    const result = JSON.parse(stdout);
+    expect(result.rocksdb.code).toBe('SPOOL_IO');
+    expect(result.rocksdb.message).toContain(
+      'needs the package @spoolkit/backend-rocksdb, which failed to load',
+    );
+    expect(result.rocksdb.message).toContain("'rocksdb-binding-not-installed'");
+  });
+});

@@ -1,4 +1,5 @@
 import { mkdtemp, rm } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -209,7 +210,9 @@ describe('SpoolRegistry built-in kinds', () => {
 
   it('names the package when it is missing', async () => {
     const registry = new SpoolRegistry({
-      importBackend: (name) => import(`${name}-absent-for-this-test`),
+      // Resolves from a folder with no node_modules, so the package is not found.
+      importBackend: async (name) =>
+        createRequire(path.join(os.tmpdir(), 'no-packages', 'x.js'))(name),
     });
     const error = await registry
       .define({ name: 'meta', path: root, kind: 'RocksDB' })
