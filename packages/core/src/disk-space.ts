@@ -97,9 +97,10 @@ export class DiskSpaceMonitor {
     return this.#lastError;
   }
 
-  /** Checks once now, then starts the timer. */
+  /** Checks once now, then starts the timer. Starting again replaces the timer. */
   async start(): Promise<void> {
     await this.check();
+    this.stop();
     this.#timer = setInterval(
       () => void this.check(),
       this.#options.intervalMs ?? 5000,
@@ -120,6 +121,7 @@ export class DiskSpaceMonitor {
     }
   }
 
+  /** Stops the timer; `reason` keeps the last reading. */
   stop(): void {
     if (this.#timer !== undefined) {
       clearInterval(this.#timer);

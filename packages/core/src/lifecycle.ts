@@ -111,9 +111,17 @@ export class KeyedQueue {
     return this.#tails.size;
   }
 
+  /**
+   * Runs `work` after every earlier call for `key` has settled, whether it
+   * resolved or rejected. Returns `work`'s result. A `work` that throws
+   * instead of returning a rejected promise rejects the same way.
+   */
   run<T>(key: string, work: () => Promise<T>): Promise<T> {
     const previous = this.#tails.get(key);
-    const result = previous === undefined ? work() : previous.then(work, work);
+    const result =
+      previous === undefined
+        ? new Promise<T>((resolve) => resolve(work()))
+        : previous.then(work, work);
     const tail = result.then(
       () => undefined,
       () => undefined,

@@ -221,9 +221,12 @@ export class SpoolRegistry {
       module = await this.#importBackend(packageName);
     } catch (error) {
       const code = errnoCode(error);
+      // Node quotes the name it could not find. A bare substring test would
+      // also match the path of an installed backend whose own dependency is
+      // missing, which needs a different fix than installing the backend.
       const missing =
         (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') &&
-        String(error).includes(packageName);
+        String(error).includes(`'${packageName}'`);
       throw new SpoolError(
         missing ? SpoolErrorCode.BackendMissing : SpoolErrorCode.Io,
         missing

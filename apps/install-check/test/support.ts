@@ -1,0 +1,54 @@
+import { execFile } from 'node:child_process';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+
+const execFileAsync = promisify(execFile);
+
+/** The monorepo root. */
+export const repoRoot = path.resolve(
+  path.dirname(fileURLToPath(import.meta.url)),
+  '../../..',
+);
+
+/**
+ * Builds the environment for child npm and node processes without the `npm_*`
+ * variables an outer `npm test` sets, which would point the child at
+ * this workspace instead of its own folder.
+ */
+export function cleanEnv(): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [key, value] of Object.entries(process.env)) {
+    if (!key.toLowerCase().startsWith('npm_')) {
+      env[key] = value;
+    }
+  }
+  return {
+    ...env,
+    NO_COLOR: '1',
+    npm_config_fund: 'false',
+    npm_config_audit: 'false',
+  };
+}
+
+/** Runs a command in `cwd` and resolves to its stdout; rejects with stdout and stderr in the message. */
+export async function run(
+  command: string,
+  args: string[],
+  cwd: string,
+): Promise<string> {
+  try {
+    const { stdout } = await execFileAsync(command, args, {
+      cwd,
+      env: cleanEnv(),
+      maxBuffer: 64 * 1024 * 1024,
+    });
+    return stdout;
+  } catch (error) {
+    const failure = error as Error & { stdout?: string; stderr?: string };
+    throw new Error(
+      `${command} ${args.join(' ')} failed in ${cwd}: ${failure.message}\nstdout:\n${failure.stdout}\nstderr:\n${failure.stderr}`,
+      { cause: error },
+    );
+  }
+}

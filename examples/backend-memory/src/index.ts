@@ -1,0 +1,3 @@
+export { type MemoryOptions, memoryBackend } from './backend.js';
+export { MemorySpool } from './memory-spool.js';
+export { discardMemorySpool } from './store.js';

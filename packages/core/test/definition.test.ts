@@ -1,0 +1,140 @@
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import {
+  DEFINITION_KEYS,
+  normalizeDefinition,
+  SpoolErrorCode,
+} from '../src/index.js';
+
+const invalid = expect.objectContaining({
+  code: SpoolErrorCode.InvalidDefinition,
+});
+
+describe('normalizeDefinition', () => {
+  it('fills in defaults', () => {
+    const normalized = normalizeDefinition({
+      name: 'data',
+      path: 'spool/data',
+    });
+    expect(normalized.name).toBe('data');
+    expect(normalized.path).toBe(path.resolve('spool/data'));
+    expect(normalized.kind).toBe('LocalDisk');
+    expect(normalized.flush).toBe(false);
+    expect(normalized.rocksParams).toBeUndefined();
+    expect(normalized.minFreeSpace).toEqual({ kind: 'percent', percent: 10 });
+    expect(normalized.minFreeInodes).toEqual({ kind: 'percent', percent: 10 });
+    expect(normalized.source).toEqual({ name: 'data', path: 'spool/data' });
+  });
+
+  it('keeps every given key', () => {
+    const normalized = normalizeDefinition({
+      name: 'meta',
+      path: '/var/spool/meta',
+      kind: 'RocksDB',
+      flush: true,
+      rocks_params: { paranoid_checks: true },
+      min_free_space: 1024,
+      min_free_inodes: '5%',
+    });
+    expect(normalized.kind).toBe('RocksDB');
+    expect(normalized.flush).toBe(true);
+    expect(normalized.rocksParams).toEqual({ paranoid_checks: true });
+    expect(normalized.minFreeSpace).toEqual({ kind: 'count', count: 1024 });
+    expect(normalized.minFreeInodes).toEqual({ kind: 'percent', percent: 5 });
+  });
+
+  it('lists the keys in KumoMTA order', () => {
+    expect(DEFINITION_KEYS).toEqual([
+      'name',
+      'path',
+      'kind',
+      'flush',
+      'rocks_params',
+      'min_free_space',
+      'min_free_inodes',
+    ]);
+  });
+
+  it('rejects unknown key with a hint', () => {
+    expect(() =>
+      normalizeDefinition({ name: 'data', path: '/x', flsuh: true }),
+    ).toThrow(
+      /unknown key "flsuh" in spool 'data' \(did you mean "flush"\?\); valid keys are name, path, kind/,
+    );
+    expect(() =>
+      normalizeDefinition({ name: 'data', path: '/x', colour: 'red' }),
+    ).toThrowError(invalid);
+  });
+
+  it('leaves out a hint for a far key', () => {
+    let message = '';
+    try {
+      normalizeDefinition({ name: 'data', path: '/x', zzzzzzzzzz: 1 });
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    expect(message).toContain('unknown key "zzzzzzzzzz"');
+    expect(message).not.toContain('did you mean');
+  });
+
+  it.each([
+    ['missing name', { path: '/x' }, /missing the required key "name"/],
+    ['empty name', { name: '', path: '/x' }, /name of .* must not be empty/],
+    ['blank name', { name: '  ', path: '/x' }, /must not be empty/],
+    [
+      'missing path',
+      { name: 'data' },
+      /spool 'data' is missing the required key "path"/,
+    ],
+    ['empty path', { name: 'data', path: '' }, /path of spool 'data'/],
+    ['numeric name', { name: 5, path: '/x' }, /name of .* must be a string/],
+    [
+      'numeric path',
+      { name: 'data', path: 5 },
+      /path of spool 'data' must be a string, got number 5/,
+    ],
+    [
+      'string flush',
+      { name: 'data', path: '/x', flush: 'yes' },
+      /flush of spool 'data' must be true or false, got string "yes"/,
+    ],
+    [
+      'numeric kind',
+      { name: 'data', path: '/x', kind: 1 },
+      /kind of spool 'data' must be a string/,
+    ],
+    [
+      'list rocks_params',
+      { name: 'data', path: '/x', rocks_params: [] },
+      /rocks_params of spool 'data' must be a table, got table/,
+    ],
+    [
+      'string rocks_params',
+      { name: 'data', path: '/x', rocks_params: 'fast' },
+      /rocks_params of spool 'data' must be a table, got string/,
+    ],
+    [
+      'bad min_free_space',
+      { name: 'data', path: '/x', min_free_space: '200%' },
+      /min_free_space of spool 'data' is 200%/,
+    ],
+    [
+      'bad min_free_inodes',
+      { name: 'data', path: '/x', min_free_inodes: 0.5 },
+      /min_free_inodes of spool 'data'/,
+    ],
+  ])('rejects %s', (_case, definition, message) => {
+    expect(() => normalizeDefinition(definition)).toThrowError(invalid);
+    expect(() => normalizeDefinition(definition)).toThrow(message);
+  });
+
+  it.each([
+    ['nil', null],
+    ['a string', 'data'],
+    ['a list', []],
+  ])('rejects %s as a definition', (_case, value) => {
+    expect(() => normalizeDefinition(value)).toThrow(
+      /a spool definition must be a table/,
+    );
+  });
+});

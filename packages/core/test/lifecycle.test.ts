@@ -1,0 +1,175 @@
+import { describe, expect, it } from 'vitest';
+import { KeyedQueue, SpoolErrorCode, SpoolLifecycle } from '../src/index.js';
+
+/** A promise with its resolve function, to hold work open from outside. */
+function gate(): { promise: Promise<void>; open: () => void } {
+  let open = () => {};
+  const promise = new Promise<void>((resolve) => {
+    open = resolve;
+  });
+  return { promise, open };
+}
+
+/** Lets every queued promise callback run. */
+function settle(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
+describe('KeyedQueue', () => {
+  it('runs work for one key in call order', async () => {
+    const queue = new KeyedQueue();
+    const order: number[] = [];
+    const tasks = [30, 0, 10, 0, 20].map((delay, index) =>
+      queue.run('id', async () => {
+        await new Promise((resolve) => setTimeout(resolve, delay));
+        order.push(index);
+      }),
+    );
+    await Promise.all(tasks);
+    expect(order).toEqual([0, 1, 2, 3, 4]);
+  });
+
+  it('runs different keys concurrently', async () => {
+    const queue = new KeyedQueue();
+    const blocker = gate();
+    const started: string[] = [];
+    const first = queue.run('a', async () => {
+      started.push('a');
+      await blocker.promise;
+    });
+    const second = queue.run('b', async () => {
+      started.push('b');
+    });
+    await second;
+    expect(started).toEqual(['a', 'b']);
+    blocker.open();
+    await first;
+  });
+
+  it('continues after a failure', async () => {
+    const queue = new KeyedQueue();
+    const failed = queue.run('id', async () => {
+      throw new Error('first fails');
+    });
+    const next = queue.run('id', async () => 'second runs');
+    await expect(failed).rejects.toThrow('first fails');
+    await expect(next).resolves.toBe('second runs');
+  });
+
+  it('turns a synchronous throw into a rejection', async () => {
+    const queue = new KeyedQueue();
+    const work = (() => {
+      throw new Error('thrown synchronously');
+    }) as () => Promise<void>;
+    let result: Promise<void> | undefined;
+    expect(() => {
+      result = queue.run('id', work);
+    }).not.toThrow();
+    await expect(result).rejects.toThrow('thrown synchronously');
+  });
+
+  it('forgets keys when idle', async () => {
+    const queue = new KeyedQueue();
+    const blocker = gate();
+    const running = queue.run('id', () => blocker.promise);
+    expect(queue.size).toBe(1);
+    blocker.open();
+    await running;
+    await settle();
+    expect(queue.size).toBe(0);
+  });
+});
+
+describe('SpoolLifecycle', () => {
+  it('runs work while open', async () => {
+    const lifecycle = new SpoolLifecycle('data', '/spool/data');
+    await expect(lifecycle.run('load', async () => 7)).resolves.toBe(7);
+    expect(lifecycle.isClosing).toBe(false);
+  });
+
+  it('close waits for work in flight', async () => {
+    const lifecycle = new SpoolLifecycle('data', '/spool/data');
+    const blocker = gate();
+    const events: string[] = [];
+    const work = lifecycle.run('store', async () => {
+      await blocker.promise;
+      events.push('work done');
+    });
+    const closed = lifecycle.close(async () => {
+      events.push('released');
+    });
+    await settle();
+    expect(events).toEqual([]);
+    blocker.open();
+    await Promise.all([work, closed]);
+    expect(events).toEqual(['work done', 'released']);
+  });
+
+  it('close waits for a lease', async () => {
+    const lifecycle = new SpoolLifecycle('data', '/spool/data');
+    const release = lifecycle.openLease();
+    let released = false;
+    const closed = lifecycle.close(async () => {
+      released = true;
+    });
+    expect(lifecycle.closingSignal.aborted).toBe(true);
+    await settle();
+    expect(released).toBe(false);
+    release();
+    release();
+    await closed;
+    expect(released).toBe(true);
+  });
+
+  it('rejects work after close with SPOOL_CLOSED', async () => {
+    const lifecycle = new SpoolLifecycle('data', '/spool/data');
+    await lifecycle.close(async () => {});
+    const error = await lifecycle
+      .run('load', async () => 1)
+      .catch((caught: unknown) => caught);
+    expect(error).toMatchObject({
+      code: SpoolErrorCode.Closed,
+      spool: 'data',
+      path: '/spool/data',
+    });
+    expect((error as Error).message).toBe(
+      "cannot load: spool 'data' at /spool/data is closed; open it again to use it",
+    );
+    expect(() => lifecycle.assertOpen('store')).toThrow(/cannot store/);
+  });
+
+  it('rejects work started during close', async () => {
+    const lifecycle = new SpoolLifecycle('data', '/spool/data');
+    const blocker = gate();
+    const inFlight = lifecycle.run('store', () => blocker.promise);
+    const closed = lifecycle.close(async () => {});
+    await expect(lifecycle.run('store', async () => {})).rejects.toMatchObject({
+      code: SpoolErrorCode.Closed,
+    });
+    blocker.open();
+    await inFlight;
+    await closed;
+  });
+
+  it('releases once on repeated close', async () => {
+    const lifecycle = new SpoolLifecycle('data', '/spool/data');
+    let releases = 0;
+    const release = async () => {
+      releases += 1;
+    };
+    const first = lifecycle.close(release);
+    const second = lifecycle.close(release);
+    expect(second).toBe(first);
+    await second;
+    expect(releases).toBe(1);
+  });
+
+  it('close rejects when release fails', async () => {
+    const lifecycle = new SpoolLifecycle('data', '/spool/data');
+    await expect(
+      lifecycle.close(async () => {
+        throw new Error('unlock failed');
+      }),
+    ).rejects.toThrow('unlock failed');
+  });
+});

@@ -1,0 +1,360 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import {
+  BUILT_IN_BACKENDS,
+  type NormalizedSpoolDefinition,
+  readInteger,
+  type SpoolBackend,
+  SpoolErrorCode,
+  SpoolId,
+  SpoolRegistry,
+} from '../src/index.js';
+import { referenceBackend } from './support/reference-backend.js';
+
+let root: string;
+
+beforeEach(async () => {
+  root = await mkdtemp(path.join(os.tmpdir(), 'spoolkit-registry-'));
+});
+
+afterEach(async () => {
+  await rm(root, { recursive: true, force: true });
+});
+
+function withCode(code: string) {
+  return expect.objectContaining({ code });
+}
+
+/** A reference backend that reads `rocks_params.level` and counts calls. */
+function countingBackend(kind: string) {
+  const calls: string[] = [];
+  const backend: SpoolBackend<{ level: number }> = {
+    kind,
+    validate(definition: NormalizedSpoolDefinition) {
+      calls.push(`validate ${definition.name}`);
+      const level = definition.rocksParams?.level ?? 1;
+      return {
+        level: readInteger(
+          level,
+          `rocks_params.level of spool '${definition.name}'`,
+          {
+            min: 0,
+          },
+        ),
+      };
+    },
+    async open(definition, options, context) {
+      calls.push(`open ${definition.name} level ${options.level}`);
+      return referenceBackend.open(definition, undefined, context);
+    },
+  };
+  return { backend, calls };
+}
+
+describe('SpoolRegistry.register', () => {
+  it('adds kinds', () => {
+    const registry = new SpoolRegistry().register(countingBackend('A').backend);
+    registry.register(countingBackend('B').backend);
+    expect(registry.kinds()).toEqual(['A', 'B']);
+  });
+
+  it('rejects a duplicate kind', () => {
+    const registry = new SpoolRegistry().register(countingBackend('A').backend);
+    expect(() => registry.register(countingBackend('A').backend)).toThrowError(
+      withCode(SpoolErrorCode.InvalidDefinition),
+    );
+  });
+
+  it('rejects a backend without a kind', () => {
+    const registry = new SpoolRegistry();
+    const nameless = { ...referenceBackend, kind: '' };
+    expect(() => registry.register(nameless)).toThrowError(
+      withCode(SpoolErrorCode.InvalidArgument),
+    );
+  });
+});
+
+describe('SpoolRegistry.define', () => {
+  it('validates common keys before the backend', async () => {
+    const { backend, calls } = countingBackend('A');
+    const registry = new SpoolRegistry().register(backend);
+    await expect(
+      registry.define({
+        name: 'data',
+        path: root,
+        kind: 'A',
+        flush: 1 as never,
+      }),
+    ).rejects.toThrowError(withCode(SpoolErrorCode.InvalidDefinition));
+    expect(calls).toEqual([]);
+  });
+
+  it('runs backend validation', async () => {
+    const { backend, calls } = countingBackend('A');
+    const registry = new SpoolRegistry().register(backend);
+    await expect(
+      registry.define({
+        name: 'data',
+        path: root,
+        kind: 'A',
+        rocks_params: { level: 1.5 },
+      }),
+    ).rejects.toThrow(/rocks_params\.level of spool 'data' must be an integer/);
+    expect(calls).toEqual(['validate data']);
+    expect(registry.definitions()).toEqual([]);
+  });
+
+  it('records definitions in order', async () => {
+    const registry = new SpoolRegistry().register(countingBackend('A').backend);
+    await registry.define({
+      name: 'data',
+      path: path.join(root, 'd'),
+      kind: 'A',
+    });
+    await registry.define({
+      name: 'meta',
+      path: path.join(root, 'm'),
+      kind: 'A',
+    });
+    expect(registry.definitions().map((d) => d.name)).toEqual(['data', 'meta']);
+  });
+
+  it('rejects a duplicate name', async () => {
+    const registry = new SpoolRegistry().register(countingBackend('A').backend);
+    await registry.define({
+      name: 'data',
+      path: path.join(root, 'a'),
+      kind: 'A',
+    });
+    await expect(
+      registry.define({ name: 'data', path: path.join(root, 'b'), kind: 'A' }),
+    ).rejects.toThrowError(withCode(SpoolErrorCode.DuplicateName));
+  });
+
+  it('rejects a duplicate name defined concurrently', async () => {
+    const registry = new SpoolRegistry().register(countingBackend('A').backend);
+    const results = await Promise.allSettled([
+      registry.define({ name: 'data', path: path.join(root, 'a'), kind: 'A' }),
+      registry.define({ name: 'data', path: path.join(root, 'b'), kind: 'A' }),
+    ]);
+    expect(results.map((result) => result.status)).toEqual([
+      'fulfilled',
+      'rejected',
+    ]);
+  });
+
+  it('rejects a duplicate path', async () => {
+    const registry = new SpoolRegistry().register(countingBackend('A').backend);
+    await registry.define({ name: 'data', path: root, kind: 'A' });
+    const error = await registry
+      .define({ name: 'meta', path: `${root}/./`, kind: 'A' })
+      .catch((caught: unknown) => caught);
+    expect(error).toMatchObject({
+      code: SpoolErrorCode.DuplicatePath,
+      spool: 'meta',
+      path: root,
+    });
+    expect((error as Error).message).toContain("spools 'data' and 'meta'");
+  });
+
+  it('rejects an unknown kind with a hint', async () => {
+    const registry = new SpoolRegistry().register(
+      countingBackend('Memory').backend,
+    );
+    const error = await registry
+      .define({ name: 'data', path: root, kind: 'Memroy' })
+      .catch((caught: unknown) => caught);
+    expect(error).toMatchObject({
+      code: SpoolErrorCode.UnknownKind,
+      spool: 'data',
+    });
+    expect((error as Error).message).toContain('(did you mean "Memory"?)');
+    expect((error as Error).message).toContain('LocalDisk, RocksDB, Memory');
+  });
+
+  it('rejects a wrong-case built-in kind', async () => {
+    const registry = new SpoolRegistry();
+    await expect(
+      registry.define({ name: 'data', path: root, kind: 'rocksdb' }),
+    ).rejects.toThrow(/did you mean "RocksDB"/);
+  });
+});
+
+describe('SpoolRegistry built-in kinds', () => {
+  it('names their packages', () => {
+    expect(BUILT_IN_BACKENDS).toEqual({
+      LocalDisk: '@spoolkit/backend-localdisk',
+      RocksDB: '@spoolkit/backend-rocksdb',
+    });
+  });
+
+  it('imports a built-in kind once', async () => {
+    const imported: string[] = [];
+    const registry = new SpoolRegistry({
+      importBackend: async (name) => {
+        imported.push(name);
+        return { backend: { ...referenceBackend, kind: 'LocalDisk' } };
+      },
+    });
+    await registry.define({ name: 'data', path: path.join(root, 'd') });
+    await registry.define({ name: 'meta', path: path.join(root, 'm') });
+    expect(imported).toEqual(['@spoolkit/backend-localdisk']);
+    expect(registry.kinds()).toEqual(['LocalDisk']);
+    const spool = await registry.open('data');
+    expect(spool.kind).toBe('Reference');
+    await registry.closeAll();
+  });
+
+  it('names the package when it is missing', async () => {
+    const registry = new SpoolRegistry({
+      // Resolves from a folder with no node_modules, so the package is not found.
+      importBackend: async (name) =>
+        createRequire(path.join(os.tmpdir(), 'no-packages', 'x.js'))(name),
+    });
+    const error = await registry
+      .define({ name: 'meta', path: root, kind: 'RocksDB' })
+      .catch((caught: unknown) => caught);
+    expect(error).toMatchObject({
+      code: SpoolErrorCode.BackendMissing,
+      spool: 'meta',
+    });
+    expect((error as Error).message).toContain(
+      'run: npm install @spoolkit/backend-rocksdb',
+    );
+  });
+
+  it('reports a package without a backend', async () => {
+    const registry = new SpoolRegistry({ importBackend: async () => ({}) });
+    await expect(
+      registry.define({ name: 'data', path: root, kind: 'RocksDB' }),
+    ).rejects.toThrow(/@spoolkit\/backend-rocksdb does not export a backend/);
+  });
+
+  it('reports a package that fails to load as I/O', async () => {
+    const broken = new Error('native binding failed');
+    const registry = new SpoolRegistry({
+      importBackend: async () => {
+        throw broken;
+      },
+    });
+    const error = await registry
+      .define({ name: 'data', path: root, kind: 'RocksDB' })
+      .catch((caught: unknown) => caught);
+    expect(error).toMatchObject({ code: SpoolErrorCode.Io });
+    expect((error as Error).cause).toBe(broken);
+  });
+});
+
+describe('SpoolRegistry open and close', () => {
+  async function defineTwo() {
+    const { backend, calls } = countingBackend('A');
+    const registry = new SpoolRegistry().register(backend);
+    await registry.define({
+      name: 'data',
+      path: path.join(root, 'd'),
+      kind: 'A',
+    });
+    await registry.define({
+      name: 'meta',
+      path: path.join(root, 'm'),
+      kind: 'A',
+      rocks_params: { level: 3 },
+    });
+    return { registry, calls };
+  }
+
+  it('opens once for concurrent calls', async () => {
+    const { registry, calls } = await defineTwo();
+    const [first, second] = await Promise.all([
+      registry.open('data'),
+      registry.open('data'),
+    ]);
+    expect(first).toBe(second);
+    expect(registry.get('data')).toBe(first);
+    expect(calls.filter((call) => call.startsWith('open'))).toEqual([
+      'open data level 1',
+    ]);
+    await registry.closeAll();
+  });
+
+  it('passes validated options to open', async () => {
+    const { registry, calls } = await defineTwo();
+    await registry.openAll();
+    expect(calls).toContain('open meta level 3');
+    await registry.closeAll();
+  });
+
+  it('get rejects a spool not yet open', async () => {
+    const { registry } = await defineTwo();
+    expect(() => registry.get('data')).toThrowError(
+      withCode(SpoolErrorCode.NotDefined),
+    );
+    expect(() => registry.get('data')).toThrow(/call open\('data'\) first/);
+  });
+
+  it('get rejects an undefined name with a hint', async () => {
+    const { registry } = await defineTwo();
+    expect(() => registry.get('dta')).toThrow(
+      /no spool named 'dta' is defined \(did you mean "data"\?\); defined spools: data, meta/,
+    );
+    await expect(registry.open('nope')).rejects.toThrowError(
+      withCode(SpoolErrorCode.NotDefined),
+    );
+  });
+
+  it('closeAll closes and allows reopening', async () => {
+    const { registry } = await defineTwo();
+    const [data] = await registry.openAll();
+    const id = SpoolId.generate();
+    await data?.store(id, Buffer.from('kept'));
+    await registry.closeAll();
+    await expect(data?.load(id)).rejects.toThrowError(
+      withCode(SpoolErrorCode.Closed),
+    );
+    expect(() => registry.get('data')).toThrowError(
+      withCode(SpoolErrorCode.NotDefined),
+    );
+    const reopened = await registry.open('data');
+    expect((await reopened.load(id)).toString()).toBe('kept');
+    await registry.closeAll();
+  });
+
+  it('closeAll rethrows the first failure after closing the rest', async () => {
+    const { registry } = await defineTwo();
+    const [data, meta] = await registry.openAll();
+    const failure = new Error('close failed');
+    if (data === undefined || meta === undefined) throw new Error('not opened');
+    const realClose = data.close.bind(data);
+    data.close = async () => {
+      await realClose();
+      throw failure;
+    };
+    await expect(registry.closeAll()).rejects.toBe(failure);
+    await expect(meta.load(SpoolId.generate())).rejects.toThrowError(
+      withCode(SpoolErrorCode.Closed),
+    );
+  });
+
+  it('a failed open can be retried', async () => {
+    let attempts = 0;
+    const flaky: SpoolBackend<undefined> = {
+      ...referenceBackend,
+      kind: 'Flaky',
+      async open(definition, options, context) {
+        attempts += 1;
+        if (attempts === 1) throw new Error('first open fails');
+        return referenceBackend.open(definition, options, context);
+      },
+    };
+    const registry = new SpoolRegistry().register(flaky);
+    await registry.define({ name: 'data', path: root, kind: 'Flaky' });
+    await expect(registry.open('data')).rejects.toThrow('first open fails');
+    await expect(registry.open('data')).resolves.toMatchObject({
+      name: 'data',
+    });
+    await registry.closeAll();
+  });
+});
