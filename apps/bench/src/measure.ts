@@ -1,0 +1,147 @@
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import * as hdr from 'hdr-histogram-js';
+
+/** Event-loop delay over one run, in milliseconds. */
+export interface EventLoopDelay {
+  maxMs: number;
+  p99Ms: number;
+}
+
+/** Throughput and per-operation latency of one timed run. */
+export interface RunStats {
+  operations: number;
+  seconds: number;
+  perSecond: number;
+  /** Latency of one operation, in microseconds. */
+  latencyUs: { p50: number; p99: number; max: number };
+  eventLoop: EventLoopDelay;
+}
+
+/**
+ * Runs `operation(i)` for i in [0, count) with at most `concurrency` calls
+ * in flight, and measures throughput, latency and event-loop delay.
+ * Rejects with the first operation's error; calls already started finish
+ * first.
+ */
+export async function timeOperations(
+  count: number,
+  concurrency: number,
+  operation: (index: number) => Promise<unknown>,
+): Promise<RunStats> {
+  const histogram = hdr.build({
+    lowestDiscernibleValue: 1,
+    highestTrackableValue: 120_000_000,
+    numberOfSignificantValueDigits: 3,
+  });
+  const delay = startDelayMonitor();
+  let next = 0;
+  let failure: unknown;
+
+  const worker = async (): Promise<void> => {
+    while (next < count && failure === undefined) {
+      const index = next++;
+      const started = process.hrtime.bigint();
+      try {
+        await operation(index);
+      } catch (error) {
+        failure ??= error;
+        return;
+      }
+      histogram.recordValue(Number(process.hrtime.bigint() - started) / 1000);
+    }
+  };
+
+  const started = performance.now();
+  const workers = Array.from({ length: Math.min(concurrency, count) }, worker);
+  await Promise.all(workers);
+  const seconds = (performance.now() - started) / 1000;
+  const eventLoop = delay.stop();
+  if (failure !== undefined) {
+    throw failure;
+  }
+
+  const stats: RunStats = {
+    operations: count,
+    seconds,
+    perSecond: count / seconds,
+    latencyUs: {
+      p50: histogram.getValueAtPercentile(50),
+      p99: histogram.getValueAtPercentile(99),
+      max: histogram.maxValue,
+    },
+    eventLoop,
+  };
+  histogram.destroy();
+  return stats;
+}
+
+/**
+ * Times one call of `work` that performs `operations` operations itself,
+ * such as an enumeration, with the event-loop delay it caused.
+ */
+export async function timeWork<T>(
+  operations: (result: T) => number,
+  work: () => Promise<T>,
+): Promise<{ result: T; stats: RunStats }> {
+  const delay = startDelayMonitor();
+  const started = performance.now();
+  const result = await work();
+  const seconds = (performance.now() - started) / 1000;
+  const count = operations(result);
+  const stats: RunStats = {
+    operations: count,
+    seconds,
+    perSecond: count / seconds,
+    latencyUs: { p50: 0, p99: 0, max: 0 },
+    eventLoop: delay.stop(),
+  };
+  return { result, stats };
+}
+
+/** Starts `monitorEventLoopDelay` at 10 ms resolution; `stop` returns its readings. */
+export function startDelayMonitor(): { stop(): EventLoopDelay } {
+  const monitor = monitorEventLoopDelay({ resolution: 10 });
+  monitor.enable();
+  return {
+    stop() {
+      monitor.disable();
+      // The histogram records nanoseconds; with no sample it reads 0.
+      const reading = {
+        maxMs: monitor.count === 0 ? 0 : monitor.max / 1e6,
+        p99Ms: monitor.count === 0 ? 0 : monitor.percentile(99) / 1e6,
+      };
+      monitor.reset();
+      return reading;
+    },
+  };
+}
+
+/** Peak resident set size above the starting value, sampled on a timer and on request. */
+export class RssSampler {
+  readonly baseline: number;
+  #peak: number;
+  readonly #timer: NodeJS.Timeout;
+
+  /** Collects garbage first when Node runs with `--expose-gc`, then reads the baseline. */
+  constructor(intervalMs = 20) {
+    globalThis.gc?.();
+    this.baseline = process.memoryUsage.rss();
+    this.#peak = this.baseline;
+    this.#timer = setInterval(() => this.sample(), intervalMs);
+  }
+
+  /** Reads the RSS now; call it from long synchronous stretches too. */
+  sample(): void {
+    const rss = process.memoryUsage.rss();
+    if (rss > this.#peak) {
+      this.#peak = rss;
+    }
+  }
+
+  /** Stops sampling and returns the peak and its growth over the baseline, in bytes. */
+  stop(): { peakBytes: number; growthBytes: number } {
+    clearInterval(this.#timer);
+    this.sample();
+    return { peakBytes: this.#peak, growthBytes: this.#peak - this.baseline };
+  }
+}

@@ -1,0 +1,44 @@
+/** Value sizes every operation runs with, in bytes. */
+export const VALUE_SIZES = [1024, 16 * 1024, 256 * 1024] as const;
+export const CONCURRENCIES = [1, 64] as const;
+export const SYNC_MODES = [false, true] as const;
+
+/** How much work each section does; `full` and `smoke` below are the two presets. */
+export interface BenchSettings {
+  /** Operations per run for a value size, with sync off and on. */
+  operations(size: number, sync: boolean): number;
+  /** Messages per lifecycle run. */
+  lifecycleMessages(size: number): number;
+  /** Entries in the large enumeration, per kind. */
+  enumerationEntries: number;
+  /** Value size of the large enumeration's entries, in bytes. */
+  enumerationValueBytes: number;
+  /** Warm policy evaluations after the cold one. */
+  policyRuns: number;
+}
+
+/** The full benchmark, sized to finish in minutes on a 2-core VM. */
+export const FULL: BenchSettings = {
+  operations: (size, sync) => {
+    if (size >= 256 * 1024) {
+      return sync ? 200 : 500;
+    }
+    if (size >= 16 * 1024) {
+      return sync ? 1000 : 3000;
+    }
+    return sync ? 1000 : 5000;
+  },
+  lifecycleMessages: (size) => (size >= 256 * 1024 ? 500 : 3000),
+  enumerationEntries: 1_000_000,
+  enumerationValueBytes: 256,
+  policyRuns: 50,
+};
+
+/** A tiny run of every section, to keep the benchmark working in CI. */
+export const SMOKE: BenchSettings = {
+  operations: (size, sync) => (sync || size >= 256 * 1024 ? 20 : 100),
+  lifecycleMessages: () => 100,
+  enumerationEntries: 10_000,
+  enumerationValueBytes: 256,
+  policyRuns: 5,
+};
