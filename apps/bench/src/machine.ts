@@ -9,6 +9,8 @@ export interface MachineInfo {
   node: string;
   platform: string;
   kernel: string;
+  /** The 1, 5 and 15 minute load averages when the run started; other work skews the numbers. */
+  loadAverage: number[];
   /** The file system under the scratch directory. */
   disk: {
     path: string;
@@ -32,6 +34,7 @@ export async function describeMachine(
     node: process.version,
     platform: `${process.platform}-${process.arch}`,
     kernel: os.release(),
+    loadAverage: os.loadavg().map((value) => Math.round(value * 100) / 100),
     disk: {
       path: scratchDir,
       fsType: mount.fsType,

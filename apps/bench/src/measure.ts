@@ -14,6 +14,12 @@ export interface RunStats {
   perSecond: number;
   /** Latency of one operation, in microseconds. */
   latencyUs: { p50: number; p99: number; max: number };
+  /**
+   * CPU time of the whole process (every thread, user plus system) per
+   * operation, in microseconds. Less sensitive than throughput to other
+   * load on the machine, so it shows a backend's own overhead.
+   */
+  cpuUsPerOperation: number;
   eventLoop: EventLoopDelay;
 }
 
@@ -51,10 +57,12 @@ export async function timeOperations(
     }
   };
 
+  const cpuBefore = process.cpuUsage();
   const started = performance.now();
   const workers = Array.from({ length: Math.min(concurrency, count) }, worker);
   await Promise.all(workers);
   const seconds = (performance.now() - started) / 1000;
+  const cpu = process.cpuUsage(cpuBefore);
   const eventLoop = delay.stop();
   if (failure !== undefined) {
     throw failure;
@@ -69,6 +77,7 @@ export async function timeOperations(
       p99: histogram.getValueAtPercentile(99),
       max: histogram.maxValue,
     },
+    cpuUsPerOperation: (cpu.user + cpu.system) / count,
     eventLoop,
   };
   histogram.destroy();
@@ -84,31 +93,42 @@ export async function timeWork<T>(
   work: () => Promise<T>,
 ): Promise<{ result: T; stats: RunStats }> {
   const delay = startDelayMonitor();
+  const cpuBefore = process.cpuUsage();
   const started = performance.now();
   const result = await work();
   const seconds = (performance.now() - started) / 1000;
+  const cpu = process.cpuUsage(cpuBefore);
   const count = operations(result);
   const stats: RunStats = {
     operations: count,
     seconds,
     perSecond: count / seconds,
     latencyUs: { p50: 0, p99: 0, max: 0 },
+    cpuUsPerOperation: (cpu.user + cpu.system) / Math.max(1, count),
     eventLoop: delay.stop(),
   };
   return { result, stats };
 }
 
-/** Starts `monitorEventLoopDelay` at 10 ms resolution; `stop` returns its readings. */
+/** Timer interval of the event-loop delay monitor, in milliseconds. */
+const DELAY_RESOLUTION_MS = 1;
+
+/**
+ * Starts `monitorEventLoopDelay`; `stop` returns its readings. Node's
+ * histogram records the whole interval between two runs of its timer, so
+ * an idle loop reads about the resolution; that is subtracted here.
+ */
 export function startDelayMonitor(): { stop(): EventLoopDelay } {
-  const monitor = monitorEventLoopDelay({ resolution: 10 });
+  const monitor = monitorEventLoopDelay({ resolution: DELAY_RESOLUTION_MS });
   monitor.enable();
+  const excess = (nanoseconds: number): number =>
+    Math.max(0, nanoseconds / 1e6 - DELAY_RESOLUTION_MS);
   return {
     stop() {
       monitor.disable();
-      // The histogram records nanoseconds; with no sample it reads 0.
       const reading = {
-        maxMs: monitor.count === 0 ? 0 : monitor.max / 1e6,
-        p99Ms: monitor.count === 0 ? 0 : monitor.percentile(99) / 1e6,
+        maxMs: monitor.count === 0 ? 0 : excess(monitor.max),
+        p99Ms: monitor.count === 0 ? 0 : excess(monitor.percentile(99)),
       };
       monitor.reset();
       return reading;

@@ -56,6 +56,7 @@ function operationsSection(pairs: readonly OperationPair[]): string[] {
       'baseline ops/s',
       'ratio',
       'p99 µs (backend / baseline)',
+      'CPU µs/op (backend / baseline)',
       'loop delay max / p99 ms (backend)',
       `>= ${MIN_BASELINE_RATIO}x`,
     ],
@@ -71,6 +72,7 @@ function operationsSection(pairs: readonly OperationPair[]): string[] {
       backend.operation === 'enumerate'
         ? '–'
         : `${Math.round(backend.stats.latencyUs.p99)} / ${Math.round(baseline.stats.latencyUs.p99)}`,
+      `${backend.stats.cpuUsPerOperation.toFixed(1)} / ${baseline.stats.cpuUsPerOperation.toFixed(1)}`,
       delay(backend.stats),
       ratio >= MIN_BASELINE_RATIO ? 'met' : '**not met**',
     ]),
@@ -150,7 +152,7 @@ function policySection(policy: PolicyResult): string[] {
 
 function machineLine(machine: MachineInfo): string {
   const disk = machine.disk;
-  return `${machine.cpus} CPUs (${machine.cpuModel}), ${(machine.memoryBytes / 1024 ** 3).toFixed(1)} GiB RAM, Node ${machine.node} on ${machine.platform} (kernel ${machine.kernel}); scratch on ${disk.fsType} (${disk.device}, ${(disk.sizeBytes / 1024 ** 3).toFixed(0)} GiB, ${(disk.freeBytes / 1024 ** 3).toFixed(0)} GiB free)`;
+  return `${machine.cpus} CPUs (${machine.cpuModel}), ${(machine.memoryBytes / 1024 ** 3).toFixed(1)} GiB RAM, Node ${machine.node} on ${machine.platform} (kernel ${machine.kernel}); scratch on ${disk.fsType} (${disk.device}, ${(disk.sizeBytes / 1024 ** 3).toFixed(0)} GiB, ${(disk.freeBytes / 1024 ** 3).toFixed(0)} GiB free); load average at start ${machine.loadAverage.join(' / ')}`;
 }
 
 /** Renders the whole report as markdown. */
@@ -175,7 +177,7 @@ export function renderMarkdown(report: BenchReport): string {
       '',
       '## Operations against the raw baselines',
       '',
-      'Baselines: LocalDisk against plain `fs` on the same layout (temporary file, rename, read, unlink, directory walk; with sync, fdatasync of the file and fsync of its directory); RocksDB against the `rocksdb` binding called directly. Sync changes only stores, so load, remove and enumerate are measured with sync off.',
+      `Baselines: LocalDisk against plain \`fs\` on the same layout (temporary file, rename, read, unlink, directory walk; with sync, fdatasync of the file and fsync of its directory and of the parents of new directories); RocksDB against the \`rocksdb\` binding called directly with the backend's default open options. Sync changes only stores, so load, remove and enumerate are measured with sync off. Each row is the best of ${report.operations[0]?.roundsPerSecond.length ?? 1} round(s); CPU is the whole process's user plus system time per operation.`,
       '',
       ...operationsSection(pairOperations(report.operations)),
     );

@@ -26,7 +26,10 @@ export interface OperationRow {
   valueBytes: number;
   sync: boolean;
   concurrency: number;
+  /** The best round: the one with the highest throughput. */
   stats: RunStats;
+  /** Throughput of every round, in operations per second. */
+  roundsPerSecond: number[];
 }
 
 interface Configuration {
@@ -60,7 +63,8 @@ const OPENERS: Record<
  * only stores, so load, remove and enumerate are recorded with sync off,
  * and enumerate, a single walk, only at concurrency 1. The baseline and
  * the backend take turns going first, so drift in the machine's speed
- * does not favour either.
+ * does not favour either, and each configuration runs `settings.rounds`
+ * times.
  */
 export async function benchOperations(
   settings: BenchSettings,
@@ -82,10 +86,16 @@ export async function benchOperations(
           progress(
             `operations: ${kind} ${valueBytes} B, sync ${sync ? 'on' : 'off'}, concurrency ${concurrency}`,
           );
-          const order = turn++ % 2 === 0 ? [true, false] : [false, true];
-          for (const baseline of order) {
-            rows.push(...(await runConfiguration(configuration, baseline)));
+          const measured: OperationRow[] = [];
+          for (let round = 0; round < settings.rounds; round++) {
+            const order = turn++ % 2 === 0 ? [true, false] : [false, true];
+            for (const baseline of order) {
+              measured.push(
+                ...(await runConfiguration(configuration, baseline)),
+              );
+            }
           }
+          rows.push(...bestRounds(measured));
         }
       }
     }
@@ -112,6 +122,7 @@ async function runConfiguration(
         sync,
         concurrency,
         stats,
+        roundsPerSecond: [stats.perSecond],
       });
     };
 
@@ -148,6 +159,24 @@ async function runConfiguration(
     }
     return rows;
   });
+}
+
+/** Keeps the fastest round of each target and operation, listing every round's rate. */
+function bestRounds(rows: readonly OperationRow[]): OperationRow[] {
+  const best = new Map<string, OperationRow>();
+  for (const row of rows) {
+    const key = `${row.target}/${row.operation}`;
+    const current = best.get(key);
+    if (current === undefined) {
+      best.set(key, { ...row, roundsPerSecond: [row.stats.perSecond] });
+      continue;
+    }
+    const roundsPerSecond = [...current.roundsPerSecond, row.stats.perSecond];
+    const winner =
+      row.stats.perSecond > current.stats.perSecond ? row : current;
+    best.set(key, { ...winner, roundsPerSecond });
+  }
+  return [...best.values()];
 }
 
 function assertCount(

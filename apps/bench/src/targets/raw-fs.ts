@@ -13,10 +13,12 @@ import type { BenchTarget, WalkResult } from './types.js';
 
 /**
  * The LocalDisk baseline: the same directory layout written with plain
- * `fs` calls and nothing else. A store writes a temporary file in `new/`,
- * syncs it and its directory when asked, and renames it into
- * `data/aa/bb/cc/dd/<24 hex digits>`; the parent directories are created
- * only when the rename reports them missing.
+ * `fs` calls and nothing else. A store writes a temporary file in `new/`
+ * and renames it into `data/aa/bb/cc/dd/<24 hex digits>`; the parent
+ * directories are created only when the rename reports them missing. With
+ * sync it also gives the durability the LocalDisk backend promises: it
+ * fdatasyncs the file, fsyncs the entry's directory and, for each
+ * directory it created, that directory's parent.
  */
 export async function openRawFsTarget(directory: string): Promise<BenchTarget> {
   const tempDir = path.join(directory, 'new');
@@ -42,9 +44,12 @@ export async function openRawFsTarget(directory: string): Promise<BenchTarget> {
         await handle.close();
       }
       const target = entryPath(id);
-      await renameCreatingParents(temp, target);
+      const created = await renameCreatingParents(temp, target);
       if (sync) {
         await syncDirectory(path.dirname(target));
+        for (const directory of created) {
+          await syncDirectory(path.dirname(directory));
+        }
       }
     },
     load: (id) => readFile(entryPath(id)),
@@ -54,16 +59,33 @@ export async function openRawFsTarget(directory: string): Promise<BenchTarget> {
   };
 }
 
-async function renameCreatingParents(from: string, to: string): Promise<void> {
+/** Renames `from` to `to` and returns the directories it had to create, deepest first. */
+async function renameCreatingParents(
+  from: string,
+  to: string,
+): Promise<string[]> {
   try {
     await rename(from, to);
+    return [];
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') {
       throw error;
     }
-    await mkdir(path.dirname(to), { recursive: true });
-    await rename(from, to);
   }
+  const parent = path.dirname(to);
+  const first = await mkdir(parent, { recursive: true });
+  await rename(from, to);
+  const created: string[] = [];
+  if (first !== undefined) {
+    for (
+      let directory = parent;
+      directory.length >= first.length;
+      directory = path.dirname(directory)
+    ) {
+      created.push(directory);
+    }
+  }
+  return created;
 }
 
 async function syncDirectory(directory: string): Promise<void> {
