@@ -67,7 +67,12 @@ const options = new Command()
   )
   .option(
     '--entries <count>',
-    'entries in the large enumeration (default: 1000000, smoke: 10000)',
+    'entries in the large enumeration of each kind (default: 1000000, smoke: 10000)',
+    parseCount,
+  )
+  .option(
+    '--localdisk-entries <count>',
+    'entries in the large LocalDisk enumeration, when it should differ from --entries',
     parseCount,
   )
   .parse()
@@ -77,6 +82,7 @@ const options = new Command()
     scratch: string;
     sections: Section[];
     entries?: number;
+    localdiskEntries?: number;
   }>();
 
 const progress = (message: string): void => {
@@ -85,10 +91,18 @@ const progress = (message: string): void => {
   );
 };
 
-const settings = { ...(options.smoke ? SMOKE : FULL) };
-if (options.entries !== undefined) {
-  settings.enumerationEntries = options.entries;
-}
+const preset = options.smoke ? SMOKE : FULL;
+const entries = options.entries;
+const settings = {
+  ...preset,
+  enumerationEntries: {
+    LocalDisk:
+      options.localdiskEntries ??
+      entries ??
+      preset.enumerationEntries.LocalDisk,
+    RocksDB: entries ?? preset.enumerationEntries.RocksDB,
+  },
+};
 const scratch = path.resolve(USER_CWD, options.scratch);
 await mkdir(scratch, { recursive: true });
 setScratchRoot(scratch);

@@ -136,32 +136,52 @@ export function startDelayMonitor(): { stop(): EventLoopDelay } {
   };
 }
 
-/** Peak resident set size above the starting value, sampled on a timer and on request. */
-export class RssSampler {
-  readonly baseline: number;
-  #peak: number;
+/** Peak memory during a stretch of work, and its growth over the start, in bytes. */
+export interface MemoryPeak {
+  peakRssBytes: number;
+  rssGrowthBytes: number;
+  /** Peak of V8 heap used plus memory outside the heap (buffers), minus its start. */
+  heapGrowthBytes: number;
+}
+
+/**
+ * Samples memory on a timer and on request. RSS growth alone can hide
+ * work that reuses memory freed earlier, such as memory left over from
+ * filling the spool, so the JS heap plus external memory is tracked too.
+ */
+export class MemorySampler {
+  readonly #rssStart: number;
+  readonly #heapStart: number;
+  #rssPeak: number;
+  #heapPeak: number;
   readonly #timer: NodeJS.Timeout;
 
-  /** Collects garbage first when Node runs with `--expose-gc`, then reads the baseline. */
+  /** Collects garbage first when Node runs with `--expose-gc`, then reads the start values. */
   constructor(intervalMs = 20) {
     globalThis.gc?.();
-    this.baseline = process.memoryUsage.rss();
-    this.#peak = this.baseline;
+    const usage = process.memoryUsage();
+    this.#rssStart = usage.rss;
+    this.#heapStart = usage.heapUsed + usage.external;
+    this.#rssPeak = this.#rssStart;
+    this.#heapPeak = this.#heapStart;
     this.#timer = setInterval(() => this.sample(), intervalMs);
   }
 
-  /** Reads the RSS now; call it from long synchronous stretches too. */
+  /** Reads memory now; call it from long stretches without timers too. */
   sample(): void {
-    const rss = process.memoryUsage.rss();
-    if (rss > this.#peak) {
-      this.#peak = rss;
-    }
+    const usage = process.memoryUsage();
+    this.#rssPeak = Math.max(this.#rssPeak, usage.rss);
+    this.#heapPeak = Math.max(this.#heapPeak, usage.heapUsed + usage.external);
   }
 
-  /** Stops sampling and returns the peak and its growth over the baseline, in bytes. */
-  stop(): { peakBytes: number; growthBytes: number } {
+  /** Stops sampling and returns the peaks. */
+  stop(): MemoryPeak {
     clearInterval(this.#timer);
     this.sample();
-    return { peakBytes: this.#peak, growthBytes: this.#peak - this.baseline };
+    return {
+      peakRssBytes: this.#rssPeak,
+      rssGrowthBytes: this.#rssPeak - this.#rssStart,
+      heapGrowthBytes: this.#heapPeak - this.#heapStart,
+    };
   }
 }

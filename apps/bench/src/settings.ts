@@ -9,8 +9,8 @@ export interface BenchSettings {
   operations(size: number, sync: boolean): number;
   /** Messages per lifecycle run. */
   lifecycleMessages(size: number): number;
-  /** Entries in the large enumeration, per kind. */
-  enumerationEntries: number;
+  /** Entries in the large enumeration, per backend kind. */
+  enumerationEntries: { LocalDisk: number; RocksDB: number };
   /** Value size of the large enumeration's entries, in bytes. */
   enumerationValueBytes: number;
   /** Warm policy evaluations after the cold one. */
@@ -34,7 +34,7 @@ export const FULL: BenchSettings = {
     return sync ? 1000 : 5000;
   },
   lifecycleMessages: (size) => (size >= 256 * 1024 ? 500 : 3000),
-  enumerationEntries: 1_000_000,
+  enumerationEntries: { LocalDisk: 1_000_000, RocksDB: 1_000_000 },
   enumerationValueBytes: 256,
   policyRuns: 50,
   rounds: 2,
@@ -44,7 +44,7 @@ export const FULL: BenchSettings = {
 export const SMOKE: BenchSettings = {
   operations: (size, sync) => (sync || size >= 256 * 1024 ? 20 : 100),
   lifecycleMessages: () => 100,
-  enumerationEntries: 10_000,
+  enumerationEntries: { LocalDisk: 10_000, RocksDB: 10_000 },
   enumerationValueBytes: 256,
   policyRuns: 5,
   rounds: 1,

@@ -1,7 +1,8 @@
 import path from 'node:path';
 import { SpoolId } from '@spoolkit/core';
 import {
-  RssSampler,
+  type MemoryPeak,
+  MemorySampler,
   type RunStats,
   timeOperations,
   timeWork,
@@ -15,7 +16,7 @@ import type { BenchTarget, WalkResult } from '../targets/types.js';
 import type { BackendKind } from './operations.js';
 
 /** One walk over a large spool: its rate and how much memory it took. */
-export interface EnumerationRow {
+export interface EnumerationRow extends MemoryPeak {
   kind: BackendKind;
   target: string;
   baseline: boolean;
@@ -24,27 +25,24 @@ export interface EnumerationRow {
   /** Time to write the entries beforehand, with the raw baseline; not part of the walk. */
   fillSeconds: number;
   stats: RunStats;
-  peakRssBytes: number;
-  /** Peak RSS during the walk minus RSS just before it. */
-  rssGrowthBytes: number;
 }
 
-/** Entries between RSS samples taken from inside the walk. */
+/** Entries between memory samples taken from inside the walk. */
 const SAMPLE_EVERY = 1000;
 
 /**
  * Fills a spool of each kind with `enumerationEntries` entries through the
  * raw baseline (the quickest way to write them), then walks it once with
- * the backend and once with the baseline, sampling RSS throughout.
+ * the backend and once with the baseline, sampling memory throughout.
  */
 export async function benchEnumeration(
   settings: BenchSettings,
   progress: (message: string) => void,
 ): Promise<EnumerationRow[]> {
   const rows: EnumerationRow[] = [];
-  const entries = settings.enumerationEntries;
   const valueBytes = settings.enumerationValueBytes;
   for (const kind of ['LocalDisk', 'RocksDB'] as const) {
+    const entries = settings.enumerationEntries[kind];
     await withScratchDir(`enumerate-${kind}`, async (directory) => {
       const spoolDir = path.join(directory, 'spool');
       progress(`enumeration: filling ${kind} with ${entries} entries`);
@@ -116,8 +114,8 @@ async function fill(
 async function measureWalk(
   target: BenchTarget,
   expected: number,
-): Promise<Pick<EnumerationRow, 'stats' | 'peakRssBytes' | 'rssGrowthBytes'>> {
-  const sampler = new RssSampler();
+): Promise<MemoryPeak & { stats: RunStats }> {
+  const sampler = new MemorySampler();
   const { result, stats } = await timeWork(
     (walk: WalkResult) => walk.entries,
     () =>
@@ -135,7 +133,6 @@ async function measureWalk(
   }
   return {
     stats,
-    peakRssBytes: memory.peakBytes,
-    rssGrowthBytes: memory.growthBytes,
+    ...memory,
   };
 }
