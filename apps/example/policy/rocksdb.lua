@@ -12,7 +12,6 @@ kumo.on('init', function()
   }
 
   local rocks_params = {
-    increase_parallelism = kumo.available_parallelism(),
     write_buffer_size = 64 * 1024 * 1024,
     compression_type = 'Snappy',
     max_open_files = 1000,

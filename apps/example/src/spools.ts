@@ -39,6 +39,7 @@ export async function openSpools(
   const registry = new SpoolRegistry({ logger: options.logger });
   await applyPolicy(registry, options.policyPath, {
     env: { ...process.env, SPOOL_ROOT: options.spoolRoot },
+    logger: options.logger,
   });
   try {
     const data = await registry.open('data');

@@ -108,7 +108,8 @@ describe('example cli', () => {
         if (entry.type === 'item' && changed === undefined) {
           changed = entry.id.toString();
           const body = await spools.data.load(entry.id);
-          body[body.length - 3] ^= 0x01;
+          const at = body.length - 3;
+          body.writeUInt8(body.readUInt8(at) ^ 0x01, at);
           await spools.data.store(entry.id, body);
         }
       }
