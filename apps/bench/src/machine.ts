@@ -45,7 +45,7 @@ export async function describeMachine(
   };
 }
 
-/** The /proc/mounts entry with the longest mount point that contains `target`. */
+/** Finds the /proc/mounts entry with the longest mount point that contains `target`. */
 async function findMount(
   target: string,
 ): Promise<{ fsType: string; device: string }> {

@@ -1,5 +1,4 @@
--- The same policy shape as init.lua, with both spools on RocksDB, as
--- KumoMTA recommends for busy servers.
+-- The same policy shape as init.lua, with both spools on RocksDB.
 local kumo = require 'kumo'
 
 local SPOOL_ROOT = os.getenv 'SPOOL_ROOT' or '/var/spool/kumomta'

@@ -65,6 +65,7 @@ export function decodeMeta(bytes: Buffer): KumoMetaData {
   if (bytes.length === 0) {
     throw new Error('the meta entry is empty');
   }
+
   let value: unknown;
   try {
     value = JSON.parse(bytes.toString('utf8'));
@@ -76,10 +77,12 @@ export function decodeMeta(bytes: Buffer): KumoMetaData {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
     throw new Error('the meta entry is not a JSON object');
   }
+
   const record = value as Record<string, unknown>;
   if (typeof record.sender !== 'string') {
     throw new Error('the meta entry has no string "sender"');
   }
+
   const recipient = record.recipient;
   const recipientValid =
     typeof recipient === 'string' ||
@@ -90,10 +93,12 @@ export function decodeMeta(bytes: Buffer): KumoMetaData {
       'the meta entry has no "recipient" string or array of strings',
     );
   }
+
   const meta = record.meta;
   if (meta === null || typeof meta !== 'object' || Array.isArray(meta)) {
     throw new Error('the meta entry has no "meta" object');
   }
+
   return {
     sender: record.sender,
     recipient: recipient as string | string[],

@@ -12,7 +12,7 @@ import type { SpoolId } from '@spoolkit/core';
 import type { BenchTarget, WalkResult } from './types.js';
 
 /**
- * The LocalDisk baseline: the same directory layout written with plain
+ * Opens the LocalDisk baseline: the same directory layout written with plain
  * `fs` calls and nothing else. A store writes a temporary file in `new/`
  * and renames it into `data/aa/bb/cc/dd/<24 hex digits>`; the parent
  * directories are created only when the rename reports them missing. With

@@ -10,7 +10,7 @@ const rocksdb = ((rocksdbModule as { default?: unknown }).default ??
 type Database = ReturnType<typeof rocksdb>;
 
 /**
- * What the RocksDB backend opens with when `rocks_params` is empty:
+ * Open options of the RocksDB backend when `rocks_params` is empty:
  * RocksDB's 64 MiB memtable, no limit on open files, Snappy, and a LOG
  * file at info level. The baseline uses the same, so that the comparison
  * measures the backend's code and not its tuning.
@@ -24,7 +24,7 @@ const BACKEND_DEFAULT_OPTIONS = {
 };
 
 /**
- * The RocksDB baseline: the `rocksdb` binding called directly, with the
+ * Opens the RocksDB baseline: the `rocksdb` binding called directly, with the
  * 16 id bytes as key, one put, get or delete per operation and one
  * iterator for a walk, opened with the backend's default options.
  */
