@@ -1,1 +1,6 @@
-export {};
+export {
+  applyPolicy,
+  type LoadPolicyOptions,
+  loadPolicy,
+  type PolicyResult,
+} from './load-policy.js';

@@ -1,0 +1,395 @@
+import { randomBytes } from 'node:crypto';
+import { constants } from 'node:fs';
+import path from 'node:path';
+import {
+  errnoCode,
+  SpoolError,
+  SpoolErrorCode,
+  type SpoolId,
+  type SpoolLogger,
+} from '@spoolkit/core';
+import { DirectoryCache } from './directory-cache.js';
+import { describeError, toStorageError } from './errors.js';
+import type { LocalDiskFileHandle, LocalDiskFs } from './fs-layer.js';
+import type { SpoolLayout } from './prepare.js';
+
+/**
+ * How many times a store recreates its directories and renames again when
+ * a concurrent `cleanup()` pruned one of them. A retry fails again only if
+ * another prune removes the directory between its mkdir and the rename,
+ * so a handful of attempts is plenty.
+ */
+const MAX_ATTEMPTS = 8;
+
+/** The file operations on single entries: store, load and remove. */
+export class EntryFiles {
+  readonly #fs: LocalDiskFs;
+  readonly #spool: string;
+  readonly #layout: SpoolLayout;
+  readonly #logger: SpoolLogger;
+  readonly #directories = new DirectoryCache();
+  readonly #tempPrefix =
+    `.tmp-${process.pid}-${randomBytes(4).toString('hex')}-`;
+  #tempCounter = 0;
+
+  constructor(
+    fs: LocalDiskFs,
+    spool: string,
+    layout: SpoolLayout,
+    logger: SpoolLogger,
+  ) {
+    this.#fs = fs;
+    this.#spool = spool;
+    this.#layout = layout;
+    this.#logger = logger;
+  }
+
+  /** Returns the path of the file that stores `id`. */
+  entryPath(id: SpoolId): string {
+    return path.join(this.#layout.dataDir, id.relativePath(path.sep));
+  }
+
+  /**
+   * Forgets which directories exist. `cleanup()` calls it before pruning,
+   * so that later stores create their directories again instead of
+   * trusting the cache.
+   */
+  forgetDirectories(): void {
+    this.#directories.clear();
+  }
+
+  /**
+   * Writes `bytes` to a temp file in `new/`, optionally `fdatasync`s it,
+   * creates the entry's directories and renames the file onto the entry,
+   * which replaces an old entry atomically. With `sync`, it then `fsync`s
+   * the entry's directory and the parent of every directory on its path
+   * whose name is not yet known to be durable, which includes every
+   * directory this store or a concurrent one created. So the entry's name
+   * survives a power loss too.
+   *
+   * On failure the temp file is deleted, so no temp file and no partial
+   * entry remain. Rejects with `SPOOL_NO_SPACE`, `SPOOL_NO_INODES` or
+   * `SPOOL_IO`. When only the final directory `fsync` fails, the entry is
+   * already complete and visible, but the store still rejects because its
+   * durability is unknown.
+   */
+  async store(id: SpoolId, bytes: Uint8Array, sync: boolean): Promise<void> {
+    const finalPath = this.entryPath(id);
+    this.#tempCounter += 1;
+    const tempPath = path.join(
+      this.#layout.newDir,
+      `${this.#tempPrefix}${this.#tempCounter}`,
+    );
+    const step = this.#stepRunner('store', id, finalPath);
+    try {
+      await this.#writeTempFile(step, tempPath, bytes, sync);
+      await this.#renameIntoPlace(step, tempPath, finalPath);
+      if (sync) {
+        await this.#syncDirectories(step, path.dirname(finalPath));
+      }
+    } catch (error) {
+      await this.#removeTempFile(tempPath);
+      throw error;
+    }
+  }
+
+  /** Reads the entry. Rejects with `SPOOL_NOT_FOUND`, `SPOOL_CORRUPT` (a directory in its place) or `SPOOL_IO`. */
+  async load(id: SpoolId): Promise<Buffer> {
+    const finalPath = this.entryPath(id);
+    try {
+      return await this.#fs.readFile(finalPath);
+    } catch (error) {
+      const code = errnoCode(error);
+      if (code === 'ENOENT' || code === 'ENOTDIR') {
+        throw new SpoolError(
+          SpoolErrorCode.NotFound,
+          `spool '${this.#spool}' has no entry ${id} (no file at ${finalPath}); it was never stored or has been removed`,
+          {
+            spool: this.#spool,
+            id: id.toString(),
+            path: finalPath,
+            cause: error,
+          },
+        );
+      }
+      if (code === 'EISDIR') {
+        throw new SpoolError(
+          SpoolErrorCode.Corrupt,
+          `failed to load ${id} from spool '${this.#spool}': ${finalPath} is a directory where a file should be; remove(id) deletes it`,
+          {
+            spool: this.#spool,
+            id: id.toString(),
+            path: finalPath,
+            cause: error,
+          },
+        );
+      }
+      throw await this.#stepRunner('load', id, finalPath).convert(
+        error,
+        `reading ${finalPath}`,
+        false,
+      );
+    }
+  }
+
+  /**
+   * Deletes the entry; a missing entry is not an error. A directory in the
+   * entry's place (see `enumerate`'s corrupt entries) is deleted with its
+   * content. With `sync`, the directory is fsynced so the removal survives
+   * a power loss.
+   */
+  async remove(id: SpoolId, sync: boolean): Promise<void> {
+    const finalPath = this.entryPath(id);
+    const step = this.#stepRunner('remove', id, finalPath);
+    try {
+      await this.#fs.unlink(finalPath);
+    } catch (error) {
+      const code = errnoCode(error);
+      if (code === 'ENOENT' || code === 'ENOTDIR') {
+        return;
+      }
+      if (code !== 'EISDIR') {
+        throw await step.convert(error, `removing ${finalPath}`, false);
+      }
+      await step.run(`removing the directory ${finalPath}`, false, () =>
+        this.#fs.rm(finalPath, { recursive: true, force: true }),
+      );
+    }
+    if (sync) {
+      // A concurrent cleanup() may prune the now empty directory, which is as durable as it gets.
+      await this.#syncDirectory(step, path.dirname(finalPath), true);
+    }
+  }
+
+  async #writeTempFile(
+    step: StepRunner,
+    tempPath: string,
+    bytes: Uint8Array,
+    sync: boolean,
+  ): Promise<void> {
+    const handle = await step.run(
+      `creating the temp file ${tempPath}`,
+      true,
+      () => this.#fs.open(tempPath, 'wx', 0o600),
+    );
+    let closed = false;
+    try {
+      await step.run(`writing the temp file ${tempPath}`, false, () =>
+        handle.writeFile(bytes),
+      );
+      if (sync) {
+        await step.run(
+          `syncing the temp file ${tempPath} (fdatasync)`,
+          false,
+          () => handle.datasync(),
+        );
+      }
+      closed = true;
+      await step.run(`closing the temp file ${tempPath}`, false, () =>
+        handle.close(),
+      );
+    } finally {
+      if (!closed) {
+        await handle.close().catch(() => undefined);
+      }
+    }
+  }
+
+  /** Creates the entry's directories and renames the temp file onto the entry. */
+  async #renameIntoPlace(
+    step: StepRunner,
+    tempPath: string,
+    finalPath: string,
+  ): Promise<void> {
+    for (let attempt = 1; ; attempt += 1) {
+      await this.#createDirectories(step, path.dirname(finalPath));
+      try {
+        await this.#fs.rename(tempPath, finalPath);
+        return;
+      } catch (error) {
+        // ENOENT here means cleanup() pruned a directory after it was created or found in the cache.
+        if (errnoCode(error) !== 'ENOENT' || attempt >= MAX_ATTEMPTS) {
+          throw await step.convert(
+            error,
+            `renaming ${tempPath} to ${finalPath}`,
+            false,
+          );
+        }
+        this.#logRetry(finalPath, `renaming ${tempPath}`, attempt, error);
+        this.forgetDirectories();
+      }
+    }
+  }
+
+  /**
+   * Creates the missing directories from `data/` down to `directory`, top
+   * first. Starts over from the top when a concurrent cleanup() pruned a
+   * parent (ENOENT).
+   */
+  async #createDirectories(step: StepRunner, directory: string): Promise<void> {
+    const levels = directoryChain(this.#layout.root, directory);
+    for (let attempt = 1; ; attempt += 1) {
+      const failure = await this.#createMissing(levels);
+      if (failure === undefined) {
+        return;
+      }
+      if (errnoCode(failure.error) !== 'ENOENT' || attempt >= MAX_ATTEMPTS) {
+        throw await step.convert(
+          failure.error,
+          `creating the directory ${failure.level}`,
+          true,
+        );
+      }
+      this.#logRetry(
+        directory,
+        `creating ${failure.level}`,
+        attempt,
+        failure.error,
+      );
+      this.forgetDirectories();
+    }
+  }
+
+  #logRetry(
+    target: string,
+    step: string,
+    attempt: number,
+    error: unknown,
+  ): void {
+    this.#logger.debug(
+      { spool: this.#spool, path: target, attempt, err: error },
+      `spool '${this.#spool}': ${step} failed with ENOENT, probably after a concurrent cleanup; creating the directories again`,
+    );
+  }
+
+  /** Creates the levels not in the cache and returns the first failure. */
+  async #createMissing(
+    levels: string[],
+  ): Promise<{ level: string; error: unknown } | undefined> {
+    for (const level of levels) {
+      if (this.#directories.get(level) !== undefined) {
+        continue;
+      }
+      try {
+        await this.#fs.mkdir(level, { mode: 0o755 });
+      } catch (error) {
+        // EEXIST: made before this open or before the cache was cleared; its durability is unknown.
+        if (errnoCode(error) !== 'EEXIST') {
+          return { level, error };
+        }
+      }
+      this.#directories.remember(level);
+    }
+    return undefined;
+  }
+
+  /**
+   * `fsync`s the entry's directory, then, deepest first, the parent of each
+   * directory on the path whose name is not known to be durable, and
+   * records those names as durable.
+   */
+  async #syncDirectories(step: StepRunner, directory: string): Promise<void> {
+    await this.#syncDirectory(step, directory, false);
+    const levels = directoryChain(this.#layout.root, directory).reverse();
+    for (const level of levels) {
+      const state = this.#directories.get(level);
+      if (state?.durable) {
+        continue;
+      }
+      await this.#syncDirectory(step, path.dirname(level), false);
+      if (state !== undefined) {
+        state.durable = true;
+      }
+    }
+  }
+
+  /** `fsync`s one directory. With `ignoreMissing`, a directory that no longer exists is skipped. */
+  async #syncDirectory(
+    step: StepRunner,
+    directory: string,
+    ignoreMissing: boolean,
+  ): Promise<void> {
+    let handle: LocalDiskFileHandle;
+    try {
+      handle = await this.#fs.open(
+        directory,
+        constants.O_RDONLY | constants.O_DIRECTORY,
+      );
+    } catch (error) {
+      if (ignoreMissing && errnoCode(error) === 'ENOENT') {
+        return;
+      }
+      throw await step.convert(
+        error,
+        `opening the directory ${directory} to fsync it`,
+        false,
+      );
+    }
+    try {
+      await step.run(`syncing the directory ${directory} (fsync)`, false, () =>
+        handle.sync(),
+      );
+    } finally {
+      await handle.close().catch(() => undefined);
+    }
+  }
+
+  async #removeTempFile(tempPath: string): Promise<void> {
+    try {
+      await this.#fs.unlink(tempPath);
+    } catch (error) {
+      if (errnoCode(error) !== 'ENOENT') {
+        // The next open purges new/, so this file cannot be mistaken for an entry.
+        this.#logger.warn(
+          { spool: this.#spool, path: tempPath, err: error },
+          `spool '${this.#spool}': cannot remove the temp file ${tempPath} of a failed store: ${describeError(error)}`,
+        );
+      }
+    }
+  }
+
+  #stepRunner(action: string, id: SpoolId, finalPath: string): StepRunner {
+    const context = {
+      spool: this.#spool,
+      action,
+      id: id.toString(),
+      path: finalPath,
+    };
+    const convert = (error: unknown, step: string, creating: boolean) =>
+      toStorageError(
+        error,
+        { ...context, step, creating },
+        this.#fs,
+        this.#layout.root,
+      );
+    return {
+      convert,
+      run: async (step, creating, work) => {
+        try {
+          return await work();
+        } catch (error) {
+          throw await convert(error, step, creating);
+        }
+      },
+    };
+  }
+}
+
+/** Runs the steps of one call and converts their failures to `SpoolError`s naming the step. */
+interface StepRunner {
+  run<T>(step: string, creating: boolean, work: () => Promise<T>): Promise<T>;
+  convert(error: unknown, step: string, creating: boolean): Promise<SpoolError>;
+}
+
+/** Lists the directories below `top` down to `bottom`, top first, without `top` itself. */
+function directoryChain(top: string, bottom: string): string[] {
+  const chain: string[] = [];
+  for (
+    let current = bottom;
+    current !== top && current.startsWith(top);
+    current = path.dirname(current)
+  ) {
+    chain.unshift(current);
+  }
+  return chain;
+}

@@ -1,0 +1,123 @@
+import { errnoCode, SpoolError, SpoolErrorCode } from '@spoolkit/core';
+import type { LocalDiskFs } from './fs-layer.js';
+
+/** The context of a failed call, which the message of its error names. */
+export interface FailureContext {
+  /** The spool's name. */
+  spool: string;
+  /** The call, such as `store` or `load`. */
+  action: string;
+  /** The spool id in its 32-hex-digit form. */
+  id: string;
+  /** The entry's final path. */
+  path: string;
+  /** The step that failed, such as `writing the temp file /x/new/.tmp-1`. */
+  step: string;
+  /** Whether the step created a file or directory, where ENOSPC usually means no free inodes. */
+  creating: boolean;
+}
+
+/**
+ * Converts a failed file system call into a `SpoolError`: ENOSPC and
+ * EDQUOT become `SPOOL_NO_SPACE`, or `SPOOL_NO_INODES` when `statfs` shows
+ * no free inodes or the failed step created a file while bytes were still
+ * free. Every other errno becomes `SPOOL_IO`. The message names the spool,
+ * the id, the path, the step and what to do next.
+ */
+export async function toStorageError(
+  error: unknown,
+  context: FailureContext,
+  fs: LocalDiskFs,
+  statfsPath: string,
+): Promise<SpoolError> {
+  if (error instanceof SpoolError) {
+    return error;
+  }
+  const code = errnoCode(error);
+  const prefix = `failed to ${context.action} ${context.id} in spool '${context.spool}' at ${context.path}`;
+  const errorContext = {
+    spool: context.spool,
+    id: context.id,
+    path: context.path,
+    cause: error,
+  };
+
+  if (code === 'ENOSPC' || code === 'EDQUOT') {
+    const freeBytes = await readFreeBytesIfOutOfInodes(
+      fs,
+      statfsPath,
+      context.creating,
+    );
+    if (code === 'ENOSPC' && freeBytes !== undefined) {
+      return new SpoolError(
+        SpoolErrorCode.NoInodes,
+        `${prefix}: the file system has no free inodes left (ENOSPC while ${context.step}, with ${freeBytes} bytes still free); delete unused files or move the spool to a file system with more inodes, then retry`,
+        errorContext,
+      );
+    }
+    const reason =
+      code === 'EDQUOT'
+        ? 'the disk quota is exceeded'
+        : 'the file system is out of space';
+    return new SpoolError(
+      SpoolErrorCode.NoSpace,
+      `${prefix}: ${reason} (${code} while ${context.step}); free disk space or move the spool to a larger file system, then retry`,
+      errorContext,
+    );
+  }
+
+  return new SpoolError(
+    SpoolErrorCode.Io,
+    `${prefix}: ${describeError(error)} while ${context.step}; ${fixFor(code, context.path)}`,
+    errorContext,
+  );
+}
+
+/**
+ * Returns the free bytes when the ENOSPC is about inodes: `statfs` shows
+ * no free inodes, or the step created a file or directory while bytes were
+ * free. Returns `undefined` when it is about bytes or `statfs` fails.
+ */
+async function readFreeBytesIfOutOfInodes(
+  fs: LocalDiskFs,
+  statfsPath: string,
+  creating: boolean,
+): Promise<number | undefined> {
+  try {
+    const stats = await fs.statfs(statfsPath);
+    const freeBytes = stats.bavail * stats.bsize;
+    // btrfs and some network file systems report 0 inodes in total, meaning "no fixed limit".
+    const outOfInodes = stats.files > 0 && stats.ffree === 0;
+    return outOfInodes || (creating && freeBytes > 0) ? freeBytes : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Returns the advice an error message ends with, chosen by errno. */
+export function fixFor(code: string | undefined, path: string): string {
+  switch (code) {
+    case 'EACCES':
+    case 'EPERM':
+      return `check that this process (uid ${process.getuid?.() ?? 'unknown'}) may write ${path} and its parent directories`;
+    case 'EROFS':
+      return 'the file system is mounted read-only; remount it read-write';
+    case 'EMFILE':
+    case 'ENFILE':
+      return 'too many files are open; raise the open-file limit (ulimit -n) or make fewer concurrent calls';
+    case 'EIO':
+      return 'the device reported an I/O error; check the disk and the kernel log (dmesg)';
+    case 'ENOENT':
+      return 'a directory under the spool disappeared; make sure nothing else deletes files in the spool directory';
+    default:
+      return 'check the spool directory and retry';
+  }
+}
+
+/** Renders a Node system error as `EIO: i/o error, fdatasync`, or any error's message. */
+export function describeError(error: unknown): string {
+  if (error instanceof Error) {
+    return error.message;
+  }
+  return String(error);
+}

@@ -1,0 +1,145 @@
+import { constants } from 'node:fs';
+import path from 'node:path';
+import {
+  errnoCode,
+  SpoolError,
+  SpoolErrorCode,
+  type SpoolLogger,
+} from '@spoolkit/core';
+import fsExt from 'fs-ext';
+import { describeError } from './errors.js';
+import type { LocalDiskFileHandle, LocalDiskFs } from './fs-layer.js';
+import { runStep, unusableDirectory } from './unusable.js';
+
+/** The sticky bit, which keeps tmpwatch-style cleaners away from the lock file. */
+const STICKY_BIT = 0o1000;
+
+/**
+ * Takes the spool's pid lock: opens `<root>/lock` without truncating it,
+ * sets its sticky bit, takes `flock(LOCK_EX | LOCK_NB)` and then replaces
+ * its content with `"<pid>\n"`. The returned handle holds the lock until it
+ * is closed.
+ *
+ * `flock(2)` belongs to the open file description, so a second open of the
+ * same spool fails in this process as well as in another one, and the lock
+ * goes away when its holder dies, whatever pid the file still names. This
+ * is the same lock kumod takes, so the two exclude each other.
+ *
+ * Throws `SPOOL_LOCKED` naming the owner's pid, or
+ * `SPOOL_DIRECTORY_UNUSABLE` when the file cannot be created or locked.
+ */
+export async function acquirePidLock(
+  fs: LocalDiskFs,
+  spool: string,
+  root: string,
+  logger: SpoolLogger,
+): Promise<LocalDiskFileHandle> {
+  const lockPath = path.join(root, 'lock');
+  await runStep(fs, spool, root, 'create the spool directory', () =>
+    fs.mkdir(root, { recursive: true }),
+  );
+  const handle = await runStep(fs, spool, lockPath, 'open the lock file', () =>
+    fs.open(lockPath, constants.O_WRONLY | constants.O_CREAT, 0o644),
+  );
+  try {
+    await setStickyBit(handle, lockPath, spool, logger);
+    await lockOrExplain(handle, fs, spool, root, lockPath);
+    const pidLine = Buffer.from(`${process.pid}\n`);
+    await runStep(
+      fs,
+      spool,
+      lockPath,
+      'write the pid to the lock file',
+      async () => {
+        await handle.truncate(0);
+        await handle.write(pidLine, 0, pidLine.length, 0);
+      },
+    );
+    return handle;
+  } catch (error) {
+    await handle.close().catch(() => undefined);
+    throw error;
+  }
+}
+
+async function setStickyBit(
+  handle: LocalDiskFileHandle,
+  lockPath: string,
+  spool: string,
+  logger: SpoolLogger,
+): Promise<void> {
+  try {
+    const stats = await handle.stat();
+    if ((stats.mode & STICKY_BIT) === 0) {
+      await handle.chmod((stats.mode & 0o7777) | STICKY_BIT);
+    }
+  } catch (error) {
+    // The sticky bit only protects the file from temp cleaners; the lock works without it.
+    logger.warn(
+      { spool, path: lockPath, err: error },
+      `cannot set the sticky bit on ${lockPath}: ${describeError(error)}`,
+    );
+  }
+}
+
+async function lockOrExplain(
+  handle: LocalDiskFileHandle,
+  fs: LocalDiskFs,
+  spool: string,
+  root: string,
+  lockPath: string,
+): Promise<void> {
+  try {
+    fsExt.flockSync(handle.fd, 'exnb');
+  } catch (error) {
+    const code = errnoCode(error);
+    if (code !== 'EWOULDBLOCK' && code !== 'EAGAIN') {
+      throw await unusableDirectory(
+        fs,
+        spool,
+        lockPath,
+        'lock the lock file',
+        error,
+      );
+    }
+    const owner = await readOwnerPid(fs, lockPath);
+    throw new SpoolError(
+      SpoolErrorCode.Locked,
+      lockedMessage(spool, root, lockPath, owner),
+      {
+        spool,
+        path: root,
+        cause: error,
+      },
+    );
+  }
+}
+
+function lockedMessage(
+  spool: string,
+  root: string,
+  lockPath: string,
+  owner: number | undefined,
+): string {
+  if (owner === undefined) {
+    return `spool '${spool}' at ${root} is locked by another process (${lockPath} names no pid); stop that process or choose another path`;
+  }
+  if (owner === process.pid) {
+    return `spool '${spool}' at ${root} is locked by pid ${owner}, which is this process; close the spool that is already open there or choose another path`;
+  }
+  return `spool '${spool}' at ${root} is locked by pid ${owner}; stop that process or choose another path`;
+}
+
+// NOTE: an owner that has just taken the lock may not have written its pid
+// yet, so the pid read here can be the previous owner's.
+async function readOwnerPid(
+  fs: LocalDiskFs,
+  lockPath: string,
+): Promise<number | undefined> {
+  try {
+    const text = (await fs.readFile(lockPath)).toString('utf8').trim();
+    return /^\d+$/.test(text) ? Number(text) : undefined;
+  } catch {
+    return undefined;
+  }
+}

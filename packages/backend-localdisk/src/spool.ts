@@ -1,0 +1,266 @@
+import {
+  DiskSpaceMonitor,
+  type DiskUsage,
+  type EnumerateOptions,
+  KeyedQueue,
+  type Spool,
+  type SpoolEntry,
+  type SpoolId,
+  SpoolLifecycle,
+  type StoreOptions,
+} from '@spoolkit/core';
+import { EntryFiles } from './entry-files.js';
+import type { LocalDiskFileHandle, LocalDiskFs } from './fs-layer.js';
+import { acquirePidLock } from './lock.js';
+import {
+  type LocalDiskSpoolOptions,
+  type ResolvedOptions,
+  resolveOptions,
+} from './options.js';
+import {
+  prepareDirectories,
+  type SpoolLayout,
+  spoolLayout,
+} from './prepare.js';
+import { pruneEmptyDirectories } from './prune.js';
+import {
+  validateEnumerateOptions,
+  validateId,
+  validateStoreArguments,
+} from './validate.js';
+import { TreeWalk } from './walk.js';
+
+/**
+ * A spool that keeps each entry in its own file, on the directory layout
+ * of KumoMTA's LocalDisk spool, so kumod and spoolkit can read each
+ * other's spools (never at the same time: both take the same lock).
+ *
+ * - `<path>/lock` contains the owner's pid, and the owner keeps an
+ *   exclusive `flock(2)` on it.
+ * - `<path>/new/` holds temp files while they are written.
+ * - `<path>/data/aa/bb/cc/dd/<24 hex digits>` holds exactly the stored
+ *   bytes of one entry (mode 0600), named by `SpoolId.relativePath()`.
+ *
+ * Open it with `openLocalDiskSpool`. Calls for the same id take effect in
+ * the order they were made (loads included, so a load sees every store
+ * made before it); calls for different ids run concurrently.
+ */
+export class LocalDiskSpool implements Spool {
+  /** The spool's name. */
+  readonly name: string;
+  /** Always `LocalDisk`. */
+  readonly kind = 'LocalDisk';
+  /** The absolute spool directory. */
+  readonly path: string;
+
+  readonly #options: ResolvedOptions;
+  readonly #layout: SpoolLayout;
+  readonly #lockHandle: LocalDiskFileHandle;
+  readonly #monitor: DiskSpaceMonitor;
+  readonly #files: EntryFiles;
+  readonly #lifecycle: SpoolLifecycle;
+  readonly #queue = new KeyedQueue();
+  readonly #openedAtMs: number;
+
+  private constructor(
+    options: ResolvedOptions,
+    layout: SpoolLayout,
+    lockHandle: LocalDiskFileHandle,
+    monitor: DiskSpaceMonitor,
+    openedAtMs: number,
+  ) {
+    this.name = options.name;
+    this.path = options.path;
+    this.#options = options;
+    this.#layout = layout;
+    this.#lockHandle = lockHandle;
+    this.#monitor = monitor;
+    this.#openedAtMs = openedAtMs;
+    this.#files = new EntryFiles(
+      options.fs,
+      options.name,
+      layout,
+      options.logger,
+    );
+    this.#lifecycle = new SpoolLifecycle(options.name, options.path);
+  }
+
+  /**
+   * Opens the spool: takes the lock, creates `new/` and `data/`, probes
+   * that they can be written and listed, deletes leftover temp files and
+   * starts the free-space monitor. See `openLocalDiskSpool`.
+   */
+  static async open(options: LocalDiskSpoolOptions): Promise<LocalDiskSpool> {
+    const resolved = resolveOptions(options);
+    const { fs, name, logger } = resolved;
+    const layout = spoolLayout(resolved.path);
+    const lockHandle = await acquirePidLock(fs, name, layout.root, logger);
+    const openedAtMs = Date.now();
+    const monitor = new DiskSpaceMonitor({
+      path: layout.root,
+      minFreeSpace: resolved.minFreeSpace,
+      minFreeInodes: resolved.minFreeInodes,
+      intervalMs: resolved.diskCheckIntervalMs,
+      readUsage: (target) => readUsage(fs, target),
+    });
+    try {
+      await prepareDirectories(fs, name, layout, logger);
+      await monitor.start();
+    } catch (error) {
+      monitor.stop();
+      await lockHandle.close().catch(() => undefined);
+      throw error;
+    }
+    logger.debug(
+      { spool: name, path: layout.root },
+      `spool '${name}' opened at ${layout.root}`,
+    );
+    return new LocalDiskSpool(
+      resolved,
+      layout,
+      lockHandle,
+      monitor,
+      openedAtMs,
+    );
+  }
+
+  /**
+   * Stores a copy of `data` under `id`, replacing an old entry atomically.
+   * A resolved store survives a crash of this process. With `options.sync`
+   * or the spool's `flush`, the file is `fdatasync`ed before its rename and
+   * the directories on its path are `fsync`ed before the store resolves,
+   * so it also survives a power loss. `options.deadline` is accepted and
+   * ignored, because LocalDisk never waits for backpressure (KumoMTA
+   * ignores it too).
+   *
+   * Rejects with `SPOOL_INVALID_ARGUMENT`, `SPOOL_CLOSED`, `SPOOL_NO_SPACE`,
+   * `SPOOL_NO_INODES` or `SPOOL_IO`; a rejected store leaves no temp file
+   * and no partial entry.
+   */
+  store(
+    id: SpoolId,
+    data: Uint8Array,
+    options: StoreOptions = {},
+  ): Promise<void> {
+    return this.#lifecycle.run('store', () => {
+      validateStoreArguments(id, data, options, this.name);
+      // Copied before the first await, so the caller may change its buffer at once.
+      const bytes = Buffer.from(data);
+      const sync = this.#options.flush || options.sync === true;
+      return this.#queue.run(id.toString(), () =>
+        this.#files.store(id, bytes, sync),
+      );
+    });
+  }
+
+  /** Reads the entry for `id`. Rejects with `SPOOL_NOT_FOUND` naming the id and path, `SPOOL_CORRUPT` or `SPOOL_IO`. */
+  load(id: SpoolId): Promise<Buffer> {
+    return this.#lifecycle.run('load', () => {
+      validateId(id, 'load', this.name);
+      return this.#queue.run(id.toString(), () => this.#files.load(id));
+    });
+  }
+
+  /**
+   * Deletes the entry for `id`; resolves when there is none. With `flush`
+   * on, the directory is fsynced so the removal survives a power loss.
+   */
+  remove(id: SpoolId): Promise<void> {
+    return this.#lifecycle.run('remove', () => {
+      validateId(id, 'remove', this.name);
+      return this.#queue.run(id.toString(), () =>
+        this.#files.remove(id, this.#options.flush),
+      );
+    });
+  }
+
+  /**
+   * Walks `data/` lazily and yields the entries created before
+   * `createdBefore` (by default, the moment the spool was opened), in no
+   * defined order, plus a `corrupt` entry for every file or directory that
+   * is not a readable entry. A zero-length file is an empty entry.
+   *
+   * Breaking out of the loop, throwing in it, aborting `signal` (which ends
+   * the loop quietly) or closing the spool (which makes the next step throw
+   * `SPOOL_CLOSED`) closes the walk's directories at once.
+   */
+  enumerate(options: EnumerateOptions = {}): AsyncIterable<SpoolEntry> {
+    return this.#enumerate(options);
+  }
+
+  async *#enumerate(options: EnumerateOptions): AsyncGenerator<SpoolEntry> {
+    validateEnumerateOptions(options, this.name);
+    this.#lifecycle.assertOpen('enumerate');
+    if (options.signal?.aborted) {
+      return;
+    }
+    const walk = new TreeWalk({
+      fs: this.#options.fs,
+      spool: this.name,
+      dataDir: this.#layout.dataDir,
+      createdBeforeMs: options.createdBefore?.getTime() ?? this.#openedAtMs,
+      signal: options.signal,
+      closingSignal: this.#lifecycle.closingSignal,
+      closedError: () => this.#lifecycle.closedError('enumerate'),
+      release: this.#lifecycle.openLease(),
+    });
+    yield* walk.entries();
+  }
+
+  /**
+   * Removes empty directories under `data/` in one pass, bottom-up. Safe
+   * while stores run: they create a pruned directory again.
+   */
+  cleanup(): Promise<void> {
+    return this.#lifecycle.run('cleanup', async () => {
+      this.#files.forgetDirectories();
+      const { fs, name, logger } = this.#options;
+      const removed = await pruneEmptyDirectories(
+        { fs, spool: name, logger },
+        this.#layout.dataDir,
+      );
+      logger.debug(
+        { spool: name, removed },
+        `spool '${name}' cleanup removed ${removed} empty directories`,
+      );
+    });
+  }
+
+  /** Does nothing: files need no compaction. */
+  compact(): Promise<void> {
+    return this.#lifecycle.run('compact', async () => undefined);
+  }
+
+  /** Frees nothing and resolves to 0: the spool keeps no cache worth freeing. */
+  adviseLowMemory(): Promise<number> {
+    return this.#lifecycle.run('adviseLowMemory', async () => 0);
+  }
+
+  /** Returns the free-space monitor's latest shortfall, or `undefined`. Does no I/O. */
+  unhealthyReason(): string | undefined {
+    return this.#monitor.reason;
+  }
+
+  /** Waits for calls in flight, then stops the monitor and releases the lock. */
+  close(): Promise<void> {
+    return this.#lifecycle.close(async () => {
+      this.#monitor.stop();
+      await this.#lockHandle.close();
+      this.#options.logger.debug(
+        { spool: this.name },
+        `spool '${this.name}' closed`,
+      );
+    });
+  }
+}
+
+/** Reads free space through the spool's fs layer, as the disk monitor expects it. */
+async function readUsage(fs: LocalDiskFs, target: string): Promise<DiskUsage> {
+  const stats = await fs.statfs(target);
+  return {
+    freeBytes: stats.bavail * stats.bsize,
+    totalBytes: stats.blocks * stats.bsize,
+    freeInodes: stats.ffree,
+    totalInodes: stats.files,
+  };
+}

@@ -1,0 +1,257 @@
+import { randomUUID } from 'node:crypto';
+import {
+  chmodSync,
+  chownSync,
+  mkdirSync,
+  readdirSync,
+  symlinkSync,
+  truncateSync,
+  writeFileSync,
+} from 'node:fs';
+import path from 'node:path';
+import {
+  type SpoolCorruptEntry,
+  SpoolId,
+  type SpoolItem,
+} from '@spoolkit/core';
+import { describe, expect, it } from 'vitest';
+import { openLocalDiskSpool } from '../src/index.js';
+import {
+  collect,
+  faultyFs,
+  future,
+  listFiles,
+  makeTempDir,
+  NOBODY,
+  openSpool,
+  runFixture,
+  systemError,
+} from './helpers.js';
+
+/** A spool with good entries and one of each kind of damage, and what enumeration should report. */
+async function buildDamagedSpool() {
+  const dir = makeTempDir();
+  const dataDir = path.join(dir, 'data');
+  const spool = await openLocalDiskSpool({ name: 'data', path: dir });
+  const good = Array.from({ length: 5 }, () => SpoolId.generate());
+  for (const id of good) {
+    await spool.store(id, Buffer.from(`good ${id}`));
+  }
+  const truncated = SpoolId.generate();
+  await spool.store(truncated, Buffer.from('0123456789'));
+  await spool.close();
+
+  const entryPath = (id: SpoolId) => path.join(dataDir, id.relativePath());
+  const place = (id: SpoolId) => {
+    mkdirSync(path.dirname(entryPath(id)), { recursive: true });
+    return entryPath(id);
+  };
+
+  const empty = SpoolId.generate();
+  writeFileSync(place(empty), '');
+  truncateSync(entryPath(truncated), 4);
+
+  const directoryId = SpoolId.generate();
+  mkdirSync(place(directoryId));
+  writeFileSync(path.join(entryPath(directoryId), 'inner'), 'x');
+
+  const random = SpoolId.parse(randomUUID());
+  writeFileSync(place(random), 'version 4 id');
+
+  const linked = SpoolId.generate();
+  symlinkSync(entryPath(good[0] as SpoolId), place(linked));
+
+  const unreadable = SpoolId.generate();
+  writeFileSync(place(unreadable), 'secret');
+  chmodSync(entryPath(unreadable), 0o000);
+
+  mkdirSync(path.join(dataDir, 'zz'));
+  mkdirSync(path.join(dataDir, 'AB'));
+  writeFileSync(path.join(dataDir, 'README'), 'not an entry');
+  mkdirSync(path.join(dataDir, '0a'), { recursive: true });
+  writeFileSync(path.join(dataDir, '0a', 'notes.txt'), 'not an entry');
+  mkdirSync(path.join(dataDir, '0b', '0c', '0d', '0e'), { recursive: true });
+  writeFileSync(
+    path.join(dataDir, '0b', '0c', '0d', '0e', 'short-name'),
+    'not an entry',
+  );
+
+  return {
+    dir,
+    dataDir,
+    good,
+    empty,
+    truncated,
+    unreadable,
+    entryPath,
+    corruptWithId: new Map([
+      [entryPath(directoryId), directoryId],
+      [entryPath(random), random],
+      [entryPath(linked), linked],
+    ]),
+    corruptWithoutId: [
+      path.join(dataDir, 'zz'),
+      path.join(dataDir, 'AB'),
+      path.join(dataDir, 'README'),
+      path.join(dataDir, '0a', 'notes.txt'),
+      path.join(dataDir, '0b', '0c', '0d', '0e', 'short-name'),
+    ],
+  };
+}
+
+describe('damaged tree', () => {
+  it('reports each odd entry and yields the rest', async () => {
+    const tree = await buildDamagedSpool();
+    const faulty = faultyFs();
+    faulty.faults.readFile = async (target) => {
+      if (target === tree.entryPath(tree.unreadable)) {
+        throw systemError('EACCES', 'open', target);
+      }
+      return (await import('node:fs/promises')).readFile(target);
+    };
+    const spool = await openSpool({ path: tree.dir, fs: faulty.fs });
+
+    const entries = await collect(spool.enumerate({ createdBefore: future() }));
+
+    const items = entries.filter(
+      (entry): entry is SpoolItem => entry.type === 'item',
+    );
+    const corrupt = entries.filter(
+      (entry): entry is SpoolCorruptEntry => entry.type === 'corrupt',
+    );
+    const itemsById = new Map(
+      items.map((item) => [item.id.toString(), item.data.toString()]),
+    );
+    for (const id of tree.good) {
+      expect(itemsById.get(id.toString())).toBe(`good ${id}`);
+    }
+    expect(itemsById.get(tree.empty.toString())).toBe('');
+    expect(itemsById.get(tree.truncated.toString())).toBe('0123');
+    expect(items).toHaveLength(tree.good.length + 2);
+
+    for (const entry of corrupt) {
+      expect(entry.error.code).toBe('SPOOL_CORRUPT');
+      expect(entry.error.message).toContain(entry.path);
+      expect(entry.error.path).toBe(entry.path);
+    }
+    const byPath = new Map(corrupt.map((entry) => [entry.path, entry]));
+    for (const [entryPath, id] of tree.corruptWithId) {
+      expect(byPath.get(entryPath)?.id?.toString(), entryPath).toBe(
+        id.toString(),
+      );
+    }
+    for (const entryPath of tree.corruptWithoutId) {
+      expect(byPath.has(entryPath), entryPath).toBe(true);
+      expect(byPath.get(entryPath)?.id).toBeUndefined();
+    }
+    const unreadable = byPath.get(tree.entryPath(tree.unreadable));
+    expect(unreadable?.id?.toString()).toBe(tree.unreadable.toString());
+    expect(unreadable?.error.message).toContain('cannot be read');
+    expect(corrupt).toHaveLength(
+      tree.corruptWithId.size + tree.corruptWithoutId.length + 1,
+    );
+  });
+
+  it('explains each kind of damage', async () => {
+    const tree = await buildDamagedSpool();
+    const spool = await openSpool({ path: tree.dir });
+
+    const entries = await collect(spool.enumerate({ createdBefore: future() }));
+
+    const messages = entries.flatMap((entry) =>
+      entry.type === 'corrupt' ? [entry.error.message] : [],
+    );
+    expect(
+      messages.some((message) =>
+        message.includes('is a directory where an entry file should be'),
+      ),
+    ).toBe(true);
+    expect(
+      messages.some((message) =>
+        message.includes('version 4 UUID, which carries no creation time'),
+      ),
+    ).toBe(true);
+    expect(
+      messages.some((message) => message.includes('is not a regular file')),
+    ).toBe(true);
+    expect(
+      messages.some((message) => message.includes('is not a spool id')),
+    ).toBe(true);
+    expect(
+      messages.some((message) => message.includes('is not a hash directory')),
+    ).toBe(true);
+  });
+
+  it('reports unreadable files to an unprivileged user', async () => {
+    const tree = await buildDamagedSpool();
+    const blocked = path.join(tree.dataDir, 'cd');
+    mkdirSync(path.join(blocked, '00'), { recursive: true });
+    chownTree(tree.dir);
+    chmodSync(tree.dir, 0o755);
+    chmodSync(blocked, 0o000);
+
+    const entries: {
+      type: string;
+      id?: string;
+      path?: string;
+      code?: string;
+      message?: string;
+    }[] = await runFixture('enumerate-spool.mjs', [tree.dir], NOBODY);
+
+    const unreadable = entries.find(
+      (entry) => entry.path === tree.entryPath(tree.unreadable),
+    );
+    expect(unreadable?.type).toBe('corrupt');
+    expect(unreadable?.code).toBe('SPOOL_CORRUPT');
+    expect(unreadable?.id).toBe(tree.unreadable.toString());
+    expect(unreadable?.message).toContain('EACCES');
+    const unlistable = entries.find((entry) => entry.path === blocked);
+    expect(unlistable?.type).toBe('corrupt');
+    expect(unlistable?.message).toContain('cannot be listed');
+    const goodIds = entries
+      .filter((entry) => entry.type === 'item')
+      .map((entry) => entry.id);
+    for (const id of tree.good) {
+      expect(goodIds).toContain(id.toString());
+    }
+  });
+
+  it('loads and removes a directory entry', async () => {
+    const tree = await buildDamagedSpool();
+    const spool = await openSpool({ path: tree.dir });
+    const [directoryPath, directoryId] = [...tree.corruptWithId][0] as [
+      string,
+      SpoolId,
+    ];
+
+    await expect(spool.load(directoryId)).rejects.toMatchObject({
+      code: 'SPOOL_CORRUPT',
+      path: directoryPath,
+    });
+    await spool.remove(directoryId);
+
+    await expect(spool.load(directoryId)).rejects.toMatchObject({
+      code: 'SPOOL_NOT_FOUND',
+    });
+    expect(
+      listFiles(tree.dataDir).some((file) =>
+        file.startsWith(directoryId.relativePath()),
+      ),
+    ).toBe(false);
+  });
+});
+
+function chownTree(dir: string) {
+  chownSync(dir, NOBODY.uid, NOBODY.gid);
+  for (const file of listFiles(dir).concat(listDirs(dir))) {
+    chownSync(path.join(dir, file), NOBODY.uid, NOBODY.gid);
+  }
+}
+
+function listDirs(dir: string): string[] {
+  return readdirSync(dir, { recursive: true, withFileTypes: true })
+    .filter((entry) => entry.isDirectory())
+    .map((entry) =>
+      path.relative(dir, path.join(entry.parentPath, entry.name)),
+    );
+}

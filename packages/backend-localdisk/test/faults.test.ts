@@ -1,0 +1,319 @@
+import path from 'node:path';
+import { SpoolError, SpoolId } from '@spoolkit/core';
+import { describe, expect, it } from 'vitest';
+import type { LocalDiskFs } from '../src/fs-layer.js';
+import {
+  type FaultyFs,
+  faultyFs,
+  listFiles,
+  listNames,
+  makeTempDir,
+  openSpool,
+  systemError,
+} from './helpers.js';
+
+async function openFaulty(flush = false) {
+  const dir = makeTempDir();
+  const faulty = faultyFs();
+  const spool = await openSpool({ path: dir, fs: faulty.fs, flush });
+  return { dir, faulty, spool };
+}
+
+/** Stores, expecting a rejection; returns the error. */
+async function failStore(
+  spool: Awaited<ReturnType<typeof openSpool>>,
+  id: SpoolId,
+  sync = false,
+) {
+  const error = await spool.store(id, Buffer.alloc(2048, 1), { sync }).then(
+    () => undefined,
+    (caught: unknown) => caught,
+  );
+  expect(error, 'the store should have rejected').toBeInstanceOf(SpoolError);
+  return error as SpoolError;
+}
+
+/** Checks that nothing of a failed store is left, then that the spool works once the fault is cleared. */
+async function expectCleanAndRecovered(
+  dir: string,
+  faulty: FaultyFs,
+  spool: Awaited<ReturnType<typeof openSpool>>,
+  id: SpoolId,
+) {
+  expect(listNames(path.join(dir, 'new'))).toEqual([]);
+  expect(listFiles(path.join(dir, 'data'))).toEqual([]);
+  await expect(spool.load(id)).rejects.toMatchObject({
+    code: 'SPOOL_NOT_FOUND',
+  });
+
+  faulty.faults = {};
+  faulty.handleFaults = {};
+  await spool.store(id, Buffer.from('after the fault'), { sync: true });
+  expect((await spool.load(id)).toString()).toBe('after the fault');
+}
+
+function expectNamesEverything(error: SpoolError, dir: string, id: SpoolId) {
+  expect(error.spool).toBe('data');
+  expect(error.id).toBe(id.toString());
+  expect(error.path).toBe(path.join(dir, 'data', id.relativePath()));
+  expect(error.message).toContain(
+    `failed to store ${id} in spool 'data' at ${error.path}`,
+  );
+  expect(error.cause).toBeDefined();
+}
+
+describe('store faults', () => {
+  it('maps ENOSPC on write', async () => {
+    const { dir, faulty, spool } = await openFaulty();
+    const id = SpoolId.generate();
+    faulty.handleFaults.writeFile = async () => {
+      throw systemError('ENOSPC', 'write');
+    };
+
+    const error = await failStore(spool, id);
+
+    expect(error.code).toBe('SPOOL_NO_SPACE');
+    expect(error.message).toContain('out of space');
+    expect(error.message).toContain('free disk space');
+    expectNamesEverything(error, dir, id);
+    await expectCleanAndRecovered(dir, faulty, spool, id);
+  });
+
+  it('maps EDQUOT', async () => {
+    const { dir, faulty, spool } = await openFaulty();
+    const id = SpoolId.generate();
+    faulty.handleFaults.writeFile = async () => {
+      throw systemError('EDQUOT', 'write');
+    };
+
+    const error = await failStore(spool, id);
+
+    expect(error.code).toBe('SPOOL_NO_SPACE');
+    expect(error.message).toContain('quota');
+    await expectCleanAndRecovered(dir, faulty, spool, id);
+  });
+
+  it('maps EIO on fdatasync', async () => {
+    const { dir, faulty, spool } = await openFaulty();
+    const id = SpoolId.generate();
+    faulty.handleFaults.datasync = async () => {
+      throw systemError('EIO', 'fdatasync');
+    };
+
+    const error = await failStore(spool, id, true);
+
+    expect(error.code).toBe('SPOOL_IO');
+    expect(error.message).toContain('fdatasync');
+    expect(error.message).toContain('dmesg');
+    expectNamesEverything(error, dir, id);
+    await expectCleanAndRecovered(dir, faulty, spool, id);
+  });
+
+  it('skips fdatasync without sync', async () => {
+    const { faulty, spool } = await openFaulty();
+    const id = SpoolId.generate();
+    faulty.handleFaults.datasync = async () => {
+      throw systemError('EIO', 'fdatasync');
+    };
+
+    await spool.store(id, Buffer.from('unsynced'));
+
+    expect((await spool.load(id)).toString()).toBe('unsynced');
+  });
+
+  it('maps EACCES on a hash directory', async () => {
+    const { dir, faulty, spool } = await openFaulty();
+    const id = SpoolId.generate();
+    faulty.faults.mkdir = async (target) => {
+      throw systemError('EACCES', 'mkdir', target);
+    };
+
+    const error = await failStore(spool, id);
+
+    expect(error.code).toBe('SPOOL_IO');
+    expect(error.message).toContain('creating the directory');
+    expect(error.message).toContain(`may write ${error.path}`);
+    expectNamesEverything(error, dir, id);
+    await expectCleanAndRecovered(dir, faulty, spool, id);
+  });
+
+  it('maps a lasting ENOENT on rename', async () => {
+    const { dir, faulty, spool } = await openFaulty();
+    const id = SpoolId.generate();
+    let attempts = 0;
+    faulty.faults.rename = async (from) => {
+      attempts += 1;
+      throw systemError('ENOENT', 'rename', from);
+    };
+
+    const error = await failStore(spool, id);
+
+    expect(attempts).toBeGreaterThan(1);
+    expect(error.code).toBe('SPOOL_IO');
+    expect(error.message).toContain('renaming');
+    expect(error.message).toContain('disappeared');
+    expectNamesEverything(error, dir, id);
+    await expectCleanAndRecovered(dir, faulty, spool, id);
+  });
+
+  it('retries one ENOENT on rename', async () => {
+    const { faulty, spool } = await openFaulty();
+    const id = SpoolId.generate();
+    faulty.faults.rename = async (from) => {
+      faulty.faults = {};
+      throw systemError('ENOENT', 'rename', from);
+    };
+
+    await spool.store(id, Buffer.from('retried'));
+
+    expect((await spool.load(id)).toString()).toBe('retried');
+  });
+
+  it('maps EIO on rename', async () => {
+    const { dir, faulty, spool } = await openFaulty();
+    const id = SpoolId.generate();
+    faulty.faults.rename = async (from) => {
+      throw systemError('EIO', 'rename', from);
+    };
+
+    const error = await failStore(spool, id);
+
+    expect(error.code).toBe('SPOOL_IO');
+    expect(error.message).toContain('EIO');
+    await expectCleanAndRecovered(dir, faulty, spool, id);
+  });
+
+  it('maps EMFILE', async () => {
+    const { dir, faulty, spool } = await openFaulty();
+    const id = SpoolId.generate();
+    faulty.faults.open = async (target) => {
+      throw systemError('EMFILE', 'open', String(target));
+    };
+
+    const error = await failStore(spool, id);
+
+    expect(error.code).toBe('SPOOL_IO');
+    expect(error.message).toContain('ulimit -n');
+    expectNamesEverything(error, dir, id);
+    await expectCleanAndRecovered(dir, faulty, spool, id);
+  });
+
+  it('maps EIO on a directory fsync', async () => {
+    const { dir, faulty, spool } = await openFaulty(true);
+    const id = SpoolId.generate();
+    // Stores only fdatasync files, so fsync is called for directories alone.
+    faulty.handleFaults.sync = async () => {
+      throw systemError('EIO', 'fsync');
+    };
+
+    const error = await failStore(spool, id);
+
+    expect(error.code).toBe('SPOOL_IO');
+    expect(error.message).toContain('syncing the directory');
+    expect(listNames(path.join(dir, 'new'))).toEqual([]);
+  });
+
+  it('keeps the old version when an overwrite fails', async () => {
+    const { dir, faulty, spool } = await openFaulty();
+    const id = SpoolId.generate();
+    await spool.store(id, Buffer.from('old version'));
+    faulty.handleFaults.writeFile = async () => {
+      throw systemError('ENOSPC', 'write');
+    };
+
+    await failStore(spool, id);
+
+    expect((await spool.load(id)).toString()).toBe('old version');
+    expect(listNames(path.join(dir, 'new'))).toEqual([]);
+  });
+});
+
+describe('inode exhaustion', () => {
+  const noInodes: LocalDiskFs['statfs'] = async (target) => {
+    const real = await import('node:fs/promises').then((fsp) =>
+      fsp.statfs(target),
+    );
+    return Object.assign(Object.create(Object.getPrototypeOf(real)), real, {
+      ffree: 0,
+      files: 1000,
+    });
+  };
+
+  it('names inodes when statfs shows none free', async () => {
+    const { dir, faulty, spool } = await openFaulty();
+    const id = SpoolId.generate();
+    faulty.faults.statfs = noInodes;
+    faulty.handleFaults.writeFile = async () => {
+      throw systemError('ENOSPC', 'write');
+    };
+
+    const error = await failStore(spool, id);
+
+    expect(error.code).toBe('SPOOL_NO_INODES');
+    expect(error.message).toContain('no free inodes');
+    await expectCleanAndRecovered(dir, faulty, spool, id);
+  });
+
+  it('names inodes when creating a file fails with bytes free', async () => {
+    const { dir, faulty, spool } = await openFaulty();
+    const id = SpoolId.generate();
+    faulty.faults.open = async (target) => {
+      throw systemError('ENOSPC', 'open', String(target));
+    };
+
+    const error = await failStore(spool, id);
+
+    expect(error.code).toBe('SPOOL_NO_INODES');
+    expect(error.message).toContain('inodes');
+    expect(error.message).toContain('bytes still free');
+    await expectCleanAndRecovered(dir, faulty, spool, id);
+  });
+
+  it('names inodes when mkdir fails with bytes free', async () => {
+    const { dir, faulty, spool } = await openFaulty();
+    const id = SpoolId.generate();
+    faulty.faults.mkdir = async (target) => {
+      throw systemError('ENOSPC', 'mkdir', target);
+    };
+
+    const error = await failStore(spool, id);
+
+    expect(error.code).toBe('SPOOL_NO_INODES');
+    await expectCleanAndRecovered(dir, faulty, spool, id);
+  });
+});
+
+describe('load and remove faults', () => {
+  it('maps EIO on load', async () => {
+    const { faulty, spool } = await openFaulty();
+    const id = SpoolId.generate();
+    await spool.store(id, Buffer.from('x'));
+    faulty.faults.readFile = async (target) => {
+      throw systemError('EIO', 'read', target);
+    };
+
+    const error = await spool.load(id).catch((caught) => caught);
+
+    expect(error.code).toBe('SPOOL_IO');
+    expect(error.message).toContain(`failed to load ${id}`);
+  });
+
+  it('maps EACCES on remove', async () => {
+    const { faulty, spool } = await openFaulty();
+    const id = SpoolId.generate();
+    await spool.store(id, Buffer.from('x'));
+    faulty.faults.unlink = async (target) => {
+      throw systemError('EACCES', 'unlink', target);
+    };
+
+    const error = await spool.remove(id).catch((caught) => caught);
+
+    expect(error.code).toBe('SPOOL_IO');
+    expect(error.message).toContain(`failed to remove ${id}`);
+    faulty.faults = {};
+    await spool.remove(id);
+    await expect(spool.load(id)).rejects.toMatchObject({
+      code: 'SPOOL_NOT_FOUND',
+    });
+  });
+});

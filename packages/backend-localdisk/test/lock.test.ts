@@ -1,0 +1,206 @@
+import { spawn, spawnSync } from 'node:child_process';
+import { once } from 'node:events';
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { SpoolError } from '@spoolkit/core';
+import { describe, expect, it } from 'vitest';
+import { openLocalDiskSpool } from '../src/index.js';
+import {
+  lines,
+  makeTempDir,
+  openSpool,
+  runFixture,
+  startFixture,
+} from './helpers.js';
+
+/** Whether util-linux's flock(1) is installed; it takes the same flock(2) lock as kumod. */
+const HAS_FLOCK_COMMAND = spawnSync('flock', ['--version']).status === 0;
+
+/** Starts a child that holds the lock on `dir` and resolves to its pid once it does. */
+async function holdLockInChild(dir: string) {
+  const child = startFixture('hold-lock.mjs', [dir]);
+  for await (const line of lines(child)) {
+    const match = /^locked (\d+)$/.exec(line);
+    if (match) {
+      return { child, pid: Number(match[1]) };
+    }
+  }
+  throw new Error('the lock holder exited before taking the lock');
+}
+
+describe('pid lock', () => {
+  it('writes the pid and the sticky bit', async () => {
+    const dir = makeTempDir();
+
+    await openSpool({ path: dir });
+
+    const lockPath = path.join(dir, 'lock');
+    expect(readFileSync(lockPath, 'utf8')).toBe(`${process.pid}\n`);
+    expect(statSync(lockPath).mode & 0o1000).toBe(0o1000);
+  });
+
+  it('rejects a second open in this process', async () => {
+    const dir = makeTempDir();
+    await openSpool({ path: dir });
+
+    const error = await openLocalDiskSpool({ name: 'data', path: dir }).catch(
+      (caught) => caught,
+    );
+
+    expect(error).toBeInstanceOf(SpoolError);
+    expect(error.code).toBe('SPOOL_LOCKED');
+    expect(error.message).toContain(
+      `spool 'data' at ${dir} is locked by pid ${process.pid}`,
+    );
+    expect(readFileSync(path.join(dir, 'lock'), 'utf8')).toBe(
+      `${process.pid}\n`,
+    );
+  });
+
+  it('lets exactly one of two racing opens win', async () => {
+    const dir = makeTempDir();
+
+    const results = await Promise.allSettled([
+      openLocalDiskSpool({ name: 'data', path: dir }),
+      openLocalDiskSpool({ name: 'data', path: dir }),
+    ]);
+
+    const opened = results.filter((result) => result.status === 'fulfilled');
+    const rejected = results.filter((result) => result.status === 'rejected');
+    expect(opened).toHaveLength(1);
+    expect(rejected).toHaveLength(1);
+    expect((rejected[0] as PromiseRejectedResult).reason.code).toBe(
+      'SPOOL_LOCKED',
+    );
+    await (
+      opened[0] as PromiseFulfilledResult<{ close(): Promise<void> }>
+    ).value.close();
+  });
+
+  it('rejects an open while a child holds it', async () => {
+    const dir = makeTempDir();
+    const { pid } = await holdLockInChild(dir);
+
+    const error = await openLocalDiskSpool({ name: 'data', path: dir }).catch(
+      (caught) => caught,
+    );
+
+    expect(error.code).toBe('SPOOL_LOCKED');
+    expect(error.message).toBe(
+      `spool 'data' at ${dir} is locked by pid ${pid}; stop that process or choose another path`,
+    );
+    expect(error.path).toBe(dir);
+  });
+
+  it('rejects a child while this process holds it', async () => {
+    const dir = makeTempDir();
+    await openSpool({ path: dir });
+
+    const outcome = await runFixture('open-spool.mjs', [dir]);
+
+    expect(outcome.opened).toBe(false);
+    expect(outcome.code).toBe('SPOOL_LOCKED');
+    expect(outcome.message).toContain(`locked by pid ${process.pid}`);
+  });
+
+  it('opens after the holder is killed', async () => {
+    const dir = makeTempDir();
+    const { child, pid } = await holdLockInChild(dir);
+    child.kill('SIGKILL');
+    await once(child, 'exit');
+    expect(readFileSync(path.join(dir, 'lock'), 'utf8')).toBe(`${pid}\n`);
+
+    await openSpool({ path: dir });
+
+    expect(readFileSync(path.join(dir, 'lock'), 'utf8')).toBe(
+      `${process.pid}\n`,
+    );
+  });
+
+  it('opens after the holder closes', async () => {
+    const dir = makeTempDir();
+    const { child } = await holdLockInChild(dir);
+    child.stdin?.end();
+    await once(child, 'exit');
+
+    await expect(openSpool({ path: dir })).resolves.toBeDefined();
+  });
+
+  it('ignores a stale pid file', async () => {
+    const dir = makeTempDir();
+    const dead = startFixture('open-spool.mjs', [makeTempDir()]);
+    await once(dead, 'exit');
+    writeFileSync(path.join(dir, 'lock'), `${dead.pid}\n`);
+
+    await openSpool({ path: dir });
+
+    expect(readFileSync(path.join(dir, 'lock'), 'utf8')).toBe(
+      `${process.pid}\n`,
+    );
+  });
+
+  it('replaces a longer stale content', async () => {
+    const dir = makeTempDir();
+    writeFileSync(path.join(dir, 'lock'), '1234567890123\nleftover text\n');
+
+    await openSpool({ path: dir });
+
+    expect(readFileSync(path.join(dir, 'lock'), 'utf8')).toBe(
+      `${process.pid}\n`,
+    );
+  });
+
+  it('reopens right after close', async () => {
+    const dir = makeTempDir();
+    const first = await openLocalDiskSpool({ name: 'data', path: dir });
+
+    await first.close();
+    const second = await openLocalDiskSpool({ name: 'data', path: dir });
+
+    expect(readFileSync(path.join(dir, 'lock'), 'utf8')).toBe(
+      `${process.pid}\n`,
+    );
+    await second.close();
+  });
+
+  it.skipIf(!HAS_FLOCK_COMMAND)('rejects while flock(1) holds it', async () => {
+    const dir = makeTempDir();
+    const lockPath = path.join(dir, 'lock');
+    const holder = spawn(
+      'flock',
+      [
+        '--nonblock',
+        '--no-fork',
+        lockPath,
+        'sh',
+        '-c',
+        'echo held; exec sleep 30',
+      ],
+      {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      },
+    );
+    try {
+      await once(holder.stdout as NodeJS.ReadableStream, 'data');
+
+      const error = await openLocalDiskSpool({ name: 'data', path: dir }).catch(
+        (caught) => caught,
+      );
+
+      expect(error.code).toBe('SPOOL_LOCKED');
+      expect(error.message).toContain(`${lockPath} names no pid`);
+    } finally {
+      holder.kill('SIGKILL');
+    }
+  });
+
+  it('creates missing parent directories', async () => {
+    const dir = path.join(makeTempDir(), 'deep', 'spool', 'data');
+
+    await openSpool({ path: dir });
+
+    expect(readFileSync(path.join(dir, 'lock'), 'utf8')).toBe(
+      `${process.pid}\n`,
+    );
+  });
+});

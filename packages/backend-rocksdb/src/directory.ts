@@ -1,0 +1,72 @@
+import { randomBytes } from 'node:crypto';
+import { access, mkdir, open, rename, stat, unlink } from 'node:fs/promises';
+import { join } from 'node:path';
+import { errnoCode, SpoolError, SpoolErrorCode } from '@spoolkit/core';
+
+/**
+ * Creates the spool directory (mode 0755) and checks that this process can
+ * use it: create a file, write and fsync it, rename it, see it under its
+ * new name, delete it. The probe file is removed on every path.
+ *
+ * @throws `SPOOL_DIRECTORY_UNUSABLE` naming the step that failed, the
+ * directory's owner and mode, and the process's user and group ids.
+ */
+export async function prepareDirectory(
+  spool: string,
+  path: string,
+): Promise<void> {
+  try {
+    await mkdir(path, { recursive: true, mode: 0o755 });
+  } catch (error) {
+    throw await unusable(spool, path, 'unable to create the directory', error);
+  }
+
+  const probe = join(
+    path,
+    `.spoolkit-dir-probe-${randomBytes(6).toString('hex')}`,
+  );
+  const renamed = `${probe}.renamed`;
+  let step = 'unable to create a file';
+  try {
+    const handle = await open(probe, 'wx', 0o600);
+    try {
+      step = 'unable to write and sync a file';
+      await handle.writeFile('spoolkit directory probe\n');
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    step = 'unable to rename a file';
+    await rename(probe, renamed);
+    step = 'a renamed file is not visible under its new name';
+    await access(renamed);
+  } catch (error) {
+    throw await unusable(spool, path, step, error);
+  } finally {
+    await unlink(probe).catch(() => undefined);
+    await unlink(renamed).catch(() => undefined);
+  }
+}
+
+async function unusable(
+  spool: string,
+  path: string,
+  step: string,
+  cause: unknown,
+): Promise<SpoolError> {
+  const owner = await stat(path).then(
+    (s) =>
+      `owner uid ${s.uid} gid ${s.gid}, mode ${(s.mode & 0o7777).toString(8)}`,
+    () => 'which cannot be read',
+  );
+  const ids =
+    typeof process.getuid === 'function'
+      ? `; this process runs as uid ${process.getuid()} euid ${process.geteuid?.()} gid ${process.getgid?.()} egid ${process.getegid?.()}`
+      : '';
+  const reason = errnoCode(cause) ?? (cause as Error)?.message;
+  return new SpoolError(
+    SpoolErrorCode.DirectoryUnusable,
+    `spool directory ${path} of spool '${spool}' is not usable: ${step} (${reason}); the directory has ${owner}${ids}. Fix the permissions or choose another path`,
+    { spool, path, cause },
+  );
+}

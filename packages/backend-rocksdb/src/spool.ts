@@ -1,0 +1,291 @@
+import {
+  type DiskSpaceMonitor,
+  type EnumerateOptions,
+  KeyedQueue,
+  type Spool,
+  type SpoolEntry,
+  SpoolError,
+  SpoolErrorCode,
+  SpoolId,
+  SpoolLifecycle,
+  type SpoolLogger,
+  type StoreOptions,
+} from '@spoolkit/core';
+import { Semaphore } from 'async-mutex';
+import { RocksEnumeration } from './enumeration.js';
+import { HealthLatch, NOT_ACCEPTING_WRITES } from './health.js';
+import {
+  memoryInUse,
+  type RocksMetrics,
+  readMetrics,
+  readNumberProperty,
+} from './metrics.js';
+import type { RocksParams } from './params.js';
+import { toSpoolError } from './status.js';
+import type { RocksStorage } from './storage.js';
+import { WriteGate } from './write-gate.js';
+
+/** Keys from the empty key to 64 bytes of 0xff: every 16-byte id and any stray key. */
+const FIRST_KEY = Buffer.alloc(0);
+const PAST_LAST_KEY = Buffer.alloc(64, 0xff);
+
+/** The parts of a `RocksDbSpool`, which `openRocksDbSpool` assembles. */
+export interface RocksDbSpoolParts {
+  name: string;
+  path: string;
+  flush: boolean;
+  params: RocksParams;
+  storage: RocksStorage;
+  diskMonitor: DiskSpaceMonitor;
+  logger: SpoolLogger;
+  /** Milliseconds between health checks. */
+  healthIntervalMs: number;
+}
+
+/**
+ * A spool in a RocksDB database: the default column family, key = the
+ * id's 16 bytes, value = the stored bytes. Open it with
+ * `openRocksDbSpool`.
+ */
+export class RocksDbSpool implements Spool {
+  readonly name: string;
+  readonly kind = 'RocksDB';
+  readonly path: string;
+  /** When the spool opened; `enumerate` defaults `createdBefore` to it. */
+  readonly openedAt = new Date();
+  readonly #parts: RocksDbSpoolParts;
+  readonly #lifecycle: SpoolLifecycle;
+  readonly #queue = new KeyedQueue();
+  readonly #health: HealthLatch;
+  readonly #gate: WriteGate;
+  readonly #storeLimit: Semaphore | undefined;
+  readonly #loadLimit: Semaphore | undefined;
+  readonly #removeLimit: Semaphore | undefined;
+
+  constructor(parts: RocksDbSpoolParts) {
+    this.name = parts.name;
+    this.path = parts.path;
+    this.#parts = parts;
+    this.#lifecycle = new SpoolLifecycle(parts.name, parts.path);
+    const { params, storage } = parts;
+    this.#health = new HealthLatch({
+      spool: parts.name,
+      path: parts.path,
+      logger: parts.logger,
+      latchDurationMs: params.errorLatchDurationMs,
+      unlatchDurationMs: params.errorUnlatchDurationMs,
+      allowUnlatch: params.allowErrorUnlatch,
+      intervalMs: parts.healthIntervalMs,
+      readBackgroundErrors: () =>
+        readNumberProperty(storage, 'rocksdb.background-errors'),
+    });
+    this.#gate = new WriteGate({
+      spool: parts.name,
+      path: parts.path,
+      storage,
+      health: this.#health,
+      storeDeadlineMs: params.storeDeadlineMs,
+      closingSignal: this.#lifecycle.closingSignal,
+      closedError: (operation) => this.#lifecycle.closedError(operation),
+    });
+    this.#storeLimit = semaphore(params.limitConcurrentStores);
+    this.#loadLimit = semaphore(params.limitConcurrentLoads);
+    this.#removeLimit = semaphore(params.limitConcurrentRemoves);
+    this.#health.start();
+  }
+
+  /**
+   * Stores a copy of `data` under `id`. With `options.sync` or the spool's
+   * `flush`, the write-ahead log is fsynced before the promise resolves.
+   * Waits out RocksDB write stalls until the earlier of `options.deadline`
+   * and `store_deadline`.
+   */
+  async store(
+    id: SpoolId,
+    data: Uint8Array,
+    options: StoreOptions = {},
+  ): Promise<void> {
+    const key = this.#key(id, 'store');
+    // Copied before the first await, so the caller may reuse its buffer at once.
+    const value = Buffer.from(data);
+    const sync = options.sync === true || this.#parts.flush;
+    const callerDeadline =
+      options.deadline === undefined ? undefined : Number(options.deadline);
+    return this.#lifecycle.run('store', () =>
+      this.#queue.run(id.toString(), () =>
+        this.#gate.run({
+          operation: 'store',
+          id,
+          semaphore: this.#storeLimit,
+          callerDeadline,
+          write: () => this.#parts.storage.put(key, value, { sync }),
+        }),
+      ),
+    );
+  }
+
+  /** Resolves to a copy of the bytes stored for `id`; `SPOOL_NOT_FOUND` when there are none. */
+  async load(id: SpoolId): Promise<Buffer> {
+    const key = this.#key(id, 'load');
+    return this.#lifecycle.run('load', () =>
+      this.#queue.run(id.toString(), async () => {
+        const release = (await this.#loadLimit?.acquire())?.[1];
+        try {
+          return await this.#get(id, key);
+        } finally {
+          release?.();
+        }
+      }),
+    );
+  }
+
+  /** Deletes the entry for `id`; resolves when there is none. */
+  async remove(id: SpoolId): Promise<void> {
+    const key = this.#key(id, 'remove');
+    return this.#lifecycle.run('remove', () =>
+      this.#queue.run(id.toString(), () =>
+        this.#gate.run({
+          operation: 'remove',
+          id,
+          semaphore: this.#removeLimit,
+          callerDeadline: undefined,
+          write: () => this.#parts.storage.del(key, { sync: false }),
+        }),
+      ),
+    );
+  }
+
+  enumerate(options: EnumerateOptions = {}): AsyncIterable<SpoolEntry> {
+    const { storage, logger } = this.#parts;
+    return new RocksEnumeration(
+      {
+        spool: this.name,
+        path: this.path,
+        storage,
+        lifecycle: this.#lifecycle,
+        health: this.#health,
+        logger,
+      },
+      options.createdBefore ?? this.openedAt,
+      options.signal,
+    );
+  }
+
+  /** Does nothing: RocksDB cleans up after itself. */
+  cleanup(): Promise<void> {
+    return this.#lifecycle.run('clean up', async () => {});
+  }
+
+  /**
+   * Flushes the memtable and compacts every key. The binding's
+   * `compactRange` reports no error, so a rise in RocksDB's background
+   * error count during the call is reported as `SPOOL_IO` and closes the
+   * health latch.
+   */
+  compact(): Promise<void> {
+    return this.#lifecycle.run('compact', () => this.#compactAll('compact'));
+  }
+
+  /**
+   * Frees memtable memory and resolves to the bytes freed from memtables,
+   * table readers and the block cache (before minus after, so possibly
+   * negative). The binding has no flush call, and a whole-range compaction
+   * is the one call that flushes the memtable. So this costs as much disk
+   * I/O as `compact()`.
+   */
+  adviseLowMemory(): Promise<number> {
+    return this.#lifecycle.run('advise low memory', async () => {
+      const before = memoryInUse(this.#parts.storage);
+      try {
+        await this.#compactAll('free memory');
+      } catch (error) {
+        this.#parts.logger.warn(
+          { spool: this.name, path: this.path, err: error },
+          'flushing memtables for low memory failed',
+        );
+      }
+      return before - memoryInUse(this.#parts.storage);
+    });
+  }
+
+  /** Returns the latch's reason while it is closed, else the disk monitor's shortfall. */
+  unhealthyReason(): string | undefined {
+    if (this.#health.latched) {
+      return NOT_ACCEPTING_WRITES;
+    }
+    return this.#parts.diskMonitor.reason;
+  }
+
+  /**
+   * Returns RocksDB's gauges as numbers.
+   * @throws `SPOOL_CLOSED` after `close()` began.
+   */
+  metrics(): RocksMetrics {
+    this.#lifecycle.assertOpen('read metrics');
+    return readMetrics(this.#parts.storage, this.#health.latched);
+  }
+
+  close(): Promise<void> {
+    return this.#lifecycle.close(async () => {
+      this.#health.stop();
+      this.#parts.diskMonitor.stop();
+      await this.#parts.storage.close();
+    });
+  }
+
+  async #get(id: SpoolId, key: Buffer): Promise<Buffer> {
+    let value: Buffer | undefined;
+    try {
+      value = await this.#parts.storage.get(key);
+    } catch (error) {
+      this.#health.recordError(error);
+      throw toSpoolError(error, {
+        spool: this.name,
+        path: this.path,
+        operation: 'load',
+        id: id.toString(),
+      });
+    }
+    if (value === undefined) {
+      throw new SpoolError(
+        SpoolErrorCode.NotFound,
+        `no such key ${id} in spool '${this.name}' at ${this.path}`,
+        { spool: this.name, path: this.path, id: id.toString() },
+      );
+    }
+    return value;
+  }
+
+  async #compactAll(operation: string): Promise<void> {
+    const { storage } = this.#parts;
+    const before = readNumberProperty(storage, 'rocksdb.background-errors');
+    await storage.compactRange(FIRST_KEY, PAST_LAST_KEY);
+    const after = readNumberProperty(storage, 'rocksdb.background-errors');
+    if (after > before) {
+      const error = new Error(
+        `IO error: RocksDB background errors rose from ${before} to ${after} while compacting`,
+      );
+      this.#health.recordError(error);
+      throw toSpoolError(error, {
+        spool: this.name,
+        path: this.path,
+        operation,
+      });
+    }
+  }
+
+  #key(id: SpoolId, operation: string): Buffer {
+    if (!(id instanceof SpoolId)) {
+      throw new SpoolError(
+        SpoolErrorCode.InvalidArgument,
+        `${operation} on spool '${this.name}' needs a SpoolId, got ${typeof id}; parse text ids with SpoolId.parse()`,
+        { spool: this.name, path: this.path },
+      );
+    }
+    return id.toBytes();
+  }
+}
+
+function semaphore(limit: number | undefined): Semaphore | undefined {
+  return limit === undefined ? undefined : new Semaphore(limit);
+}

@@ -1,0 +1,232 @@
+import type { RocksOpenOptions } from './open-options.js';
+
+/** Options for a write. */
+export interface WriteOptions {
+  /** Sync the write-ahead log to disk before the write resolves. */
+  sync: boolean;
+}
+
+/** One operation of an atomic batch. */
+export type BatchOperation =
+  | { type: 'put'; key: Buffer; value: Buffer }
+  | { type: 'del'; key: Buffer };
+
+/** A forward walk over every key and value, from the first key. */
+export interface StorageIterator {
+  /** Resolves to the next entry, or `undefined` at the end. */
+  next(): Promise<[key: Buffer, value: Buffer] | undefined>;
+  /**
+   * Releases the iterator. Waits for a `next` in progress first; calling
+   * it twice is harmless.
+   */
+  close(): Promise<void>;
+}
+
+/**
+ * The promise interface the spool uses to reach RocksDB. Errors are the
+ * binding's, with RocksDB's status text (`IO error: …`, `Corruption: …`)
+ * as the message. Another binding can replace `BindingStorage` by
+ * implementing this interface.
+ */
+export interface RocksStorage {
+  /** The database directory. */
+  readonly location: string;
+  open(options: RocksOpenOptions): Promise<void>;
+  close(): Promise<void>;
+  /** Resolves to a copy of the value, or `undefined` when the key is absent. */
+  get(key: Buffer): Promise<Buffer | undefined>;
+  put(key: Buffer, value: Buffer, options: WriteOptions): Promise<void>;
+  del(key: Buffer, options: WriteOptions): Promise<void>;
+  batch(operations: BatchOperation[], options: WriteOptions): Promise<void>;
+  /**
+   * Opens an iterator over a snapshot taken now.
+   * @param highWaterMark bytes to read ahead per batch
+   */
+  iterator(highWaterMark: number): StorageIterator;
+  /** Flushes the overlapping memtable, then compacts keys from `start` to `end`. */
+  compactRange(start: Buffer, end: Buffer): Promise<void>;
+  /** Returns a RocksDB property such as `rocksdb.is-write-stopped`, or '' when unknown. */
+  getProperty(name: string): string;
+}
+
+/** Creates the storage for one database directory; the spool opens it. */
+export type RocksStorageFactory = (location: string) => RocksStorage;
+
+type Callback<T = void> = (error: Error | undefined, value?: T) => void;
+
+/**
+ * The parts of the `rocksdb` binding this adapter calls. `@types/rocksdb`
+ * describes them loosely and as an ES module, which NodeNext resolution
+ * cannot import as a value type, so they are restated here.
+ */
+interface BindingDatabase {
+  open(options: object, callback: Callback): void;
+  close(callback: Callback): void;
+  get(key: Buffer, options: object, callback: Callback<Buffer>): void;
+  put(key: Buffer, value: Buffer, options: object, callback: Callback): void;
+  del(key: Buffer, options: object, callback: Callback): void;
+  batch(
+    operations: BatchOperation[],
+    options: object,
+    callback: Callback,
+  ): void;
+  iterator(options: object): BindingIteratorHandle;
+  compactRange(start: Buffer, end: Buffer, callback: Callback): void;
+  getProperty(name: string): string;
+}
+
+interface BindingIteratorHandle {
+  next(
+    callback: (error: Error | undefined, key?: Buffer, value?: Buffer) => void,
+  ): void;
+  end(callback: Callback): void;
+}
+
+type RocksDBConstructor = (location: string) => BindingDatabase;
+
+let bindingPromise: Promise<RocksDBConstructor> | undefined;
+
+/**
+ * Imports the native `rocksdb` module on first use, so that importing this
+ * package and validating `rocks_params` work where it is not installed.
+ */
+function loadBinding(): Promise<RocksDBConstructor> {
+  bindingPromise ??= import('rocksdb').then((module) => {
+    const exported = module as unknown as { default?: RocksDBConstructor };
+    return exported.default ?? (module as unknown as RocksDBConstructor);
+  });
+  return bindingPromise;
+}
+
+/** `RocksStorage` on the `rocksdb` 5.2.1 binding (Level), whose API takes callbacks. */
+export class BindingStorage implements RocksStorage {
+  readonly location: string;
+  #db: BindingDatabase | undefined;
+
+  constructor(location: string) {
+    this.location = location;
+  }
+
+  async open(options: RocksOpenOptions): Promise<void> {
+    const binding = await loadBinding();
+    const db = binding(this.location);
+    await callback<void>((done) =>
+      db.open({ createIfMissing: true, ...options }, done),
+    );
+    this.#db = db;
+  }
+
+  async close(): Promise<void> {
+    const db = this.#db;
+    if (db === undefined) {
+      return;
+    }
+    this.#db = undefined;
+    await callback<void>((done) => db.close(done));
+  }
+
+  async get(key: Buffer): Promise<Buffer | undefined> {
+    const db = this.#open();
+    try {
+      return await callback<Buffer>((done) =>
+        db.get(key, { asBuffer: true }, done),
+      );
+    } catch (error) {
+      if (/^NotFound/.test((error as Error).message)) {
+        return undefined;
+      }
+      throw error;
+    }
+  }
+
+  put(key: Buffer, value: Buffer, options: WriteOptions): Promise<void> {
+    const db = this.#open();
+    return callback((done) => db.put(key, value, { sync: options.sync }, done));
+  }
+
+  del(key: Buffer, options: WriteOptions): Promise<void> {
+    const db = this.#open();
+    return callback((done) => db.del(key, { sync: options.sync }, done));
+  }
+
+  batch(operations: BatchOperation[], options: WriteOptions): Promise<void> {
+    const db = this.#open();
+    return callback((done) => {
+      db.batch(operations, { sync: options.sync }, done);
+    });
+  }
+
+  iterator(highWaterMark: number): StorageIterator {
+    const db = this.#open();
+    const options = { keyAsBuffer: true, valueAsBuffer: true, highWaterMark };
+    return new BindingIterator(db.iterator(options));
+  }
+
+  compactRange(start: Buffer, end: Buffer): Promise<void> {
+    const db = this.#open();
+    return callback((done) => db.compactRange(start, end, done));
+  }
+
+  getProperty(name: string): string {
+    return this.#open().getProperty(name);
+  }
+
+  #open(): BindingDatabase {
+    if (this.#db === undefined) {
+      throw new Error(`the RocksDB database at ${this.location} is not open`);
+    }
+    return this.#db;
+  }
+}
+
+class BindingIterator implements StorageIterator {
+  readonly #iterator: BindingIteratorHandle;
+  #pending: Promise<unknown> = Promise.resolve();
+  #closed: Promise<void> | undefined;
+
+  constructor(iterator: BindingIteratorHandle) {
+    this.#iterator = iterator;
+  }
+
+  next(): Promise<[Buffer, Buffer] | undefined> {
+    if (this.#closed !== undefined) {
+      return Promise.resolve(undefined);
+    }
+    const result = callback<[Buffer, Buffer] | undefined>((done) => {
+      this.#iterator.next((error, key, value) => {
+        if (error) {
+          done(error);
+        } else if (key === undefined && value === undefined) {
+          done(undefined, undefined);
+        } else {
+          done(undefined, [key as Buffer, value as Buffer]);
+        }
+      });
+    });
+    this.#pending = result.catch(() => undefined);
+    return result;
+  }
+
+  close(): Promise<void> {
+    // The binding rejects end() while a next() is running, so wait for it.
+    this.#closed ??= this.#pending.then(() =>
+      callback<void>((done) => this.#iterator.end(done)),
+    );
+    return this.#closed;
+  }
+}
+
+type Done<T> = (error?: Error | null, value?: T) => void;
+
+/** Adapts one callback call of the binding to a promise. */
+function callback<T = void>(start: (done: Done<T>) => void): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    start((error, value) => {
+      if (error) {
+        reject(error);
+      } else {
+        resolve(value as T);
+      }
+    });
+  });
+}

@@ -1,0 +1,93 @@
+#!/usr/bin/env node
+import { isSpoolError, type SpoolLogger } from '@spoolkit/core';
+import { Command, InvalidArgumentError } from 'commander';
+import { loadPolicy } from './load-policy.js';
+
+/**
+ * `spoolkit-check-policy POLICY`: evaluates a KumoMTA policy and prints its
+ * spool definitions as JSON on stdout. Exits 1 with the error on stderr
+ * when the policy is invalid.
+ */
+async function main(argv: string[]): Promise<number> {
+  const program = new Command()
+    .name('spoolkit-check-policy')
+    .description(
+      'Evaluate a KumoMTA policy and print its kumo.define_spool definitions as JSON',
+    )
+    .argument(
+      '<policy>',
+      'the policy file, such as /opt/kumomta/etc/policy/init.lua',
+    )
+    .option(
+      '--parallelism <count>',
+      'the value kumo.available_parallelism() returns (default: this machine)',
+      parsePositive,
+    )
+    .option(
+      '--timeout <ms>',
+      'time limit for the policy, in milliseconds',
+      parsePositive,
+      2000,
+    )
+    .option(
+      '--memory <bytes>',
+      'memory limit for the Lua state, in bytes',
+      parsePositive,
+      64 * 1024 * 1024,
+    )
+    .showHelpAfterError();
+  program.parse(argv);
+
+  const options = program.opts<{
+    parallelism?: number;
+    timeout: number;
+    memory: number;
+  }>();
+  try {
+    const { spools } = await loadPolicy(program.args[0] as string, {
+      availableParallelism: options.parallelism,
+      timeoutMs: options.timeout,
+      memoryLimitBytes: options.memory,
+      logger: stderrLogger,
+    });
+    process.stdout.write(`${toJson(spools)}\n`);
+    return 0;
+  } catch (error) {
+    const code = isSpoolError(error) ? ` [${error.code}]` : '';
+    process.stderr.write(`error${code}: ${(error as Error).message}\n`);
+    return 1;
+  }
+}
+
+function parsePositive(text: string): number {
+  const value = Number(text);
+  if (!Number.isSafeInteger(value) || value <= 0) {
+    throw new InvalidArgumentError('expected a positive integer');
+  }
+  return value;
+}
+
+/** Writes the policy's `print` output to stderr, so stdout stays JSON. */
+const stderrLogger: SpoolLogger = {
+  debug: () => {},
+  info: (_fields, message) => process.stderr.write(`print: ${message ?? ''}\n`),
+  warn: (_fields, message) =>
+    process.stderr.write(`warning: ${message ?? ''}\n`),
+  error: (_fields, message) =>
+    process.stderr.write(`error: ${message ?? ''}\n`),
+};
+
+/** JSON with bigints written as exact integer literals. */
+function toJson(value: unknown): string {
+  const marker = '\u0000bigint:';
+  const text = JSON.stringify(
+    value,
+    (_key, item) => (typeof item === 'bigint' ? `${marker}${item}` : item),
+    2,
+  );
+  return text.replace(/"\\u0000bigint:(-?\d+)"/g, '$1');
+}
+
+main(process.argv).then((code) => {
+  process.exitCode = code;
+});
