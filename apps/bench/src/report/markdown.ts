@@ -183,7 +183,7 @@ export function renderMarkdown(report: BenchReport): string {
       '',
       '## Operations against the raw baselines',
       '',
-      `Baselines: LocalDisk against plain \`fs\` on the same layout (temporary file, rename, read, unlink, directory walk; with sync, fdatasync of the file and fsync of its directory and of the parents of new directories); RocksDB against the \`rocksdb\` binding called directly with the backend's default open options. Sync changes only stores, so load, remove and enumerate are measured with sync off. Each row is the best of ${report.operations[0]?.roundsPerSecond.length ?? 1} round(s); CPU is the whole process's user plus system time per operation.`,
+      `Baselines: LocalDisk runs against plain \`fs\` on the same layout (temporary file, rename, read, unlink, directory walk). With sync, the baseline fdatasyncs the file and fsyncs its directory and the parents of new directories. RocksDB runs against the \`rocksdb\` binding called directly with the backend's default open options. Sync changes only stores, so load, remove and enumerate are measured with sync off. Each row is the best of ${report.operations[0]?.roundsPerSecond.length ?? 1} round(s). CPU is the whole process's user plus system time per operation.`,
       '',
       ...operationsSection(pairOperations(report.operations)),
     );
