@@ -1,8 +1,7 @@
 import {
   isSpoolError,
   SpoolErrorCode,
-  type SpoolId,
-  SpoolId as SpoolIdClass,
+  SpoolId,
   type SpoolLogger,
 } from '@spoolkit/core';
 import {
@@ -15,7 +14,7 @@ import {
 import { type SourceMessage, sha256Hex } from './messages.js';
 import type { OpenSpools } from './spools.js';
 
-/** What `storeMessages` did. */
+/** The ids, byte count and time of a `storeMessages` call. */
 export interface StoreResult {
   /** The id each message was stored under, in message order. */
   ids: { id: string; name: string }[];
@@ -37,7 +36,7 @@ export async function storeMessages(
   const ids: StoreResult['ids'] = [];
   let bytes = 0;
   for (const message of messages) {
-    const id = SpoolIdClass.generate();
+    const id = SpoolId.generate();
     const meta = encodeMeta(envelopeFor(message));
     await Promise.all([
       spools.data.store(id, message.bytes),
@@ -57,7 +56,7 @@ export interface DamagedEntry {
   reason: string;
 }
 
-/** What `verifySpools` found. */
+/** The findings of a `verifySpools` call. */
 export interface VerifyResult {
   /** Messages whose body matched its source byte for byte. */
   verified: number;
@@ -175,7 +174,7 @@ async function loadBody(
   }
 }
 
-/** What `removeEntries` did. */
+/** The counts and time of a `removeEntries` call. */
 export interface RemoveResult {
   /** Entries removed by id, counting `data` and `meta` separately. */
   removed: number;

@@ -45,7 +45,7 @@ export interface ExampleOptions {
   logger: SpoolLogger;
 }
 
-/** What one run did; `ok` is false when a body was wrong or missing. */
+/** The results of one run; `ok` is false when a body was wrong or missing. */
 export interface ExampleSummary {
   policyPath: string;
   spoolRoot: string;

@@ -1,6 +1,6 @@
 import type { SpoolId } from '@spoolkit/core';
 
-/** What an enumeration saw. */
+/** The counts of one enumeration. */
 export interface WalkResult {
   entries: number;
   bytes: number;
