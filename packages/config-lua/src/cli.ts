@@ -51,6 +51,7 @@ async function main(argv: string[]): Promise<number> {
       logger: stderrLogger,
     });
     process.stdout.write(`${toJson(spools)}\n`);
+    warnAboutMissingSpools(spools.map((spool) => spool.name));
     return 0;
   } catch (error) {
     const code = isSpoolError(error) ? ` [${error.code}]` : '';
@@ -65,6 +66,20 @@ function parsePositive(text: string): number {
     throw new InvalidArgumentError('expected a positive integer');
   }
   return value;
+}
+
+/**
+ * Warns on stderr when `data` or `meta` is missing: kumod needs both and
+ * stops at its first use of a missing one.
+ */
+function warnAboutMissingSpools(names: string[]): void {
+  for (const required of ['data', 'meta']) {
+    if (!names.includes(required)) {
+      process.stderr.write(
+        `warning: the policy defines no '${required}' spool; kumod needs both 'data' and 'meta'\n`,
+      );
+    }
+  }
 }
 
 /** Writes the policy's `print` output to stderr, so stdout stays JSON. */

@@ -113,7 +113,7 @@ export async function loadPolicy(
   if (run.timedOutAt !== undefined) {
     throw new SpoolError(
       SpoolErrorCode.PolicyTimeout,
-      `${run.timedOutAt}: the policy ran longer than ${limits.timeoutMs} ms and was stopped; look for a loop that never ends, or raise timeoutMs`,
+      `${run.timedOutAt}: the policy ran longer than ${limits.timeoutMs} ms and was stopped; look for a loop that never ends, or raise the timeoutMs option (--timeout in spoolkit-check-policy)`,
       { path: absolutePath },
     );
   }
@@ -240,7 +240,7 @@ function luaFailure(
   if (outcome.status === LUA_ERRMEM || message.endsWith('not enough memory')) {
     return new SpoolError(
       SpoolErrorCode.PolicyMemoryLimit,
-      `the policy ${policyPath} allocated more than ${memoryLimitBytes} bytes of Lua memory and was stopped; look for a table or string that grows without bound, or raise memoryLimitBytes`,
+      `the policy ${policyPath} allocated more than ${memoryLimitBytes} bytes of Lua memory and was stopped; look for a table or string that grows without bound, or raise the memoryLimitBytes option (--memory in spoolkit-check-policy)`,
       { path: policyPath },
     );
   }

@@ -1,7 +1,9 @@
 import {
   type BackendContext,
   DEFINITION_KEYS,
+  describePathOverlap,
   didYouMean,
+  findPathOverlap,
   invalidDefinition,
   normalizeDefinition,
   parseMinFree,
@@ -117,12 +119,18 @@ export class SpoolChecker {
         `spool '${name}' is defined twice; give each spool its own name (kumod would silently keep the last one)`,
       );
     }
-    const other =
-      this.#paths.get(resolvedPath) ?? existing?.paths.get(resolvedPath);
-    if (other !== undefined) {
-      throw invalidDefinition(
-        `spools '${other}' and '${name}' both use the path ${resolvedPath}; give each spool its own directory`,
-      );
+    const taken = [...this.#paths, ...(existing?.paths ?? [])];
+    for (const [otherPath, otherName] of taken) {
+      const overlap = findPathOverlap(otherPath, resolvedPath);
+      if (overlap !== undefined) {
+        throw invalidDefinition(
+          describePathOverlap(
+            overlap,
+            { name: otherName, path: otherPath },
+            { name, path: resolvedPath },
+          ),
+        );
+      }
     }
   }
 }

@@ -36,7 +36,9 @@ kumo.define_spool {
     });
     const result = await checkPolicy('--parallelism', '3', policy);
     expect(result.code).toBe(0);
-    expect(result.stderr).toBe('print: checking\n');
+    expect(result.stderr).toBe(
+      "print: checking\nwarning: the policy defines no 'meta' spool; kumod needs both 'data' and 'meta'\n",
+    );
     expect(result.stdout).toContain('"write_buffer_size": 9223372036854775807');
     expect(JSON.parse(result.stdout)[0]).toMatchObject({
       name: 'data',

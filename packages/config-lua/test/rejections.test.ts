@@ -211,6 +211,17 @@ describe('loadPolicy rejections', () => {
     expect(error.message).toContain("'data' and 'meta' both use the path /s/x");
   });
 
+  it('one spool nested in another', async () => {
+    const policy = writePolicy({
+      'init.lua': inInit(
+        `kumo.define_spool { name = 'data', path = '/s/nest' }\nkumo.define_spool { name = 'meta', path = '/s/nest/data/meta' }`,
+      ),
+    });
+    const error = await rejection(loadPolicy(policy, { env: {} }));
+    expect(error.message).toMatch(/^init\.lua:3: /);
+    expect(error.message).toContain('nested');
+  });
+
   it('define_spool at the top level', async () => {
     const policy = writePolicy({
       'init.lua': `local kumo = require 'kumo'\nkumo.define_spool { name = 'data', path = '/s' }\n`,

@@ -90,7 +90,7 @@ export function normalizeDefinition(input: unknown): NormalizedSpoolDefinition {
 
   const name = readRequiredString(table.name, 'name', label);
   const where = `spool '${name}'`;
-  const spoolPath = readRequiredString(table.path, 'path', where);
+  const spoolPath = readSpoolPath(table.path, name);
   const kind =
     table.kind === undefined
       ? 'LocalDisk'
@@ -131,6 +131,35 @@ export function normalizeDefinition(input: unknown): NormalizedSpoolDefinition {
     ),
     source: { ...(table as unknown as SpoolDefinition) },
   };
+}
+
+function readSpoolPath(value: unknown, name: string): string {
+  const where = `spool '${name}'`;
+  const text = readRequiredString(value, 'path', where);
+  // Control characters are legal in POSIX names but are almost always a
+  // quoting mistake, and they garble every log line that shows the path.
+  if (hasControlCharacter(text)) {
+    throw invalidDefinition(
+      `path of ${where} contains a control character (${JSON.stringify(text)}); check the quoting in the policy`,
+    );
+  }
+  const resolved = path.resolve(text);
+  if (resolved === path.parse(resolved).root) {
+    throw invalidDefinition(
+      `path of ${where} is the file system root ${resolved}; give the spool a directory of its own, such as /var/spool/kumomta/${name}`,
+    );
+  }
+  return text;
+}
+
+function hasControlCharacter(text: string): boolean {
+  for (let index = 0; index < text.length; index += 1) {
+    const code = text.charCodeAt(index);
+    if (code < 0x20 || code === 0x7f) {
+      return true;
+    }
+  }
+  return false;
 }
 
 function readRequiredString(

@@ -23,7 +23,7 @@ const UNIT_MS: Readonly<Record<string, number>> = (() => {
 })();
 
 const DURATION_HINT =
-  'use a number of seconds (such as 30 or 1.5) or a string of number-and-unit terms (such as "30s", "6 hours" or "1h 30m")';
+  'give seconds as a bare number without quotes (such as 30 or 1.5), or a string with units (such as "30s", "6 hours" or "1h 30m")';
 
 /**
  * Parses a duration the way KumoMTA's policies write it and returns
@@ -105,7 +105,7 @@ function parseDurationText(text: string, where: string): number {
       throw invalidDuration(
         text,
         where,
-        `the number ${number.digits} has no unit`,
+        `the number ${number.digits} has no unit, and a number inside a string needs one`,
       );
     }
     const unitMs = UNIT_MS[unit];

@@ -1,3 +1,8 @@
+export {
+  validateEnumerateOptions,
+  validateId,
+  validateStoreArguments,
+} from './arguments.js';
 export type { BackendContext, SpoolBackend } from './backend.js';
 export {
   DEFINITION_KEYS,
@@ -40,6 +45,7 @@ export {
   readInteger,
   rejectUnknownKeys,
 } from './params.js';
+export { describePathOverlap, findPathOverlap } from './paths.js';
 export {
   BUILT_IN_BACKENDS,
   SpoolRegistry,

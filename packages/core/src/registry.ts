@@ -7,6 +7,7 @@ import {
 import { errnoCode, SpoolError, SpoolErrorCode } from './errors.js';
 import { type SpoolLogger, silentLogger } from './logger.js';
 import { didYouMean } from './params.js';
+import { describePathOverlap, findPathOverlap } from './paths.js';
 import type { Spool } from './spool.js';
 
 /** The packages that provide the built-in kinds, imported on first use. */
@@ -255,10 +256,11 @@ export class SpoolRegistry {
       );
     }
     for (const entry of this.#entries.values()) {
-      if (entry.definition.path === definition.path) {
+      const overlap = findPathOverlap(entry.definition.path, definition.path);
+      if (overlap !== undefined) {
         throw new SpoolError(
           SpoolErrorCode.DuplicatePath,
-          `spools '${entry.definition.name}' and '${definition.name}' both use the path ${definition.path}; give each spool its own directory`,
+          describePathOverlap(overlap, entry.definition, definition),
           { spool: definition.name, path: definition.path },
         );
       }

@@ -26,6 +26,21 @@ describe('normalizeDefinition', () => {
     expect(normalized.source).toEqual({ name: 'data', path: 'spool/data' });
   });
 
+  it('rejects the file system root as path', () => {
+    expect(() => normalizeDefinition({ name: 'data', path: '/' })).toThrow(
+      invalid,
+    );
+    expect(() => normalizeDefinition({ name: 'data', path: '/' })).toThrow(
+      /file system root/,
+    );
+  });
+
+  it('rejects a path with a control character', () => {
+    expect(() =>
+      normalizeDefinition({ name: 'data', path: '/var/spool\n/data' }),
+    ).toThrow(/control character/);
+  });
+
   it('keeps every given key', () => {
     const normalized = normalizeDefinition({
       name: 'meta',

@@ -70,7 +70,7 @@ describe('parseDuration', () => {
 
   it('error names the place and the fix', () => {
     expect(() => parse('15')).toThrow(
-      /invalid duration "15" for rocks_params\.store_deadline of spool 'data': the number 15 has no unit; use a number of seconds/,
+      /invalid duration "15" for rocks_params\.store_deadline of spool 'data': the number 15 has no unit, and a number inside a string needs one; give seconds as a bare number/,
     );
     expect(() => parse('1S')).toThrow(/unknown unit "S"/);
   });

@@ -160,6 +160,45 @@ describe('SpoolRegistry.define', () => {
     expect((error as Error).message).toContain("spools 'data' and 'meta'");
   });
 
+  it('rejects a spool nested in another', async () => {
+    const registry = new SpoolRegistry().register(countingBackend('A').backend);
+    await registry.define({ name: 'data', path: root, kind: 'A' });
+    const inner = path.join(root, 'data', 'meta');
+    const error = await registry
+      .define({ name: 'meta', path: inner, kind: 'A' })
+      .catch((caught: unknown) => caught);
+    expect(error).toMatchObject({
+      code: SpoolErrorCode.DuplicatePath,
+      spool: 'meta',
+      path: inner,
+    });
+    expect((error as Error).message).toContain('nested');
+  });
+
+  it('rejects a spool that contains another', async () => {
+    const registry = new SpoolRegistry().register(countingBackend('A').backend);
+    await registry.define({
+      name: 'meta',
+      path: path.join(root, 'meta'),
+      kind: 'A',
+    });
+    const error = await registry
+      .define({ name: 'data', path: root, kind: 'A' })
+      .catch((caught: unknown) => caught);
+    expect(error).toMatchObject({ code: SpoolErrorCode.DuplicatePath });
+  });
+
+  it('accepts sibling paths with a shared prefix', async () => {
+    const registry = new SpoolRegistry().register(countingBackend('A').backend);
+    await registry.define({ name: 'data', path: `${root}/spool`, kind: 'A' });
+    await registry.define({
+      name: 'meta',
+      path: `${root}/spool-meta`,
+      kind: 'A',
+    });
+    expect(registry.definitions()).toHaveLength(2);
+  });
+
   it('rejects an unknown kind with a hint', async () => {
     const registry = new SpoolRegistry().register(
       countingBackend('Memory').backend,

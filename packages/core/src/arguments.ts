@@ -1,0 +1,97 @@
+import { SpoolError, SpoolErrorCode } from './errors.js';
+import { describeType } from './params.js';
+import type { EnumerateOptions, StoreOptions } from './spool.js';
+import { SpoolId } from './spool-id.js';
+
+// Backends call these at the top of each public method, so that every
+// backend rejects the same bad arguments with the same SPOOL_INVALID_ARGUMENT.
+
+/** Throws `SPOOL_INVALID_ARGUMENT` unless `id` is a `SpoolId`. */
+export function validateId(
+  id: unknown,
+  operation: string,
+  spool: string,
+): asserts id is SpoolId {
+  if (!(id instanceof SpoolId)) {
+    throw invalidArgument(
+      spool,
+      `${operation} needs a SpoolId, got ${describeType(id)}; convert text with SpoolId.parse(text), and load @spoolkit/core only once (one copy, ESM or CommonJS)`,
+    );
+  }
+}
+
+/** Throws `SPOOL_INVALID_ARGUMENT` for a store call with a bad id, data or options. */
+export function validateStoreArguments(
+  id: unknown,
+  data: unknown,
+  options: StoreOptions,
+  spool: string,
+): void {
+  validateId(id, 'store', spool);
+  if (!(data instanceof Uint8Array)) {
+    throw invalidArgument(
+      spool,
+      `store of ${id} needs the data as a Uint8Array or Buffer, got ${describeType(data)}`,
+    );
+  }
+  if (options === null || typeof options !== 'object') {
+    throw invalidArgument(
+      spool,
+      `store options of ${id} must be an object, got ${describeType(options)}`,
+    );
+  }
+  if (options.sync !== undefined && typeof options.sync !== 'boolean') {
+    throw invalidArgument(
+      spool,
+      `store option sync of ${id} must be true or false, got ${describeType(options.sync)}`,
+    );
+  }
+  const deadline = options.deadline;
+  const validDeadline =
+    deadline === undefined ||
+    (deadline instanceof Date && !Number.isNaN(deadline.getTime())) ||
+    (typeof deadline === 'number' && Number.isFinite(deadline));
+  if (!validDeadline) {
+    throw invalidArgument(
+      spool,
+      `store option deadline of ${id} must be a valid Date or a number of milliseconds since the Unix epoch, got ${String(deadline)}`,
+    );
+  }
+}
+
+/** Throws `SPOOL_INVALID_ARGUMENT` for bad enumerate options. */
+export function validateEnumerateOptions(
+  options: EnumerateOptions,
+  spool: string,
+): void {
+  if (options === null || typeof options !== 'object') {
+    throw invalidArgument(
+      spool,
+      `enumerate options must be an object, got ${describeType(options)}`,
+    );
+  }
+  const { createdBefore, signal } = options;
+  if (
+    createdBefore !== undefined &&
+    !(createdBefore instanceof Date && !Number.isNaN(createdBefore.getTime()))
+  ) {
+    throw invalidArgument(
+      spool,
+      `enumerate option createdBefore must be a valid Date, got ${String(createdBefore)}`,
+    );
+  }
+  if (signal !== undefined && !(signal instanceof AbortSignal)) {
+    throw invalidArgument(
+      spool,
+      `enumerate option signal must be an AbortSignal, got ${describeType(signal)}`,
+    );
+  }
+}
+
+function invalidArgument(spool: string, message: string): SpoolError {
+  return new SpoolError(
+    SpoolErrorCode.InvalidArgument,
+    `spool '${spool}': ${message}`,
+    { spool },
+  );
+}

@@ -1,0 +1,85 @@
+import { describe, expect, it } from 'vitest';
+import {
+  SpoolErrorCode,
+  SpoolId,
+  validateEnumerateOptions,
+  validateId,
+  validateStoreArguments,
+} from '../src/index.js';
+
+const invalidArgument = expect.objectContaining({
+  code: SpoolErrorCode.InvalidArgument,
+  spool: 'data',
+});
+
+describe('argument validation', () => {
+  const id = SpoolId.generate();
+
+  it('accepts a well-formed store', () => {
+    expect(() =>
+      validateStoreArguments(id, Buffer.from('x'), { sync: true }, 'data'),
+    ).not.toThrow();
+    expect(() =>
+      validateStoreArguments(id, new Uint8Array(0), { deadline: 5 }, 'data'),
+    ).not.toThrow();
+  });
+
+  it('rejects an id that is not a SpoolId', () => {
+    expect(() => validateId(id.toString(), 'load', 'data')).toThrow(
+      invalidArgument,
+    );
+  });
+
+  it.each([
+    ['null', null],
+    ['a number', 42],
+    ['a string', 'hello'],
+    ['an ArrayBuffer', new ArrayBuffer(8)],
+  ])('rejects %s as data', (_label, data) => {
+    expect(() => validateStoreArguments(id, data, {}, 'data')).toThrow(
+      invalidArgument,
+    );
+  });
+
+  it('rejects a deadline that is not a time', () => {
+    expect(() =>
+      validateStoreArguments(
+        id,
+        Buffer.from('x'),
+        { deadline: 'soon' as unknown as number },
+        'data',
+      ),
+    ).toThrow(invalidArgument);
+    expect(() =>
+      validateStoreArguments(
+        id,
+        Buffer.from('x'),
+        { deadline: new Date(Number.NaN) },
+        'data',
+      ),
+    ).toThrow(invalidArgument);
+  });
+
+  it('rejects a non-boolean sync', () => {
+    expect(() =>
+      validateStoreArguments(
+        id,
+        Buffer.from('x'),
+        { sync: 'yes' as unknown as boolean },
+        'data',
+      ),
+    ).toThrow(invalidArgument);
+  });
+
+  it('rejects bad enumerate options', () => {
+    expect(() =>
+      validateEnumerateOptions({ createdBefore: new Date('x') }, 'data'),
+    ).toThrow(invalidArgument);
+    expect(() =>
+      validateEnumerateOptions(
+        { signal: {} as unknown as AbortSignal },
+        'data',
+      ),
+    ).toThrow(invalidArgument);
+  });
+});
