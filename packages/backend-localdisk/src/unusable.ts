@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { SpoolError, SpoolErrorCode } from '@spoolkit/core';
+import { errnoCode, SpoolError, SpoolErrorCode } from '@spoolkit/core';
 import { describeError } from './errors.js';
 import type { LocalDiskFs } from './fs-layer.js';
 
@@ -43,9 +43,16 @@ export async function unusableDirectory(
   ];
   return new SpoolError(
     SpoolErrorCode.DirectoryUnusable,
-    `spool '${spool}' directory is not usable: unable to ${operation} at ${target}: ${describeError(error)} (${facts.join('; ')}); fix the ownership or permissions, or choose another path`,
+    `spool '${spool}' directory is not usable: unable to ${operation} at ${target}: ${describeError(error)} (${facts.join('; ')}); ${unusableFix(error)}`,
     { spool, path: target, cause: error },
   );
+}
+
+function unusableFix(error: unknown): string {
+  if (errnoCode(error) === 'EROFS') {
+    return 'the file system is mounted read-only; remount it read-write or choose another path';
+  }
+  return 'fix the ownership or permissions, or choose another path';
 }
 
 async function describeNearestDirectory(

@@ -275,13 +275,29 @@ export class TreeWalk {
     const detail = cause === undefined ? '' : `: ${describeError(cause)}`;
     const error = new SpoolError(
       SpoolErrorCode.Corrupt,
-      `spool '${spool}': ${entryPath} ${reason}${detail}; move it out of ${dataDir} or delete it`,
+      `spool '${spool}': ${entryPath} ${reason}${detail}; ${correctiveAction(cause, dataDir)}`,
       { spool, id: id?.toString(), path: entryPath, cause },
     );
     return id === undefined
       ? { type: 'corrupt', path: entryPath, error }
       : { type: 'corrupt', id, path: entryPath, error };
   }
+}
+
+/**
+ * Returns what an operator should do about an odd entry. A permission or
+ * I/O failure says nothing about the entry's content, so the advice is to
+ * fix access rather than to delete what may be a spooled message.
+ */
+function correctiveAction(cause: unknown, dataDir: string): string {
+  const code = errnoCode(cause);
+  if (code === 'EACCES' || code === 'EPERM') {
+    return 'give the spool process read access to it (check the owner and mode); it may hold a message, so do not delete it';
+  }
+  if (code !== undefined) {
+    return 'check the file system for errors before you move or delete it, because it may hold a message';
+  }
+  return `move it out of ${dataDir} or delete it`;
 }
 
 /** A hash directory below `data/` that cannot be listed; reported as a corrupt entry. */

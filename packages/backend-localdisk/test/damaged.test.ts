@@ -205,9 +205,12 @@ describe('damaged tree', () => {
     expect(unreadable?.code).toBe('SPOOL_CORRUPT');
     expect(unreadable?.id).toBe(tree.unreadable.toString());
     expect(unreadable?.message).toContain('EACCES');
+    expect(unreadable?.message).toContain('give the spool process read access');
+    expect(unreadable?.message).not.toContain('or delete it');
     const unlistable = entries.find((entry) => entry.path === blocked);
     expect(unlistable?.type).toBe('corrupt');
     expect(unlistable?.message).toContain('cannot be listed');
+    expect(unlistable?.message).toContain('do not delete it');
     const goodIds = entries
       .filter((entry) => entry.type === 'item')
       .map((entry) => entry.id);

@@ -156,6 +156,23 @@ describe('unusable directory', () => {
     await spool.close();
   });
 
+  it('names a read-only file system', async () => {
+    const dir = makeTempDir();
+    const faulty = faultyFs();
+    faulty.faults.mkdir = async (target) => {
+      throw systemError('EROFS', 'mkdir', String(target));
+    };
+
+    const error = await openLocalDiskSpool({
+      name: 'data',
+      path: dir,
+      fs: faulty.fs,
+    }).catch((caught) => caught);
+
+    expect(error.code).toBe('SPOOL_DIRECTORY_UNUSABLE');
+    expect(error.message).toContain('mounted read-only');
+  });
+
   it('rejects a failed fsync from the fs layer', async () => {
     const dir = makeTempDir();
     const faulty = faultyFs();
