@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { access, mkdir, open, rename, stat, unlink } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { errnoCode, SpoolError, SpoolErrorCode } from '@spoolkit/core';
 
 /**
@@ -54,11 +54,7 @@ async function unusable(
   step: string,
   cause: unknown,
 ): Promise<SpoolError> {
-  const owner = await stat(path).then(
-    (s) =>
-      `owner uid ${s.uid} gid ${s.gid}, mode ${(s.mode & 0o7777).toString(8)}`,
-    () => 'which cannot be read',
-  );
+  const owner = await describeNearestDirectory(path);
   const ids =
     typeof process.getuid === 'function'
       ? `; this process runs as uid ${process.getuid()} euid ${process.geteuid?.()} gid ${process.getgid?.()} egid ${process.getegid?.()}`
@@ -66,7 +62,40 @@ async function unusable(
   const reason = errnoCode(cause) ?? (cause as Error)?.message;
   return new SpoolError(
     SpoolErrorCode.DirectoryUnusable,
-    `spool directory ${path} of spool '${spool}' is not usable: ${step} (${reason}); the directory has ${owner}${ids}. Fix the permissions or choose another path`,
+    `spool directory ${path} of spool '${spool}' is not usable: ${step} (${reason}); ${owner}${ids}. ${unusableFix(cause)}`,
     { spool, path, cause },
   );
+}
+
+/**
+ * Describes the owner and mode of `path`, or of its nearest existing
+ * parent when `path` does not exist yet, since that parent's permissions
+ * are what stopped the directory from being created.
+ */
+async function describeNearestDirectory(path: string): Promise<string> {
+  let current = path;
+  for (;;) {
+    try {
+      const stats = await stat(current);
+      const mode = (stats.mode & 0o7777).toString(8).padStart(4, '0');
+      const which =
+        current === path
+          ? 'the directory'
+          : `its nearest existing parent ${current}`;
+      return `${which} has owner uid ${stats.uid} gid ${stats.gid}, mode ${mode}`;
+    } catch {
+      const parent = dirname(current);
+      if (parent === current) {
+        return 'no part of the path could be read';
+      }
+      current = parent;
+    }
+  }
+}
+
+function unusableFix(cause: unknown): string {
+  if (errnoCode(cause) === 'EROFS') {
+    return 'The file system is mounted read-only; remount it read-write or choose another path';
+  }
+  return 'Fix the permissions or choose another path';
 }

@@ -39,7 +39,9 @@ export function toSpoolError(
   context: StatusContext,
 ): SpoolError {
   const kind = classifyStatus(error);
-  const detail = error instanceof Error ? error.message : String(error);
+  const detail = tidyRocksMessage(
+    error instanceof Error ? error.message : String(error),
+  );
   const subject =
     context.id === undefined
       ? `${context.operation} on spool '${context.spool}' at ${context.path}`
@@ -70,4 +72,12 @@ export function toSpoolError(
         fields,
       );
   }
+}
+
+/**
+ * Separates the clauses RocksDB glues together without a space, as in
+ * `No space left on deviceWhile appending to file`.
+ */
+function tidyRocksMessage(message: string): string {
+  return message.replace(/(\S)While /g, '$1; while ');
 }

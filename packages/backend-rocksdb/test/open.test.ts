@@ -44,6 +44,9 @@ describe('openRocksDbSpool', () => {
     expect(error.code).toBe('SPOOL_DIRECTORY_UNUSABLE');
     expect(error.message).toContain(`spool directory ${path}`);
     expect(error.message).toContain('ENOTDIR');
+    expect(error.message).toContain(
+      `its nearest existing parent ${join(dir, 'file')} has owner`,
+    );
   });
 
   it('probe leaves no files', async () => {
