@@ -54,6 +54,7 @@ export class RocksEnumeration implements AsyncIterableIterator<SpoolEntry> {
   }
 
   async next(): Promise<IteratorResult<SpoolEntry>> {
+    await this.#throwIfClosed();
     if (this.#finished !== undefined || this.#signal?.aborted) {
       await this.#finish();
       return { done: true, value: undefined };
@@ -70,6 +71,7 @@ export class RocksEnumeration implements AsyncIterableIterator<SpoolEntry> {
       }
       if (entry === undefined || this.#finished !== undefined) {
         await this.#finish();
+        await this.#throwIfClosed();
         return { done: true, value: undefined };
       }
       const spoolEntry = this.#toEntry(entry[0], entry[1]);
@@ -87,6 +89,18 @@ export class RocksEnumeration implements AsyncIterableIterator<SpoolEntry> {
   async throw(error?: unknown): Promise<IteratorResult<SpoolEntry>> {
     await this.#finish();
     throw error;
+  }
+
+  /**
+   * Ends the walk with `SPOOL_CLOSED` once the spool is closing, as
+   * LocalDisk does, so a caller can tell a cut-off walk from a complete one.
+   */
+  async #throwIfClosed(): Promise<void> {
+    const { lifecycle } = this.#context;
+    if (lifecycle.isClosing) {
+      await this.#finish();
+      throw lifecycle.closedError('enumerate');
+    }
   }
 
   #start(): StorageIterator {

@@ -170,7 +170,7 @@ describe('enumerate', () => {
     const iterator = walk[Symbol.asyncIterator]();
     expect((await iterator.next()).done).toBe(false);
     await spool.close();
-    expect((await iterator.next()).done).toBe(true);
+    expect((await rejectionOf(iterator.next())).code).toBe('SPOOL_CLOSED');
   });
 
   it('rejects a walk begun after close', async () => {

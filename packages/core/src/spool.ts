@@ -122,10 +122,11 @@ export interface Spool {
   unhealthyReason(): string | undefined;
 
   /**
-   * Waits for calls in flight and open enumerations to finish, then
+   * Waits for calls in flight to finish, ends open enumerations, then
    * releases the spool's lock and handles. Calls made after `close()` began
-   * reject with `SPOOL_CLOSED`. Calling `close()` again resolves once the
-   * first close has finished.
+   * reject with `SPOOL_CLOSED`; so does the next step of an enumeration
+   * that was open, so a caller can tell a cut-off walk from a complete one.
+   * Calling `close()` again resolves once the first close has finished.
    */
   close(): Promise<void>;
 }
