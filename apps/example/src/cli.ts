@@ -1,1 +1,112 @@
-console.log('example: not built yet');
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { pino } from 'pino';
+import { runExample } from './run.js';
+import { BUNDLED_POLICIES, type BundledKind } from './spools.js';
+import { formatSummary } from './summary.js';
+
+const BUNDLED_MESSAGES = fileURLToPath(new URL('../messages', import.meta.url));
+
+/** npm runs workspace scripts in the workspace; resolve user paths where npm was started. */
+const USER_CWD = process.env.INIT_CWD ?? process.cwd();
+
+function parseMebibytes(value: string): number {
+  const parsed = Number(value);
+  if (!Number.isFinite(parsed) || parsed < 0) {
+    throw new InvalidArgumentError('expected a non-negative number of MiB');
+  }
+  return Math.round(parsed * 1024 * 1024);
+}
+
+const program = new Command()
+  .name('spoolkit-example')
+  .description(
+    'Spools a set of RFC 5322 messages through the spools a KumoMTA policy defines, reopens them as a restarted server would, verifies every byte and removes everything.',
+  )
+  .option(
+    '--policy <file>',
+    'KumoMTA policy file that defines the data and meta spools',
+  )
+  .addOption(
+    new Option(
+      '--kind <kind>',
+      'use the bundled policy whose spools are of this kind',
+    )
+      .choices(['LocalDisk', 'RocksDB'])
+      .default('LocalDisk'),
+  )
+  .option(
+    '--messages <dir>',
+    'directory of .eml files to spool',
+    BUNDLED_MESSAGES,
+  )
+  .option(
+    '--spool-root <dir>',
+    'folder the policy puts its spools under (SPOOL_ROOT); default: a new temporary directory',
+  )
+  .option(
+    '--large-message <MiB>',
+    'size of the attachment of the generated large message, 0 to leave it out',
+    parseMebibytes,
+    4 * 1024 * 1024,
+  )
+  .addOption(
+    new Option('--phase <phase>', 'store only, verify and remove only, or both')
+      .choices(['all', 'store', 'verify'])
+      .default('all'),
+  )
+  .option(
+    '--keep',
+    'leave the messages in the spools and the spool root in place',
+    false,
+  )
+  .addOption(
+    new Option(
+      '--log-level <level>',
+      'pino log level; logs go to stderr as JSON lines',
+    )
+      .choices(['debug', 'info', 'warn', 'error', 'silent'])
+      .default('warn'),
+  );
+
+program.parse();
+const options = program.opts<{
+  policy?: string;
+  kind: BundledKind;
+  messages: string;
+  spoolRoot?: string;
+  largeMessage: number;
+  phase: 'all' | 'store' | 'verify';
+  keep: boolean;
+  logLevel: string;
+}>();
+
+const logger = pino({ level: options.logLevel }, pino.destination(2));
+const policyPath =
+  options.policy === undefined
+    ? BUNDLED_POLICIES[options.kind]
+    : path.resolve(USER_CWD, options.policy);
+
+try {
+  const summary = await runExample({
+    policyPath,
+    messagesDir: path.resolve(USER_CWD, options.messages),
+    spoolRoot:
+      options.spoolRoot === undefined
+        ? undefined
+        : path.resolve(USER_CWD, options.spoolRoot),
+    largeMessageBytes: options.largeMessage,
+    phase: options.phase,
+    keep: options.keep || options.phase === 'store',
+    logger,
+  });
+  for (const line of formatSummary(summary)) {
+    console.log(line);
+  }
+  process.exitCode = summary.ok ? 0 : 1;
+} catch (error) {
+  logger.error({ err: error }, 'example run failed');
+  console.error(`error: ${(error as Error).message}`);
+  process.exitCode = 2;
+}

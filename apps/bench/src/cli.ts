@@ -1,0 +1,165 @@
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { Command, InvalidArgumentError } from 'commander';
+import { describeMachine } from './machine.js';
+import { renderMarkdown } from './report/markdown.js';
+import { checkTargets } from './report/targets.js';
+import type { BenchReport } from './report/types.js';
+import { setScratchRoot } from './scratch.js';
+import { benchEnumeration } from './sections/enumeration.js';
+import { benchLifecycle } from './sections/lifecycle.js';
+import { benchOperations } from './sections/operations.js';
+import { benchPolicy, POLICY_FIXTURE } from './sections/policy.js';
+import { FULL, SMOKE } from './settings.js';
+
+const SECTIONS = ['policy', 'operations', 'lifecycle', 'enumeration'] as const;
+type Section = (typeof SECTIONS)[number];
+
+/** npm runs workspace scripts in the workspace; resolve user paths where npm was started. */
+const USER_CWD = process.env.INIT_CWD ?? process.cwd();
+
+function parseCount(value: string): number {
+  const parsed = Number(value);
+  if (!Number.isInteger(parsed) || parsed < 1) {
+    throw new InvalidArgumentError('expected a positive integer');
+  }
+  return parsed;
+}
+
+function parseSections(value: string): Section[] {
+  const names = value.split(',').map((name) => name.trim());
+  for (const name of names) {
+    if (!(SECTIONS as readonly string[]).includes(name)) {
+      throw new InvalidArgumentError(
+        `unknown section "${name}"; sections are ${SECTIONS.join(', ')}`,
+      );
+    }
+  }
+  return names as Section[];
+}
+
+const options = new Command()
+  .name('spoolkit-bench')
+  .description(
+    'Benchmarks the LocalDisk and RocksDB backends against raw fs and the raw rocksdb binding, the message lifecycle, enumeration of a large spool and policy evaluation; writes bench.md and bench.json.',
+  )
+  .option(
+    '--smoke',
+    'run a tiny version of every section, to check that the benchmark works',
+    false,
+  )
+  .option(
+    '--out <dir>',
+    'directory for bench.md and bench.json',
+    'bench-results',
+  )
+  .option(
+    '--scratch <dir>',
+    'directory under which the spools are written',
+    os.tmpdir(),
+  )
+  .option(
+    '--sections <list>',
+    `comma-separated sections to run: ${SECTIONS.join(',')}`,
+    parseSections,
+    [...SECTIONS],
+  )
+  .option(
+    '--entries <count>',
+    'entries in the large enumeration of each kind (default: 1000000, smoke: 10000)',
+    parseCount,
+  )
+  .option(
+    '--localdisk-entries <count>',
+    'entries in the large LocalDisk enumeration, when it should differ from --entries',
+    parseCount,
+  )
+  .parse()
+  .opts<{
+    smoke: boolean;
+    out: string;
+    scratch: string;
+    sections: Section[];
+    entries?: number;
+    localdiskEntries?: number;
+  }>();
+
+const progress = (message: string): void => {
+  process.stderr.write(
+    `[bench ${new Date().toISOString().slice(11, 19)}] ${message}\n`,
+  );
+};
+
+const preset = options.smoke ? SMOKE : FULL;
+const entries = options.entries;
+const settings = {
+  ...preset,
+  enumerationEntries: {
+    LocalDisk:
+      options.localdiskEntries ??
+      entries ??
+      preset.enumerationEntries.LocalDisk,
+    RocksDB: entries ?? preset.enumerationEntries.RocksDB,
+  },
+};
+const scratch = path.resolve(USER_CWD, options.scratch);
+await mkdir(scratch, { recursive: true });
+setScratchRoot(scratch);
+
+const started = performance.now();
+const report: BenchReport = {
+  mode: options.smoke ? 'smoke' : 'full',
+  startedAt: new Date().toISOString(),
+  seconds: 0,
+  machine: await describeMachine(scratch),
+  targets: [],
+  errors: [],
+};
+
+async function runSection(
+  section: Section,
+  work: () => Promise<void>,
+): Promise<void> {
+  if (!options.sections.includes(section)) {
+    return;
+  }
+  progress(`${section}: starting`);
+  try {
+    await work();
+  } catch (error) {
+    progress(`${section}: failed: ${(error as Error).stack ?? String(error)}`);
+    report.errors.push({ section, message: (error as Error).message });
+  }
+}
+
+// Policy evaluation goes first, so that its cold run is the first use of the Lua VM.
+await runSection('policy', async () => {
+  const lines = (await readFile(POLICY_FIXTURE, 'utf8'))
+    .trimEnd()
+    .split('\n').length;
+  report.policy = await benchPolicy(settings, lines);
+});
+await runSection('operations', async () => {
+  report.operations = await benchOperations(settings, progress);
+});
+await runSection('lifecycle', async () => {
+  report.lifecycle = await benchLifecycle(settings, progress);
+});
+await runSection('enumeration', async () => {
+  report.enumeration = await benchEnumeration(settings, progress);
+});
+
+report.seconds = (performance.now() - started) / 1000;
+report.targets = checkTargets(report);
+const outDir = path.resolve(USER_CWD, options.out);
+await mkdir(outDir, { recursive: true });
+const markdown = renderMarkdown(report);
+await writeFile(
+  path.join(outDir, 'bench.json'),
+  `${JSON.stringify(report, null, 2)}\n`,
+);
+await writeFile(path.join(outDir, 'bench.md'), markdown);
+process.stdout.write(markdown);
+progress(`wrote ${path.join(outDir, 'bench.md')} and bench.json`);
+process.exitCode = report.errors.length === 0 ? 0 : 1;

@@ -1,0 +1,219 @@
+import type { MachineInfo } from '../machine.js';
+import type { RunStats } from '../measure.js';
+import type { EnumerationRow } from '../sections/enumeration.js';
+import type { LifecycleRow } from '../sections/lifecycle.js';
+import type { PolicyResult } from '../sections/policy.js';
+import {
+  MIN_BASELINE_RATIO,
+  type OperationPair,
+  pairOperations,
+  type TargetCheck,
+} from './targets.js';
+import type { BenchReport } from './types.js';
+
+const MiB = 1024 * 1024;
+
+function table(header: string[], rows: string[][]): string[] {
+  return [
+    `| ${header.join(' | ')} |`,
+    `| ${header.map(() => '---').join(' | ')} |`,
+    ...rows.map((row) => `| ${row.join(' | ')} |`),
+  ];
+}
+
+function size(bytes: number): string {
+  return bytes >= 1024 ? `${bytes / 1024} KiB` : `${bytes} B`;
+}
+
+function rate(stats: RunStats): string {
+  return Math.round(stats.perSecond).toLocaleString('en-US');
+}
+
+function delay(stats: RunStats): string {
+  return `${stats.eventLoop.maxMs.toFixed(1)} / ${stats.eventLoop.p99Ms.toFixed(1)}`;
+}
+
+function targetsSection(checks: readonly TargetCheck[]): string[] {
+  return table(
+    ['target', 'measured', 'result'],
+    checks.map((check) => [
+      check.target,
+      check.measured,
+      check.met ? 'met' : '**not met**',
+    ]),
+  );
+}
+
+function operationsSection(pairs: readonly OperationPair[]): string[] {
+  return table(
+    [
+      'backend',
+      'operation',
+      'value',
+      'sync',
+      'concurrency',
+      'backend ops/s',
+      'baseline ops/s',
+      'ratio',
+      'p99 µs (backend / baseline)',
+      'CPU µs/op (backend / baseline)',
+      'loop delay max / p99 ms (backend)',
+      `>= ${MIN_BASELINE_RATIO}x`,
+    ],
+    pairs.map(({ backend, baseline, ratio }) => [
+      backend.kind,
+      backend.operation,
+      size(backend.valueBytes),
+      backend.sync ? 'on' : 'off',
+      String(backend.concurrency),
+      rate(backend.stats),
+      rate(baseline.stats),
+      ratio.toFixed(2),
+      backend.operation === 'enumerate'
+        ? '–'
+        : `${Math.round(backend.stats.latencyUs.p99)} / ${Math.round(baseline.stats.latencyUs.p99)}`,
+      `${backend.stats.cpuUsPerOperation.toFixed(1)} / ${baseline.stats.cpuUsPerOperation.toFixed(1)}`,
+      delay(backend.stats),
+      ratio >= MIN_BASELINE_RATIO ? 'met' : '**not met**',
+    ]),
+  );
+}
+
+function lifecycleSection(rows: readonly LifecycleRow[]): string[] {
+  return table(
+    [
+      'kind',
+      'value',
+      'concurrency',
+      'messages/s',
+      'p99 ms per message',
+      'CPU µs per message',
+      'loop delay max / p99 ms',
+    ],
+    rows.map((row) => [
+      row.kind,
+      size(row.valueBytes),
+      String(row.concurrency),
+      rate(row.stats),
+      (row.stats.latencyUs.p99 / 1000).toFixed(2),
+      row.stats.cpuUsPerOperation.toFixed(0),
+      delay(row.stats),
+    ]),
+  );
+}
+
+function enumerationSection(rows: readonly EnumerationRow[]): string[] {
+  return table(
+    [
+      'kind',
+      'walked by',
+      'entries',
+      'entries/s',
+      'seconds',
+      'CPU µs per entry',
+      'RSS growth MiB',
+      'heap + external growth MiB',
+      'peak RSS MiB',
+      'loop delay max / p99 ms',
+    ],
+    rows.map((row) => [
+      row.kind,
+      row.target,
+      row.entries.toLocaleString('en-US'),
+      rate(row.stats),
+      row.stats.seconds.toFixed(1),
+      row.stats.cpuUsPerOperation.toFixed(1),
+      (row.rssGrowthBytes / MiB).toFixed(1),
+      (row.heapGrowthBytes / MiB).toFixed(1),
+      (row.peakRssBytes / MiB).toFixed(0),
+      delay(row.stats),
+    ]),
+  );
+}
+
+function policySection(policy: PolicyResult): string[] {
+  return table(
+    [
+      'policy lines',
+      'cold ms',
+      'warm median ms',
+      'warm p99 ms',
+      'warm max ms',
+      'warm runs',
+      'spools defined',
+    ],
+    [
+      [
+        String(policy.lines),
+        policy.coldMs.toFixed(1),
+        policy.warmMedianMs.toFixed(2),
+        policy.warmP99Ms.toFixed(2),
+        policy.warmMaxMs.toFixed(2),
+        String(policy.warmRuns),
+        String(policy.spools),
+      ],
+    ],
+  );
+}
+
+function machineLine(machine: MachineInfo): string {
+  const disk = machine.disk;
+  return `${machine.cpus} CPUs (${machine.cpuModel}), ${(machine.memoryBytes / 1024 ** 3).toFixed(1)} GiB RAM, Node ${machine.node} on ${machine.platform} (kernel ${machine.kernel}); scratch on ${disk.fsType} (${disk.device}, ${(disk.sizeBytes / 1024 ** 3).toFixed(0)} GiB, ${(disk.freeBytes / 1024 ** 3).toFixed(0)} GiB free); load average at start ${machine.loadAverage.join(' / ')}`;
+}
+
+/** Renders the whole report as markdown. */
+export function renderMarkdown(report: BenchReport): string {
+  const lines = [
+    `# spoolkit benchmark (${report.mode})`,
+    '',
+    `Run ${report.startedAt}, took ${report.seconds.toFixed(0)} s. ${machineLine(report.machine)}.`,
+    '',
+    '## Targets',
+    '',
+    ...targetsSection(report.targets),
+  ];
+  if (report.errors.length > 0) {
+    lines.push('', '## Sections that failed', '');
+    for (const error of report.errors) {
+      lines.push(`- ${error.section}: ${error.message}`);
+    }
+  }
+  if (report.operations !== undefined) {
+    lines.push(
+      '',
+      '## Operations against the raw baselines',
+      '',
+      `Baselines: LocalDisk runs against plain \`fs\` on the same layout (temporary file, rename, read, unlink, directory walk). With sync, the baseline fdatasyncs the file and fsyncs its directory and the parents of new directories. RocksDB runs against the \`rocksdb\` binding called directly with the backend's default open options. Sync changes only stores, so load, remove and enumerate are measured with sync off. Each row is the best of ${report.operations[0]?.roundsPerSecond.length ?? 1} round(s). CPU is the whole process's user plus system time per operation.`,
+      '',
+      ...operationsSection(pairOperations(report.operations)),
+    );
+  }
+  if (report.lifecycle !== undefined) {
+    lines.push(
+      '',
+      '## Message lifecycle',
+      '',
+      'Per message: store body and envelope at once, load the envelope, remove both; sync off.',
+      '',
+      ...lifecycleSection(report.lifecycle),
+    );
+  }
+  if (report.enumeration !== undefined) {
+    lines.push(
+      '',
+      '## Enumeration of a large spool',
+      '',
+      ...enumerationSection(report.enumeration),
+    );
+  }
+  if (report.policy !== undefined) {
+    lines.push(
+      '',
+      '## Policy evaluation (config-lua)',
+      '',
+      ...policySection(report.policy),
+    );
+  }
+  lines.push('');
+  return lines.join('\n');
+}

@@ -1,0 +1,150 @@
+import type { EnumerationRow } from '../sections/enumeration.js';
+import type { LifecycleRow } from '../sections/lifecycle.js';
+import type { OperationRow } from '../sections/operations.js';
+import type { PolicyResult } from '../sections/policy.js';
+
+/** A backend operation beside its raw baseline under the same configuration. */
+export interface OperationPair {
+  backend: OperationRow;
+  baseline: OperationRow;
+  /** Backend throughput divided by baseline throughput. */
+  ratio: number;
+}
+
+/** One target checked against this run's measurements. */
+export interface TargetCheck {
+  target: string;
+  measured: string;
+  met: boolean;
+}
+
+/** Minimum backend throughput as a fraction of its raw baseline. */
+export const MIN_BASELINE_RATIO = 0.9;
+/** Minimum RocksDB lifecycle rate as a multiple of LocalDisk's, at 16 KiB. */
+export const MIN_LIFECYCLE_SPEEDUP = 4;
+export const MAX_ENUMERATION_GROWTH_BYTES = 100 * 1024 * 1024;
+export const MAX_EVENT_LOOP_DELAY_MS = 50;
+export const MAX_WARM_POLICY_MS = 10;
+
+/** Matches each backend row with the baseline row of the same configuration. */
+export function pairOperations(rows: readonly OperationRow[]): OperationPair[] {
+  const key = (row: OperationRow): string =>
+    [row.kind, row.operation, row.valueBytes, row.sync, row.concurrency].join(
+      '/',
+    );
+  const baselines = new Map(
+    rows.filter((row) => row.baseline).map((row) => [key(row), row]),
+  );
+  const pairs: OperationPair[] = [];
+  for (const backend of rows.filter((row) => !row.baseline)) {
+    const baseline = baselines.get(key(backend));
+    if (baseline !== undefined) {
+      pairs.push({
+        backend,
+        baseline,
+        ratio: backend.stats.perSecond / baseline.stats.perSecond,
+      });
+    }
+  }
+  return pairs;
+}
+
+/** The measurements this run made, each section optional when it did not run. */
+export interface Measurements {
+  operations?: OperationRow[];
+  lifecycle?: LifecycleRow[];
+  enumeration?: EnumerationRow[];
+  policy?: PolicyResult;
+}
+
+/** Checks every target that the sections that ran can decide. */
+export function checkTargets(measurements: Measurements): TargetCheck[] {
+  const checks: TargetCheck[] = [];
+  const pairs = pairOperations(measurements.operations ?? []);
+  for (const kind of ['LocalDisk', 'RocksDB']) {
+    const ofKind = pairs.filter((pair) => pair.backend.kind === kind);
+    if (ofKind.length === 0) {
+      continue;
+    }
+    const met = ofKind.filter(
+      (pair) => pair.ratio >= MIN_BASELINE_RATIO,
+    ).length;
+    const worst = Math.min(...ofKind.map((pair) => pair.ratio));
+    checks.push({
+      target: `${kind}: every operation >= ${MIN_BASELINE_RATIO}x its raw baseline`,
+      measured: `${met} of ${ofKind.length} met; lowest ${worst.toFixed(2)}x`,
+      met: met === ofKind.length,
+    });
+  }
+
+  const lifecycle = measurements.lifecycle ?? [];
+  for (const concurrency of [1, 64]) {
+    const rate = (kind: string): number | undefined =>
+      lifecycle.find(
+        (row) =>
+          row.kind === kind &&
+          row.valueBytes === 16 * 1024 &&
+          row.concurrency === concurrency,
+      )?.stats.perSecond;
+    const rocks = rate('RocksDB');
+    const local = rate('LocalDisk');
+    if (rocks !== undefined && local !== undefined) {
+      const speedup = rocks / local;
+      checks.push({
+        target: `RocksDB lifecycle >= ${MIN_LIFECYCLE_SPEEDUP}x LocalDisk at 16 KiB, concurrency ${concurrency}`,
+        measured: `${speedup.toFixed(2)}x (${Math.round(rocks)} vs ${Math.round(local)} msg/s)`,
+        met: speedup >= MIN_LIFECYCLE_SPEEDUP,
+      });
+    }
+  }
+
+  for (const row of (measurements.enumeration ?? []).filter(
+    (entry) => !entry.baseline,
+  )) {
+    checks.push({
+      target: `${row.kind} enumeration of ${row.entries} entries grows RSS < 100 MB`,
+      measured: `${(row.rssGrowthBytes / 1024 / 1024).toFixed(1)} MiB`,
+      met: row.rssGrowthBytes < MAX_ENUMERATION_GROWTH_BYTES,
+    });
+  }
+
+  checks.push(...checkEventLoop(measurements));
+
+  if (measurements.policy !== undefined) {
+    const policy = measurements.policy;
+    checks.push({
+      target: `warm evaluation of the ${policy.lines}-line policy < ${MAX_WARM_POLICY_MS} ms (median)`,
+      measured: `${policy.warmMedianMs.toFixed(2)} ms (p99 ${policy.warmP99Ms.toFixed(2)} ms)`,
+      met: policy.warmMedianMs < MAX_WARM_POLICY_MS,
+    });
+  }
+  return checks;
+}
+
+/** The worst event-loop delay per backend kind, over every backend run. */
+function checkEventLoop(measurements: Measurements): TargetCheck[] {
+  const checks: TargetCheck[] = [];
+  for (const kind of ['LocalDisk', 'RocksDB']) {
+    const delays = [
+      ...(measurements.operations ?? [])
+        .filter((row) => !row.baseline && row.kind === kind)
+        .map((row) => row.stats.eventLoop.maxMs),
+      ...(measurements.lifecycle ?? [])
+        .filter((row) => row.kind === kind)
+        .map((row) => row.stats.eventLoop.maxMs),
+      ...(measurements.enumeration ?? [])
+        .filter((row) => !row.baseline && row.kind === kind)
+        .map((row) => row.stats.eventLoop.maxMs),
+    ];
+    if (delays.length === 0) {
+      continue;
+    }
+    const worst = Math.max(...delays);
+    checks.push({
+      target: `${kind}: event-loop delay max < ${MAX_EVENT_LOOP_DELAY_MS} ms in every run`,
+      measured: `worst ${worst.toFixed(1)} ms over ${delays.length} runs`,
+      met: worst < MAX_EVENT_LOOP_DELAY_MS,
+    });
+  }
+  return checks;
+}

@@ -1,0 +1,13 @@
+import type { MachineInfo } from '../machine.js';
+import type { Measurements, TargetCheck } from './targets.js';
+
+/** Everything one benchmark run writes to its JSON file. */
+export interface BenchReport extends Measurements {
+  mode: 'full' | 'smoke';
+  startedAt: string;
+  seconds: number;
+  machine: MachineInfo;
+  targets: TargetCheck[];
+  /** Sections that threw, with the error message; the others still ran. */
+  errors: { section: string; message: string }[];
+}

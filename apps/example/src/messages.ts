@@ -1,0 +1,68 @@
+import { createHash } from 'node:crypto';
+import { readdir, readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { generateLargeMessage } from './large-message.js';
+
+/** One RFC 5322 message to spool, with the hash its body must keep. */
+export interface SourceMessage {
+  /** The file name, or `generated-large.eml` for the generated message. */
+  name: string;
+  bytes: Buffer;
+  /** SHA-256 of `bytes`, as lowercase hex. */
+  sha256: string;
+}
+
+/** Options for `loadMessages`. */
+export interface LoadMessagesOptions {
+  /** The directory whose `.eml` files are read, in name order. */
+  directory: string;
+  /**
+   * Size of the generated multi-megabyte message in bytes; 0 leaves it
+   * out.
+   * @default 0
+   */
+  largeMessageBytes?: number;
+}
+
+/** The name under which the generated message is spooled and verified. */
+export const LARGE_MESSAGE_NAME = 'generated-large.eml';
+
+/**
+ * Reads every `.eml` file in the directory and appends the generated
+ * message. Throws the `fs` error when the directory cannot be read, and an
+ * `Error` when it holds no `.eml` file and no message is generated.
+ */
+export async function loadMessages(
+  options: LoadMessagesOptions,
+): Promise<SourceMessage[]> {
+  const names = (await readdir(options.directory))
+    .filter((name) => name.endsWith('.eml'))
+    .sort();
+  const messages: SourceMessage[] = [];
+  for (const name of names) {
+    const bytes = await readFile(path.join(options.directory, name));
+    messages.push({ name, bytes, sha256: sha256Hex(bytes) });
+  }
+
+  const largeBytes = options.largeMessageBytes ?? 0;
+  if (largeBytes > 0) {
+    const bytes = generateLargeMessage(largeBytes);
+    messages.push({
+      name: LARGE_MESSAGE_NAME,
+      bytes,
+      sha256: sha256Hex(bytes),
+    });
+  }
+
+  if (messages.length === 0) {
+    throw new Error(
+      `no .eml files in ${options.directory} and the generated message is off; point --messages at a directory of .eml files`,
+    );
+  }
+  return messages;
+}
+
+/** Returns the SHA-256 of `bytes` as lowercase hex. */
+export function sha256Hex(bytes: Uint8Array): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}

@@ -1,0 +1,218 @@
+import {
+  isSpoolError,
+  SpoolErrorCode,
+  SpoolId,
+  type SpoolLogger,
+} from '@spoolkit/core';
+import {
+  decodeMeta,
+  encodeMeta,
+  envelopeFor,
+  SHA256_KEY,
+  SOURCE_KEY,
+} from './envelope.js';
+import { type SourceMessage, sha256Hex } from './messages.js';
+import type { OpenSpools } from './spools.js';
+
+/** The ids, byte count and time of a `storeMessages` call. */
+export interface StoreResult {
+  /** The id each message was stored under, in message order. */
+  ids: { id: string; name: string }[];
+  bytes: number;
+  ms: number;
+}
+
+/**
+ * Stores each message's body in `data` and its envelope in `meta` under a
+ * new id, both at once as kumod does. Rejects with the spool's error on the
+ * first failed store.
+ */
+export async function storeMessages(
+  spools: OpenSpools,
+  messages: readonly SourceMessage[],
+  logger: SpoolLogger,
+): Promise<StoreResult> {
+  const started = performance.now();
+  const ids: StoreResult['ids'] = [];
+  let bytes = 0;
+  for (const message of messages) {
+    const id = SpoolId.generate();
+    const meta = encodeMeta(envelopeFor(message));
+    await Promise.all([
+      spools.data.store(id, message.bytes),
+      spools.meta.store(id, meta),
+    ]);
+    ids.push({ id: id.toString(), name: message.name });
+    bytes += message.bytes.length;
+    logger.debug({ id: id.toString(), name: message.name }, 'stored message');
+  }
+  return { ids, bytes, ms: performance.now() - started };
+}
+
+/** A meta entry that could not be used, and why. */
+export interface DamagedEntry {
+  id: string | undefined;
+  path: string | undefined;
+  reason: string;
+}
+
+/** The findings of a `verifySpools` call. */
+export interface VerifyResult {
+  /** Messages whose body matched its source byte for byte. */
+  verified: number;
+  bytes: number;
+  /** Ids whose body differs from the source the envelope names. */
+  mismatched: string[];
+  /** Ids with an envelope but no body in `data`. */
+  missingData: string[];
+  /** Source messages no envelope in `meta` named. */
+  missingMessages: string[];
+  /** Meta entries that were empty, not JSON, or unreadable; skipped. */
+  damaged: DamagedEntry[];
+  /** Every id seen in `meta`, damaged ones included, for `removeEntries`. */
+  ids: SpoolId[];
+  ms: number;
+}
+
+/**
+ * Enumerates `meta`, decodes each envelope, loads the body it belongs to
+ * and compares the body's SHA-256 with the source message's. A damaged meta
+ * entry is logged, recorded and skipped. Rejects only when the spool itself
+ * fails, not for bad entries.
+ */
+export async function verifySpools(
+  spools: OpenSpools,
+  messages: readonly SourceMessage[],
+  logger: SpoolLogger,
+): Promise<VerifyResult> {
+  const started = performance.now();
+  const sources = new Map(messages.map((message) => [message.name, message]));
+  const seen = new Set<string>();
+  const result: VerifyResult = {
+    verified: 0,
+    bytes: 0,
+    mismatched: [],
+    missingData: [],
+    missingMessages: [],
+    damaged: [],
+    ids: [],
+    ms: 0,
+  };
+
+  for await (const entry of spools.meta.enumerate()) {
+    if (entry.type === 'corrupt') {
+      const damaged = {
+        id: entry.id?.toString(),
+        path: entry.path,
+        reason: entry.error.message,
+      };
+      logger.warn(damaged, 'skipped an unreadable meta entry');
+      result.damaged.push(damaged);
+      if (entry.id !== undefined) {
+        result.ids.push(entry.id);
+      }
+      continue;
+    }
+
+    result.ids.push(entry.id);
+    const id = entry.id.toString();
+    let envelope: ReturnType<typeof decodeMeta>;
+    try {
+      envelope = decodeMeta(entry.data);
+    } catch (error) {
+      const damaged = { id, path: undefined, reason: (error as Error).message };
+      logger.warn(damaged, 'skipped a damaged meta entry');
+      result.damaged.push(damaged);
+      continue;
+    }
+
+    const body = await loadBody(spools, entry.id);
+    if (body === undefined) {
+      logger.error({ id }, 'meta entry has no body in the data spool');
+      result.missingData.push(id);
+      continue;
+    }
+
+    const name = envelope.meta[SOURCE_KEY];
+    const source = typeof name === 'string' ? sources.get(name) : undefined;
+    const hash = sha256Hex(body);
+    if (
+      source === undefined ||
+      hash !== source.sha256 ||
+      hash !== envelope.meta[SHA256_KEY]
+    ) {
+      logger.error(
+        { id, source: name, sha256: hash, expected: source?.sha256 },
+        'body does not match its source message',
+      );
+      result.mismatched.push(id);
+      continue;
+    }
+    seen.add(source.name);
+    result.verified += 1;
+    result.bytes += body.length;
+  }
+
+  result.missingMessages = messages
+    .map((message) => message.name)
+    .filter((name) => !seen.has(name));
+  result.ms = performance.now() - started;
+  return result;
+}
+
+async function loadBody(
+  spools: OpenSpools,
+  id: SpoolId,
+): Promise<Buffer | undefined> {
+  try {
+    return await spools.data.load(id);
+  } catch (error) {
+    if (isSpoolError(error, SpoolErrorCode.NotFound)) {
+      return undefined;
+    }
+    throw error;
+  }
+}
+
+/** The counts and time of a `removeEntries` call. */
+export interface RemoveResult {
+  /** Entries removed by id, counting `data` and `meta` separately. */
+  removed: number;
+  /** Entries still enumerated afterwards, such as bodies without an envelope; removed too. */
+  leftover: number;
+  ms: number;
+}
+
+/**
+ * Removes the body and the envelope of every id, then removes whatever the
+ * two spools still enumerate, and runs their upkeep so LocalDisk prunes its
+ * empty directories.
+ */
+export async function removeEntries(
+  spools: OpenSpools,
+  ids: readonly SpoolId[],
+): Promise<RemoveResult> {
+  const started = performance.now();
+  for (const id of ids) {
+    await spools.data.remove(id);
+    await spools.meta.remove(id);
+  }
+
+  let leftover = 0;
+  for (const spool of [spools.data, spools.meta]) {
+    const remaining: SpoolId[] = [];
+    for await (const entry of spool.enumerate({
+      createdBefore: new Date(8.64e15),
+    })) {
+      if (entry.id !== undefined) {
+        remaining.push(entry.id);
+      }
+    }
+    for (const id of remaining) {
+      await spool.remove(id);
+    }
+    leftover += remaining.length;
+    await spool.cleanup();
+  }
+  return { removed: ids.length * 2, leftover, ms: performance.now() - started };
+}

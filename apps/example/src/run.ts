@@ -1,0 +1,145 @@
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import type { SpoolLogger } from '@spoolkit/core';
+import { loadMessages } from './messages.js';
+import {
+  type RemoveResult,
+  removeEntries,
+  type StoreResult,
+  storeMessages,
+  type VerifyResult,
+  verifySpools,
+} from './phases.js';
+import { openSpools } from './spools.js';
+
+/** Which part of the round trip to run. */
+export type Phase = 'all' | 'store' | 'verify';
+
+/** Options for `runExample`. */
+export interface ExampleOptions {
+  /** The KumoMTA policy that defines `data` and `meta`. */
+  policyPath: string;
+  /** The directory of `.eml` files to spool. */
+  messagesDir: string;
+  /**
+   * The folder the policy puts its spools under (`SPOOL_ROOT`). It is
+   * created when missing.
+   * @default a new temporary directory, deleted at the end unless `keep`
+   */
+  spoolRoot?: string;
+  /**
+   * Size in bytes of the generated attachment of the large message; 0
+   * leaves the message out.
+   * @default 0
+   */
+  largeMessageBytes?: number;
+  /**
+   * `store` spools the messages and leaves them; `verify` reopens spools a
+   * `store` run left, verifies and removes them; `all` does both.
+   * @default 'all'
+   */
+  phase?: Phase;
+  /** Leave the entries in the spools and the spool root in place. @default false */
+  keep?: boolean;
+  logger: SpoolLogger;
+}
+
+/** The results of one run; `ok` is false when a body was wrong or missing. */
+export interface ExampleSummary {
+  policyPath: string;
+  spoolRoot: string;
+  messages: number;
+  store: StoreResult | undefined;
+  verify: VerifyResult | undefined;
+  remove: RemoveResult | undefined;
+  totalMs: number;
+  ok: boolean;
+}
+
+/**
+ * Spools the messages in, closes the spools, reopens them from the policy
+ * as a restarted server would, verifies every body, and removes
+ * everything. Rejects when a policy, spool or file operation fails; damaged
+ * meta entries are reported in the summary instead.
+ */
+export async function runExample(
+  options: ExampleOptions,
+): Promise<ExampleSummary> {
+  const started = performance.now();
+  const phase = options.phase ?? 'all';
+  if (phase !== 'all' && options.spoolRoot === undefined) {
+    throw new Error(
+      `--phase ${phase} needs --spool-root, so that the store and verify runs share their spools`,
+    );
+  }
+  const messages = await loadMessages({
+    directory: options.messagesDir,
+    largeMessageBytes: options.largeMessageBytes ?? 0,
+  });
+  const spoolRoot = await prepareSpoolRoot(options.spoolRoot);
+  const summary: ExampleSummary = {
+    policyPath: options.policyPath,
+    spoolRoot,
+    messages: messages.length,
+    store: undefined,
+    verify: undefined,
+    remove: undefined,
+    totalMs: 0,
+    ok: true,
+  };
+  const spoolOptions = {
+    policyPath: options.policyPath,
+    spoolRoot,
+    logger: options.logger,
+  };
+
+  try {
+    if (phase !== 'verify') {
+      const spools = await openSpools(spoolOptions);
+      try {
+        summary.store = await storeMessages(spools, messages, options.logger);
+      } finally {
+        await spools.registry.closeAll();
+      }
+      options.logger.info(
+        { count: messages.length },
+        'stored messages and closed the spools',
+      );
+    }
+
+    if (phase !== 'store') {
+      const spools = await openSpools(spoolOptions);
+      try {
+        summary.verify = await verifySpools(spools, messages, options.logger);
+        if (!options.keep) {
+          summary.remove = await removeEntries(spools, summary.verify.ids);
+        }
+      } finally {
+        await spools.registry.closeAll();
+      }
+      const verify = summary.verify;
+      summary.ok =
+        verify.mismatched.length === 0 &&
+        verify.missingData.length === 0 &&
+        verify.missingMessages.length === 0;
+    }
+  } finally {
+    if (options.spoolRoot === undefined && !options.keep) {
+      await rm(spoolRoot, { recursive: true, force: true });
+    }
+  }
+
+  summary.totalMs = performance.now() - started;
+  return summary;
+}
+
+async function prepareSpoolRoot(
+  spoolRoot: string | undefined,
+): Promise<string> {
+  if (spoolRoot === undefined) {
+    return mkdtemp(path.join(os.tmpdir(), 'spoolkit-example-'));
+  }
+  await mkdir(spoolRoot, { recursive: true });
+  return spoolRoot;
+}

@@ -1,0 +1,52 @@
+import { fileURLToPath } from 'node:url';
+import { applyPolicy } from '@spoolkit/config-lua';
+import { type Spool, type SpoolLogger, SpoolRegistry } from '@spoolkit/core';
+
+/** The bundled policies, by the backend kind both of their spools use. */
+export const BUNDLED_POLICIES = {
+  LocalDisk: fileURLToPath(new URL('../policy/init.lua', import.meta.url)),
+  RocksDB: fileURLToPath(new URL('../policy/rocksdb.lua', import.meta.url)),
+} as const;
+
+export type BundledKind = keyof typeof BUNDLED_POLICIES;
+
+/** The `data` and `meta` spools of a policy, open, and the registry that owns them. */
+export interface OpenSpools {
+  registry: SpoolRegistry;
+  data: Spool;
+  meta: Spool;
+}
+
+/** Options for `openSpools`. */
+export interface OpenSpoolsOptions {
+  /** The KumoMTA policy file whose `init` event defines the spools. */
+  policyPath: string;
+  /** Passed to the policy as `os.getenv('SPOOL_ROOT')`. */
+  spoolRoot: string;
+  logger: SpoolLogger;
+}
+
+/**
+ * Evaluates the policy, defines its spools in a new registry and opens
+ * `data` and `meta`, as kumod does at start-up. Rejects with the policy
+ * loader's `SPOOL_POLICY_INVALID`, with `SPOOL_NOT_DEFINED` when the policy
+ * lacks one of the two spools, or with the backend's open error. Spools
+ * already open are closed again when a later step fails.
+ */
+export async function openSpools(
+  options: OpenSpoolsOptions,
+): Promise<OpenSpools> {
+  const registry = new SpoolRegistry({ logger: options.logger });
+  await applyPolicy(registry, options.policyPath, {
+    env: { ...process.env, SPOOL_ROOT: options.spoolRoot },
+    logger: options.logger,
+  });
+  try {
+    const data = await registry.open('data');
+    const meta = await registry.open('meta');
+    return { registry, data, meta };
+  } catch (error) {
+    await registry.closeAll();
+    throw error;
+  }
+}

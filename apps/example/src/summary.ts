@@ -1,0 +1,62 @@
+import type { ExampleSummary } from './run.js';
+
+/** Formats a byte count with a binary unit, such as `5.5 MiB`. */
+export function formatBytes(bytes: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB'];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit += 1;
+  }
+  return unit === 0 ? `${bytes} B` : `${value.toFixed(1)} ${units[unit]}`;
+}
+
+function ms(value: number): string {
+  return `${Math.round(value)} ms`;
+}
+
+/** The summary lines the CLI prints: one per phase, then the verdict. */
+export function formatSummary(summary: ExampleSummary): string[] {
+  const lines = [
+    `policy:   ${summary.policyPath}`,
+    `spools:   ${summary.spoolRoot}`,
+  ];
+  const { store, verify, remove } = summary;
+  if (store !== undefined) {
+    lines.push(
+      `stored:   ${store.ids.length} messages, ${formatBytes(store.bytes)} in ${ms(store.ms)}`,
+    );
+  }
+  if (verify !== undefined) {
+    lines.push(
+      `verified: ${verify.verified} of ${summary.messages} messages, ${formatBytes(verify.bytes)} in ${ms(verify.ms)}`,
+    );
+    lines.push(
+      `problems: ${verify.damaged.length} damaged meta skipped, ${verify.mismatched.length} mismatched, ${verify.missingData.length} without body, ${verify.missingMessages.length} messages not found`,
+    );
+    for (const damaged of verify.damaged) {
+      lines.push(
+        `  damaged meta ${damaged.id ?? damaged.path ?? '?'}: ${damaged.reason}`,
+      );
+    }
+    for (const id of verify.mismatched) {
+      lines.push(`  mismatched body ${id}`);
+    }
+    for (const id of verify.missingData) {
+      lines.push(`  no body for ${id}`);
+    }
+    for (const name of verify.missingMessages) {
+      lines.push(`  not found: ${name}`);
+    }
+  }
+  if (remove !== undefined) {
+    lines.push(
+      `removed:  ${remove.removed} entries, ${remove.leftover} left over, in ${ms(remove.ms)}`,
+    );
+  }
+  lines.push(
+    `total:    ${ms(summary.totalMs)}, ${summary.ok ? 'ok' : 'FAILED'}`,
+  );
+  return lines;
+}

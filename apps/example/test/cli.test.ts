@@ -1,0 +1,160 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { SpoolId } from '@spoolkit/core';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { BUNDLED_POLICIES, openSpools } from '../src/spools.js';
+import { runCli, summaryLine } from './run-cli.js';
+
+let root: string;
+
+beforeEach(async () => {
+  root = await mkdtemp(path.join(os.tmpdir(), 'spoolkit-example-test-'));
+});
+
+afterEach(async () => {
+  await rm(root, { recursive: true, force: true });
+});
+
+describe('example cli', () => {
+  it('round trip on LocalDisk', async () => {
+    const result = await runCli(['--spool-root', root]);
+
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    expect(summaryLine(result.stdout, 'stored')).toMatch(
+      /^6 messages, 5\.\d MiB/,
+    );
+    expect(summaryLine(result.stdout, 'verified')).toMatch(/^6 of 6 messages/);
+    expect(summaryLine(result.stdout, 'problems')).toBe(
+      '0 damaged meta skipped, 0 mismatched, 0 without body, 0 messages not found',
+    );
+    expect(summaryLine(result.stdout, 'removed')).toMatch(
+      /^12 entries, 0 left over/,
+    );
+    expect(summaryLine(result.stdout, 'total')).toMatch(/ok$/);
+  });
+
+  it('round trip on RocksDB', async () => {
+    const result = await runCli(['--kind', 'RocksDB', '--spool-root', root]);
+
+    expect(result.code).toBe(0);
+    expect(summaryLine(result.stdout, 'policy')).toBe(BUNDLED_POLICIES.RocksDB);
+    expect(summaryLine(result.stdout, 'verified')).toMatch(/^6 of 6 messages/);
+    expect(summaryLine(result.stdout, 'removed')).toMatch(
+      /^12 entries, 0 left over/,
+    );
+  });
+
+  it('verify in a second process', async () => {
+    const stored = await runCli(['--phase', 'store', '--spool-root', root]);
+    expect(stored.code).toBe(0);
+    expect(summaryLine(stored.stdout, 'stored')).toMatch(/^6 messages/);
+    expect(summaryLine(stored.stdout, 'verified')).toBeUndefined();
+
+    const verified = await runCli(['--phase', 'verify', '--spool-root', root]);
+    expect(verified.code).toBe(0);
+    expect(summaryLine(verified.stdout, 'verified')).toMatch(
+      /^6 of 6 messages/,
+    );
+
+    const again = await runCli(['--phase', 'verify', '--spool-root', root]);
+    expect(again.code).toBe(1);
+    expect(summaryLine(again.stdout, 'verified')).toMatch(/^0 of 6 messages/);
+  });
+
+  it('damaged meta is skipped', async () => {
+    const stored = await runCli(['--phase', 'store', '--spool-root', root]);
+    expect(stored.code).toBe(0);
+    const empty = SpoolId.generate();
+    const truncated = SpoolId.generate();
+    await withSpools(async (spools) => {
+      await spools.meta.store(empty, Buffer.alloc(0));
+      await spools.meta.store(truncated, Buffer.from('{"sender":"alice@exa'));
+    });
+
+    const result = await runCli(['--phase', 'verify', '--spool-root', root]);
+
+    expect(result.code).toBe(0);
+    expect(summaryLine(result.stdout, 'verified')).toMatch(/^6 of 6 messages/);
+    expect(summaryLine(result.stdout, 'problems')).toMatch(
+      /^2 damaged meta skipped, 0 mismatched/,
+    );
+    expect(result.stdout).toContain(
+      `damaged meta ${empty}: the meta entry is empty`,
+    );
+    expect(result.stdout).toContain(
+      `damaged meta ${truncated}: the meta entry is not valid JSON`,
+    );
+    expect(result.stderr).toContain('skipped a damaged meta entry');
+    expect(summaryLine(result.stdout, 'removed')).toMatch(
+      /^16 entries, 0 left over/,
+    );
+  });
+
+  it('changed body fails verification', async () => {
+    const stored = await runCli([
+      '--phase',
+      'store',
+      '--spool-root',
+      root,
+      '--large-message',
+      '0',
+    ]);
+    expect(stored.code).toBe(0);
+    let changed: string | undefined;
+    await withSpools(async (spools) => {
+      for await (const entry of spools.meta.enumerate()) {
+        if (entry.type === 'item' && changed === undefined) {
+          changed = entry.id.toString();
+          const body = await spools.data.load(entry.id);
+          const at = body.length - 3;
+          body.writeUInt8(body.readUInt8(at) ^ 0x01, at);
+          await spools.data.store(entry.id, body);
+        }
+      }
+    });
+
+    const result = await runCli([
+      '--phase',
+      'verify',
+      '--spool-root',
+      root,
+      '--large-message',
+      '0',
+    ]);
+
+    expect(result.code).toBe(1);
+    expect(summaryLine(result.stdout, 'verified')).toMatch(/^4 of 5 messages/);
+    expect(result.stdout).toContain(`mismatched body ${changed}`);
+    expect(summaryLine(result.stdout, 'total')).toMatch(/FAILED$/);
+  });
+
+  it('missing policy exits 2', async () => {
+    const result = await runCli([
+      '--policy',
+      path.join(root, 'absent.lua'),
+      '--spool-root',
+      root,
+    ]);
+
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('absent.lua');
+  });
+});
+
+async function withSpools(
+  work: (spools: Awaited<ReturnType<typeof openSpools>>) => Promise<void>,
+): Promise<void> {
+  const { silentLogger } = await import('@spoolkit/core');
+  const spools = await openSpools({
+    policyPath: BUNDLED_POLICIES.LocalDisk,
+    spoolRoot: root,
+    logger: silentLogger,
+  });
+  try {
+    await work(spools);
+  } finally {
+    await spools.registry.closeAll();
+  }
+}
