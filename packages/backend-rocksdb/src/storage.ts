@@ -35,6 +35,11 @@ export interface RocksStorage {
   close(): Promise<void>;
   /** Resolves to a copy of the value, or `undefined` when the key is absent. */
   get(key: Buffer): Promise<Buffer | undefined>;
+  /**
+   * Writes `value` under `key`. Copies `key` and `value` before it returns,
+   * as the binding's `put` does, because `RocksDbSpool.store` passes the
+   * caller's buffer without a copy of its own when it calls `put` at once.
+   */
   put(key: Buffer, value: Buffer, options: WriteOptions): Promise<void>;
   del(key: Buffer, options: WriteOptions): Promise<void>;
   batch(operations: BatchOperation[], options: WriteOptions): Promise<void>;
@@ -125,18 +130,19 @@ export class BindingStorage implements RocksStorage {
     await callback<void>((done) => db.close(done));
   }
 
-  async get(key: Buffer): Promise<Buffer | undefined> {
+  get(key: Buffer): Promise<Buffer | undefined> {
     const db = this.#open();
-    try {
-      return await callback<Buffer>((done) =>
-        db.get(key, { asBuffer: true }, done),
-      );
-    } catch (error) {
-      if (/^NotFound/.test((error as Error).message)) {
-        return undefined;
-      }
-      throw error;
-    }
+    return new Promise((resolve, reject) => {
+      db.get(key, { asBuffer: true }, (error, value) => {
+        if (!error) {
+          resolve(value);
+        } else if (/^NotFound/.test(error.message)) {
+          resolve(undefined);
+        } else {
+          reject(error);
+        }
+      });
+    });
   }
 
   put(key: Buffer, value: Buffer, options: WriteOptions): Promise<void> {
