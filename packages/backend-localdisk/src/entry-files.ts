@@ -21,6 +21,13 @@ import type { SpoolLayout } from './prepare.js';
  */
 const MAX_ATTEMPTS = 8;
 
+/** Names a failed step on the temp file at `file` in errors. */
+const TEMP_FILE_STEPS = {
+  write: (file: string) => `writing the temp file ${file}`,
+  sync: (file: string) => `syncing the temp file ${file} (fdatasync)`,
+  close: (file: string) => `closing the temp file ${file}`,
+};
+
 /** The file operations on single entries: store, load and remove. */
 export class EntryFiles {
   readonly #fs: LocalDiskFs;
@@ -214,31 +221,32 @@ export class EntryFiles {
     bytes: Uint8Array,
     sync: boolean,
   ): Promise<void> {
-    const handle = await step.run(
-      `creating the temp file ${tempPath}`,
-      true,
-      () => this.#fs.open(tempPath, 'wx', 0o600),
-    );
-    let closed = false;
+    let handle: LocalDiskFileHandle | undefined;
     try {
-      await step.run(`writing the temp file ${tempPath}`, false, () =>
-        handle.writeFile(bytes),
+      handle = await this.#fs.open(tempPath, 'wx', 0o600);
+    } catch (error) {
+      throw await step.convert(
+        error,
+        `creating the temp file ${tempPath}`,
+        true,
       );
+    }
+    // Plain awaits in one try, not a wrapper per step: the step's name is
+    // built only when it fails.
+    let stage: keyof typeof TEMP_FILE_STEPS = 'write';
+    try {
+      await handle.writeFile(bytes);
       if (sync) {
-        await step.run(
-          `syncing the temp file ${tempPath} (fdatasync)`,
-          false,
-          () => handle.datasync(),
-        );
+        stage = 'sync';
+        await handle.datasync();
       }
-      closed = true;
-      await step.run(`closing the temp file ${tempPath}`, false, () =>
-        handle.close(),
-      );
-    } finally {
-      if (!closed) {
-        await handle.close().catch(() => undefined);
-      }
+      stage = 'close';
+      const closing = handle;
+      handle = undefined;
+      await closing.close();
+    } catch (error) {
+      await handle?.close().catch(() => undefined);
+      throw await step.convert(error, TEMP_FILE_STEPS[stage](tempPath), false);
     }
   }
 
