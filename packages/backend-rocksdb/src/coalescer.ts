@@ -37,13 +37,14 @@ export class Coalescer<Request, Result> {
     this.#options = options;
   }
 
-  /** Whether a call runs now, so that `run` would make a request wait. */
+  /** Whether `maxCalls` calls run now, so that `run` would make a request wait. */
   get busy(): boolean {
     return this.#running >= this.#options.maxCalls;
   }
 
   /**
-   * Runs `request` now when nothing runs, otherwise after the running call.
+   * Runs `request` now when fewer than `maxCalls` calls run, otherwise in
+   * the batch that starts when one of them finishes.
    * `request` must not change after this call: a request that waits is
    * used as it is when its turn comes.
    */
