@@ -118,6 +118,15 @@ function loadBinding(): Promise<RocksDBConstructor> {
  */
 const MAX_CALLS_PER_KIND = 2;
 
+/**
+ * The value size from which a put skips merging and goes straight to the
+ * binding, in bytes. A batch runs on one thread-pool thread, while separate
+ * puts copy large values on several at once: with 64 stores in flight on a
+ * 2-core VM, merged 256 KiB stores ran at about 0.7x the raw binding and
+ * 16 KiB stores at 1.0x to 1.1x.
+ */
+const UNMERGED_PUT_BYTES = 64 * 1024;
+
 /** The binding calls of one open database, with concurrent calls merged. */
 interface OpenDatabase {
   db: BindingDatabase;
@@ -170,6 +179,12 @@ export class BindingStorage implements RocksStorage {
   }
 
   put(key: Buffer, value: Buffer, options: WriteOptions): Promise<void> {
+    if (value.length >= UNMERGED_PUT_BYTES) {
+      const { db } = this.#open();
+      return callback((done) =>
+        db.put(key, value, { sync: options.sync }, done),
+      );
+    }
     const writes = this.#writes(options);
     // A waiting write is used later, so it gets its own copy now, as the
     // binding's put would have made one.
