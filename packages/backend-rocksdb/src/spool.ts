@@ -160,7 +160,15 @@ export class RocksDbSpool implements Spool {
     );
   }
 
-  /** Deletes the entry for `id`; resolves when there is none. */
+  /**
+   * Deletes the entry for `id`; resolves when there is none.
+   *
+   * NOTE: a delete is cheap in RocksDB, so with 64 removes in flight the JS
+   * thread probably limits the rate. The per-id queue, the in-flight count
+   * for close() and the health gate run there, and the raw binding skips
+   * them. Focused runs on a shared 2-core VM measured 4.2 to 5.6 us of CPU
+   * per remove (raw binding 3.7 to 7.2) and 0.55x to 1.1x its rate.
+   */
   remove(id: SpoolId): Promise<void> {
     let key: Buffer;
     try {
