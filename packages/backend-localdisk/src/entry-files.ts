@@ -21,6 +21,13 @@ import type { SpoolLayout } from './prepare.js';
  */
 const MAX_ATTEMPTS = 8;
 
+/** Names a failed step on the temp file at `file` in errors. */
+const TEMP_FILE_STEPS = {
+  write: (file: string) => `writing the temp file ${file}`,
+  sync: (file: string) => `syncing the temp file ${file} (fdatasync)`,
+  close: (file: string) => `closing the temp file ${file}`,
+};
+
 /** The file operations on single entries: store, load and remove. */
 export class EntryFiles {
   readonly #fs: LocalDiskFs;
@@ -46,7 +53,9 @@ export class EntryFiles {
 
   /** Returns the path of the file that stores `id`. */
   entryPath(id: SpoolId): string {
-    return path.join(this.#layout.dataDir, id.relativePath(path.sep));
+    // `dataDir` is already normalized and the relative path is hex digits
+    // and separators, so plain concatenation gives what path.join would.
+    return `${this.#layout.dataDir}${path.sep}${id.relativePath(path.sep)}`;
   }
 
   /**
@@ -94,42 +103,55 @@ export class EntryFiles {
   }
 
   /** Reads the entry. Rejects with `SPOOL_NOT_FOUND`, `SPOOL_CORRUPT` (a directory in its place) or `SPOOL_IO`. */
-  async load(id: SpoolId): Promise<Buffer> {
+  load(id: SpoolId): Promise<Buffer> {
     const finalPath = this.entryPath(id);
+    let reading: Promise<Buffer>;
     try {
-      return await this.#fs.readFile(finalPath);
+      reading = this.#fs.readFile(finalPath);
     } catch (error) {
-      const code = errnoCode(error);
-      if (code === 'ENOENT' || code === 'ENOTDIR') {
-        throw new SpoolError(
-          SpoolErrorCode.NotFound,
-          `spool '${this.#spool}' has no entry ${id} (no file at ${finalPath}); it was never stored or has been removed`,
-          {
-            spool: this.#spool,
-            id: id.toString(),
-            path: finalPath,
-            cause: error,
-          },
-        );
-      }
-      if (code === 'EISDIR') {
-        throw new SpoolError(
-          SpoolErrorCode.Corrupt,
-          `failed to load ${id} from spool '${this.#spool}': ${finalPath} is a directory where a file should be; remove(id) deletes it`,
-          {
-            spool: this.#spool,
-            id: id.toString(),
-            path: finalPath,
-            cause: error,
-          },
-        );
-      }
-      throw await this.#stepRunner('load', id, finalPath).convert(
-        error,
-        `reading ${finalPath}`,
-        false,
+      reading = Promise.reject(error);
+    }
+    // A single reaction, not an async function: loads are the hottest path.
+    return reading.then(undefined, (error: unknown) =>
+      this.#loadFailed(id, finalPath, error),
+    );
+  }
+
+  async #loadFailed(
+    id: SpoolId,
+    finalPath: string,
+    error: unknown,
+  ): Promise<never> {
+    const code = errnoCode(error);
+    if (code === 'ENOENT' || code === 'ENOTDIR') {
+      throw new SpoolError(
+        SpoolErrorCode.NotFound,
+        `spool '${this.#spool}' has no entry ${id} (no file at ${finalPath}); it was never stored or has been removed`,
+        {
+          spool: this.#spool,
+          id: id.toString(),
+          path: finalPath,
+          cause: error,
+        },
       );
     }
+    if (code === 'EISDIR') {
+      throw new SpoolError(
+        SpoolErrorCode.Corrupt,
+        `failed to load ${id} from spool '${this.#spool}': ${finalPath} is a directory where a file should be; remove(id) deletes it`,
+        {
+          spool: this.#spool,
+          id: id.toString(),
+          path: finalPath,
+          cause: error,
+        },
+      );
+    }
+    throw await this.#stepRunner('load', id, finalPath).convert(
+      error,
+      `reading ${finalPath}`,
+      false,
+    );
   }
 
   /**
@@ -138,27 +160,59 @@ export class EntryFiles {
    * content. With `sync`, the directory is fsynced so the removal survives
    * a power loss.
    */
-  async remove(id: SpoolId, sync: boolean): Promise<void> {
+  remove(id: SpoolId, sync: boolean): Promise<void> {
+    if (sync) {
+      return this.#removeAndSync(id);
+    }
     const finalPath = this.entryPath(id);
-    const step = this.#stepRunner('remove', id, finalPath);
+    let removing: Promise<void>;
+    try {
+      removing = this.#fs.unlink(finalPath);
+    } catch (error) {
+      removing = Promise.reject(error);
+    }
+    // A single reaction, not an async function, as in `load`.
+    return removing.then(undefined, async (error: unknown) => {
+      await this.#unlinkFailed(id, finalPath, error);
+    });
+  }
+
+  async #removeAndSync(id: SpoolId): Promise<void> {
+    const finalPath = this.entryPath(id);
     try {
       await this.#fs.unlink(finalPath);
     } catch (error) {
-      const code = errnoCode(error);
-      if (code === 'ENOENT' || code === 'ENOTDIR') {
+      if (!(await this.#unlinkFailed(id, finalPath, error))) {
         return;
       }
-      if (code !== 'EISDIR') {
-        throw await step.convert(error, `removing ${finalPath}`, false);
-      }
-      await step.run(`removing the directory ${finalPath}`, false, () =>
-        this.#fs.rm(finalPath, { recursive: true, force: true }),
-      );
     }
-    if (sync) {
-      // A concurrent cleanup() may prune the now empty directory, which is as durable as it gets.
-      await this.#syncDirectory(step, path.dirname(finalPath), true);
+    // A concurrent cleanup() may prune the now empty directory, which is as durable as it gets.
+    const step = this.#stepRunner('remove', id, finalPath);
+    await this.#syncDirectory(step, path.dirname(finalPath), true);
+  }
+
+  /**
+   * Handles a failed `unlink` of the entry: resolves to false when there
+   * was no entry, deletes a directory in the entry's place and resolves to
+   * true, and rejects with the converted error otherwise.
+   */
+  async #unlinkFailed(
+    id: SpoolId,
+    finalPath: string,
+    error: unknown,
+  ): Promise<boolean> {
+    const code = errnoCode(error);
+    if (code === 'ENOENT' || code === 'ENOTDIR') {
+      return false;
     }
+    const step = this.#stepRunner('remove', id, finalPath);
+    if (code !== 'EISDIR') {
+      throw await step.convert(error, `removing ${finalPath}`, false);
+    }
+    await step.run(`removing the directory ${finalPath}`, false, () =>
+      this.#fs.rm(finalPath, { recursive: true, force: true }),
+    );
+    return true;
   }
 
   async #writeTempFile(
@@ -167,31 +221,32 @@ export class EntryFiles {
     bytes: Uint8Array,
     sync: boolean,
   ): Promise<void> {
-    const handle = await step.run(
-      `creating the temp file ${tempPath}`,
-      true,
-      () => this.#fs.open(tempPath, 'wx', 0o600),
-    );
-    let closed = false;
+    let handle: LocalDiskFileHandle | undefined;
     try {
-      await step.run(`writing the temp file ${tempPath}`, false, () =>
-        handle.writeFile(bytes),
+      handle = await this.#fs.open(tempPath, 'wx', 0o600);
+    } catch (error) {
+      throw await step.convert(
+        error,
+        `creating the temp file ${tempPath}`,
+        true,
       );
+    }
+    // Plain awaits in one try, not a wrapper per step: the step's name is
+    // built only when it fails.
+    let stage: keyof typeof TEMP_FILE_STEPS = 'write';
+    try {
+      await handle.writeFile(bytes);
       if (sync) {
-        await step.run(
-          `syncing the temp file ${tempPath} (fdatasync)`,
-          false,
-          () => handle.datasync(),
-        );
+        stage = 'sync';
+        await handle.datasync();
       }
-      closed = true;
-      await step.run(`closing the temp file ${tempPath}`, false, () =>
-        handle.close(),
-      );
-    } finally {
-      if (!closed) {
-        await handle.close().catch(() => undefined);
-      }
+      stage = 'close';
+      const closing = handle;
+      handle = undefined;
+      await closing.close();
+    } catch (error) {
+      await handle?.close().catch(() => undefined);
+      throw await step.convert(error, TEMP_FILE_STEPS[stage](tempPath), false);
     }
   }
 

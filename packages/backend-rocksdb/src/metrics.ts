@@ -70,7 +70,8 @@ export function memoryInUse(storage: RocksStorage): number {
 /**
  * Whether RocksDB would stall a write now: writes are stopped, or delayed
  * to a reduced rate. The binding has no `no_slowdown` write option, so the
- * spool reads these properties before each write instead.
+ * spool's write gate reads these properties instead, at most once per
+ * millisecond while writes run.
  */
 export function isWriteStalled(storage: RocksStorage): boolean {
   return (

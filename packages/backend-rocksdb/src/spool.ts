@@ -100,48 +100,82 @@ export class RocksDbSpool implements Spool {
    * Waits out RocksDB write stalls until the earlier of `options.deadline`
    * and `store_deadline`.
    */
-  async store(
+  store(
     id: SpoolId,
     data: Uint8Array,
     options: StoreOptions = {},
   ): Promise<void> {
-    const key = this.#key(id, 'store');
-    // Copied before the first await, so the caller may reuse its buffer at once.
-    const value = Buffer.from(data);
+    let key: Buffer;
+    try {
+      key = this.#key(id, 'store');
+    } catch (error) {
+      return Promise.reject(error);
+    }
     const sync = options.sync === true || this.#parts.flush;
     const callerDeadline =
       options.deadline === undefined ? undefined : Number(options.deadline);
-    return this.#lifecycle.run('store', () =>
+    // `put` copies the value before it returns (see `RocksStorage.put`).
+    // When the put starts inside this call, that copy is the only one
+    // needed. Otherwise the value is copied below, before `store` returns,
+    // so the caller may reuse its buffer at once either way.
+    let value: Buffer | undefined;
+    let started = false;
+    const stored = this.#lifecycle.run('store', () =>
       this.#queue.run(id.toString(), () =>
         this.#gate.run({
           operation: 'store',
           id,
           semaphore: this.#storeLimit,
           callerDeadline,
-          write: () => this.#parts.storage.put(key, value, { sync }),
+          write: () => {
+            started = true;
+            return this.#parts.storage.put(key, value ?? asBuffer(data), {
+              sync,
+            });
+          },
         }),
+      ),
+    );
+    if (!started) {
+      value = Buffer.from(data);
+    }
+    return stored;
+  }
+
+  /** Resolves to a copy of the bytes stored for `id`; `SPOOL_NOT_FOUND` when there are none. */
+  load(id: SpoolId): Promise<Buffer> {
+    let key: Buffer;
+    try {
+      key = this.#key(id, 'load');
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    const limit = this.#loadLimit;
+    return this.#lifecycle.run('load', () =>
+      this.#queue.run(id.toString(), () =>
+        limit === undefined
+          ? this.#get(id, key)
+          : limit.runExclusive(() => this.#get(id, key)),
       ),
     );
   }
 
-  /** Resolves to a copy of the bytes stored for `id`; `SPOOL_NOT_FOUND` when there are none. */
-  async load(id: SpoolId): Promise<Buffer> {
-    const key = this.#key(id, 'load');
-    return this.#lifecycle.run('load', () =>
-      this.#queue.run(id.toString(), async () => {
-        const release = (await this.#loadLimit?.acquire())?.[1];
-        try {
-          return await this.#get(id, key);
-        } finally {
-          release?.();
-        }
-      }),
-    );
-  }
-
-  /** Deletes the entry for `id`; resolves when there is none. */
-  async remove(id: SpoolId): Promise<void> {
-    const key = this.#key(id, 'remove');
+  /**
+   * Deletes the entry for `id`; resolves when there is none.
+   *
+   * NOTE: a delete is cheap in RocksDB, so with 64 removes in flight the JS
+   * thread probably limits the rate. The per-id queue, the in-flight count
+   * for close() and the health gate run there, and the raw binding skips
+   * them. Focused runs on a shared 2-core VM measured 4.2 to 5.6 us of CPU
+   * per remove (raw binding 3.7 to 7.2) and 0.55x to 1.1x its rate.
+   */
+  remove(id: SpoolId): Promise<void> {
+    let key: Buffer;
+    try {
+      key = this.#key(id, 'remove');
+    } catch (error) {
+      return Promise.reject(error);
+    }
     return this.#lifecycle.run('remove', () =>
       this.#queue.run(id.toString(), () =>
         this.#gate.run({
@@ -233,27 +267,38 @@ export class RocksDbSpool implements Spool {
     });
   }
 
-  async #get(id: SpoolId, key: Buffer): Promise<Buffer> {
-    let value: Buffer | undefined;
+  #get(id: SpoolId, key: Buffer): Promise<Buffer> {
+    let reading: Promise<Buffer | undefined>;
     try {
-      value = await this.#parts.storage.get(key);
+      reading = this.#parts.storage.get(key);
     } catch (error) {
-      this.#health.recordError(error);
-      throw toSpoolError(error, {
-        spool: this.name,
-        path: this.path,
-        operation: 'load',
-        id: id.toString(),
-      });
+      return Promise.reject(this.#loadFailed(id, error));
     }
-    if (value === undefined) {
-      throw new SpoolError(
-        SpoolErrorCode.NotFound,
-        `no such key ${id} in spool '${this.name}' at ${this.path}`,
-        { spool: this.name, path: this.path, id: id.toString() },
-      );
-    }
-    return value;
+    return reading.then(
+      (value) => {
+        if (value === undefined) {
+          throw new SpoolError(
+            SpoolErrorCode.NotFound,
+            `no such key ${id} in spool '${this.name}' at ${this.path}`,
+            { spool: this.name, path: this.path, id: id.toString() },
+          );
+        }
+        return value;
+      },
+      (error: unknown) => {
+        throw this.#loadFailed(id, error);
+      },
+    );
+  }
+
+  #loadFailed(id: SpoolId, error: unknown): SpoolError {
+    this.#health.recordError(error);
+    return toSpoolError(error, {
+      spool: this.name,
+      path: this.path,
+      operation: 'load',
+      id: id.toString(),
+    });
   }
 
   async #compactAll(operation: string): Promise<void> {
@@ -284,6 +329,11 @@ export class RocksDbSpool implements Spool {
     }
     return id.toBytes();
   }
+}
+
+/** Returns `data` itself when it is a `Buffer`, otherwise a copy as one. */
+function asBuffer(data: Uint8Array): Buffer {
+  return Buffer.isBuffer(data) ? data : Buffer.from(data);
 }
 
 function semaphore(limit: number | undefined): Semaphore | undefined {

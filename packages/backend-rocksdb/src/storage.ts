@@ -1,3 +1,4 @@
+import { Coalescer } from './coalescer.js';
 import type { RocksOpenOptions } from './open-options.js';
 
 /** Options for a write. */
@@ -35,6 +36,11 @@ export interface RocksStorage {
   close(): Promise<void>;
   /** Resolves to a copy of the value, or `undefined` when the key is absent. */
   get(key: Buffer): Promise<Buffer | undefined>;
+  /**
+   * Writes `value` under `key`. Copies `key` and `value` before it returns,
+   * as the binding's `put` does, because `RocksDbSpool.store` passes the
+   * caller's buffer without a copy of its own when it calls `put` at once.
+   */
   put(key: Buffer, value: Buffer, options: WriteOptions): Promise<void>;
   del(key: Buffer, options: WriteOptions): Promise<void>;
   batch(operations: BatchOperation[], options: WriteOptions): Promise<void>;
@@ -63,6 +69,11 @@ interface BindingDatabase {
   open(options: object, callback: Callback): void;
   close(callback: Callback): void;
   get(key: Buffer, options: object, callback: Callback<Buffer>): void;
+  getMany(
+    keys: Buffer[],
+    options: object,
+    callback: Callback<(Buffer | undefined)[]>,
+  ): void;
   put(key: Buffer, value: Buffer, options: object, callback: Callback): void;
   del(key: Buffer, options: object, callback: Callback): void;
   batch(
@@ -98,10 +109,42 @@ function loadBinding(): Promise<RocksDBConstructor> {
   return bindingPromise;
 }
 
-/** `RocksStorage` on the `rocksdb` 5.2.1 binding (Level), whose API takes callbacks. */
+/**
+ * How many gets, and how many writes of each `sync`, run in the binding at
+ * once. More wait and then run together. Two keep one call in flight while
+ * the next batch forms. In the bench's operations at concurrency 64 on a
+ * shared 2-core VM, 1 KiB stores ran at about 0.76x the raw binding with
+ * one and at 1.1x to 1.2x with two.
+ */
+const MAX_CALLS_PER_KIND = 2;
+
+/**
+ * The value size from which a put skips merging and goes straight to the
+ * binding, in bytes. A batch runs on one thread-pool thread, while separate
+ * puts copy large values on several at once: with 64 stores in flight on a
+ * 2-core VM, merged 256 KiB stores ran at about 0.7x the raw binding and
+ * 16 KiB stores at 1.0x to 1.1x.
+ */
+const UNMERGED_PUT_BYTES = 64 * 1024;
+
+/** The binding calls of one open database, with concurrent calls merged. */
+interface OpenDatabase {
+  db: BindingDatabase;
+  gets: Coalescer<Buffer, Buffer | undefined>;
+  writes: Coalescer<BatchOperation, void>;
+  syncedWrites: Coalescer<BatchOperation, void>;
+}
+
+/**
+ * `RocksStorage` on the `rocksdb` 5.2.1 binding (Level), whose API takes
+ * callbacks. Gets, and writes with the same `sync`, that are made while
+ * `MAX_CALLS_PER_KIND` of their kind run wait for one of them and then
+ * run as one `getMany` or one atomic `batch`. A batch fails or succeeds
+ * for all its writes together.
+ */
 export class BindingStorage implements RocksStorage {
   readonly location: string;
-  #db: BindingDatabase | undefined;
+  #database: OpenDatabase | undefined;
 
   constructor(location: string) {
     this.location = location;
@@ -113,69 +156,88 @@ export class BindingStorage implements RocksStorage {
     await callback<void>((done) =>
       db.open({ createIfMissing: true, ...options }, done),
     );
-    this.#db = db;
+    this.#database = {
+      db,
+      gets: coalesceGets(db),
+      writes: coalesceWrites(db, false),
+      syncedWrites: coalesceWrites(db, true),
+    };
   }
 
   async close(): Promise<void> {
-    const db = this.#db;
+    const db = this.#database?.db;
     if (db === undefined) {
       return;
     }
-    this.#db = undefined;
+    this.#database = undefined;
     await callback<void>((done) => db.close(done));
   }
 
-  async get(key: Buffer): Promise<Buffer | undefined> {
-    const db = this.#open();
-    try {
-      return await callback<Buffer>((done) =>
-        db.get(key, { asBuffer: true }, done),
-      );
-    } catch (error) {
-      if (/^NotFound/.test((error as Error).message)) {
-        return undefined;
-      }
-      throw error;
-    }
+  get(key: Buffer): Promise<Buffer | undefined> {
+    const { gets } = this.#open();
+    return gets.run(gets.busy ? Buffer.from(key) : key);
   }
 
   put(key: Buffer, value: Buffer, options: WriteOptions): Promise<void> {
-    const db = this.#open();
-    return callback((done) => db.put(key, value, { sync: options.sync }, done));
+    if (value.length >= UNMERGED_PUT_BYTES) {
+      const { db } = this.#open();
+      return callback((done) =>
+        db.put(key, value, { sync: options.sync }, done),
+      );
+    }
+    const writes = this.#writes(options);
+    // A waiting write is used later, so it gets its own copy now, as the
+    // binding's put would have made one.
+    if (writes.busy) {
+      return writes.run({
+        type: 'put',
+        key: Buffer.from(key),
+        value: Buffer.from(value),
+      });
+    }
+    return writes.run({ type: 'put', key, value });
   }
 
   del(key: Buffer, options: WriteOptions): Promise<void> {
-    const db = this.#open();
-    return callback((done) => db.del(key, { sync: options.sync }, done));
+    const writes = this.#writes(options);
+    return writes.run({
+      type: 'del',
+      key: writes.busy ? Buffer.from(key) : key,
+    });
   }
 
   batch(operations: BatchOperation[], options: WriteOptions): Promise<void> {
-    const db = this.#open();
+    const { db } = this.#open();
     return callback((done) => {
       db.batch(operations, { sync: options.sync }, done);
     });
   }
 
   iterator(highWaterMark: number): StorageIterator {
-    const db = this.#open();
+    const { db } = this.#open();
     const options = { keyAsBuffer: true, valueAsBuffer: true, highWaterMark };
     return new BindingIterator(db.iterator(options));
   }
 
   compactRange(start: Buffer, end: Buffer): Promise<void> {
-    const db = this.#open();
+    const { db } = this.#open();
     return callback((done) => db.compactRange(start, end, done));
   }
 
   getProperty(name: string): string {
-    return this.#open().getProperty(name);
+    return this.#open().db.getProperty(name);
   }
 
-  #open(): BindingDatabase {
-    if (this.#db === undefined) {
+  #writes(options: WriteOptions): Coalescer<BatchOperation, void> {
+    const database = this.#open();
+    return options.sync ? database.syncedWrites : database.writes;
+  }
+
+  #open(): OpenDatabase {
+    if (this.#database === undefined) {
       throw new Error(`the RocksDB database at ${this.location} is not open`);
     }
-    return this.#db;
+    return this.#database;
   }
 }
 
@@ -214,6 +276,46 @@ class BindingIterator implements StorageIterator {
     );
     return this.#closed;
   }
+}
+
+/** Merges concurrent gets into `getMany`, which reads them from one snapshot. */
+function coalesceGets(
+  db: BindingDatabase,
+): Coalescer<Buffer, Buffer | undefined> {
+  const options = { asBuffer: true };
+  return new Coalescer({
+    runOne: (key, done) => {
+      db.get(key, options, (error, value) => {
+        if (error && /^NotFound/.test(error.message)) {
+          done(undefined, undefined);
+        } else {
+          done(error, value);
+        }
+      });
+    },
+    runMany: (keys, done) => db.getMany(keys, options, done),
+    maxCalls: MAX_CALLS_PER_KIND,
+  });
+}
+
+/** Merges concurrent puts and deletes with the same `sync` into one atomic batch. */
+function coalesceWrites(
+  db: BindingDatabase,
+  sync: boolean,
+): Coalescer<BatchOperation, void> {
+  const options = { sync };
+  return new Coalescer({
+    runOne: (operation, done) => {
+      if (operation.type === 'put') {
+        db.put(operation.key, operation.value, options, done);
+      } else {
+        db.del(operation.key, options, done);
+      }
+    },
+    runMany: (operations, done) =>
+      db.batch(operations, options, (error) => done(error)),
+    maxCalls: MAX_CALLS_PER_KIND,
+  });
 }
 
 type Done<T> = (error?: Error | null, value?: T) => void;

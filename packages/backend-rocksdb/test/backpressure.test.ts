@@ -56,6 +56,8 @@ describe('backpressure', () => {
     const id = SpoolId.generate();
     await spool.store(id, Buffer.from('kept'));
     storage.stalled = true;
+    // Writes reuse a stall reading for 1 ms; let the store's reading expire.
+    await sleep(5);
     expect((await rejectionOf(spool.remove(id))).code).toBe(
       'SPOOL_BACKPRESSURE_TIMEOUT',
     );

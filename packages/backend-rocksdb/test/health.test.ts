@@ -24,6 +24,8 @@ async function causeTimeout(
   storage: { stalled: boolean },
 ): Promise<number> {
   storage.stalled = true;
+  // Writes reuse a stall reading for 1 ms; let an earlier write's reading expire.
+  await sleep(5);
   const error = await rejectionOf(
     spool.store(SpoolId.generate(), Buffer.from('x')),
   );

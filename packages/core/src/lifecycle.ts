@@ -45,15 +45,35 @@ export class SpoolLifecycle {
     );
   }
 
-  /** Runs `work` as a call in flight, or rejects with `SPOOL_CLOSED`. */
-  async run<T>(operation: string, work: () => Promise<T>): Promise<T> {
-    this.assertOpen(operation);
-    const release = this.openLease();
-    try {
-      return await work();
-    } finally {
-      release();
+  /**
+   * Runs `work` as a call in flight, or rejects with `SPOOL_CLOSED`. A
+   * `work` that throws instead of returning a rejected promise rejects the
+   * same way.
+   */
+  run<T>(operation: string, work: () => Promise<T>): Promise<T> {
+    if (this.isClosing) {
+      return Promise.reject(this.closedError(operation));
     }
+    this.#inFlight += 1;
+    let result: Promise<T>;
+    try {
+      result = work();
+    } catch (error) {
+      this.#finishCall();
+      return Promise.reject(error);
+    }
+    // One reaction instead of an async function and its await: every
+    // store, load and remove passes through here.
+    return result.then(
+      (value) => {
+        this.#finishCall();
+        return value;
+      },
+      (error: unknown) => {
+        this.#finishCall();
+        throw error;
+      },
+    );
   }
 
   /**
@@ -68,10 +88,7 @@ export class SpoolLifecycle {
         return;
       }
       released = true;
-      this.#inFlight -= 1;
-      if (this.#inFlight === 0) {
-        this.#idle?.();
-      }
+      this.#finishCall();
     };
   }
 
@@ -85,6 +102,13 @@ export class SpoolLifecycle {
       this.#closed = this.#waitForIdle().then(release);
     }
     return this.#closed;
+  }
+
+  #finishCall(): void {
+    this.#inFlight -= 1;
+    if (this.#inFlight === 0) {
+      this.#idle?.();
+    }
   }
 
   #waitForIdle(): Promise<void> {
@@ -118,20 +142,32 @@ export class KeyedQueue {
    */
   run<T>(key: string, work: () => Promise<T>): Promise<T> {
     const previous = this.#tails.get(key);
-    const result =
-      previous === undefined
-        ? new Promise<T>((resolve) => resolve(work()))
-        : previous.then(work, work);
-    const tail = result.then(
-      () => undefined,
-      () => undefined,
+    let result: Promise<T>;
+    if (previous !== undefined) {
+      result = previous.then(work, work);
+    } else {
+      // Nothing is queued for `key`, so `work` starts now, without the
+      // microtask a chained start would cost.
+      try {
+        result = work();
+      } catch (error) {
+        result = Promise.reject(error);
+      }
+    }
+    // The tail settles after `result` and removes the key when no later
+    // call has queued behind it. Later calls chain on the tail, which never
+    // rejects.
+    const tail: Promise<void> = result.then(
+      () => this.#forget(key, tail),
+      () => this.#forget(key, tail),
     );
     this.#tails.set(key, tail);
-    void tail.then(() => {
-      if (this.#tails.get(key) === tail) {
-        this.#tails.delete(key);
-      }
-    });
     return result;
+  }
+
+  #forget(key: string, tail: Promise<void>): void {
+    if (this.#tails.get(key) === tail) {
+      this.#tails.delete(key);
+    }
   }
 }

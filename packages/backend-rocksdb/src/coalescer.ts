@@ -1,0 +1,110 @@
+/** Completes one binding call, with its error or its result. */
+export type Completion<T> = (error: Error | undefined, result?: T) => void;
+
+/** Options for `Coalescer`. */
+export interface CoalescerOptions<Request, Result> {
+  /** Starts the binding call for one request. */
+  runOne: (request: Request, done: Completion<Result>) => void;
+  /** Starts one binding call for several requests, resolving to one result per request. */
+  runMany: (requests: Request[], done: Completion<Result[]>) => void;
+  /** How many binding calls may run at once. */
+  maxCalls: number;
+}
+
+interface Waiting<Request, Result> {
+  request: Request;
+  resolve: (result: Result) => void;
+  reject: (error: unknown) => void;
+}
+
+/**
+ * Merges concurrent requests of one kind into fewer binding calls. A
+ * request made while fewer than `maxCalls` calls run starts at once,
+ * alone. Requests made while `maxCalls` run wait until one finishes, then
+ * start together in one call (`runMany`), so that 64 concurrent puts cost
+ * a few binding calls and thread-pool hops instead of 64.
+ *
+ * A failed call rejects every request in it with the same error. Calls
+ * may finish in any order, so callers that need an order between two
+ * requests wait for the first before making the second.
+ */
+export class Coalescer<Request, Result> {
+  readonly #options: CoalescerOptions<Request, Result>;
+  #running = 0;
+  #waiting: Waiting<Request, Result>[] = [];
+
+  constructor(options: CoalescerOptions<Request, Result>) {
+    this.#options = options;
+  }
+
+  /** Whether `maxCalls` calls run now, so that `run` would make a request wait. */
+  get busy(): boolean {
+    return this.#running >= this.#options.maxCalls;
+  }
+
+  /**
+   * Runs `request` now when fewer than `maxCalls` calls run, otherwise in
+   * the batch that starts when one of them finishes.
+   * `request` must not change after this call: a request that waits is
+   * used as it is when its turn comes.
+   */
+  run(request: Request): Promise<Result> {
+    return new Promise<Result>((resolve, reject) => {
+      if (this.busy) {
+        this.#waiting.push({ request, resolve, reject });
+        return;
+      }
+      this.#start([{ request, resolve, reject }]);
+    });
+  }
+
+  #start(batch: Waiting<Request, Result>[]): void {
+    this.#running += 1;
+    try {
+      if (batch.length === 1) {
+        const [only] = batch as [Waiting<Request, Result>];
+        this.#options.runOne(only.request, (error, result) => {
+          this.#startWaiting();
+          settle(only, error, result as Result);
+        });
+      } else {
+        const requests = batch.map((waiting) => waiting.request);
+        this.#options.runMany(requests, (error, results) => {
+          this.#startWaiting();
+          batch.forEach((waiting, index) => {
+            settle(waiting, error, results?.[index] as Result);
+          });
+        });
+      }
+    } catch (error) {
+      // The binding threw before it queued the call, as it does once the database closed.
+      this.#startWaiting();
+      for (const waiting of batch) {
+        waiting.reject(error);
+      }
+    }
+  }
+
+  /** Starts the requests that arrived during the call that just finished. */
+  #startWaiting(): void {
+    this.#running -= 1;
+    const batch = this.#waiting;
+    if (batch.length === 0) {
+      return;
+    }
+    this.#waiting = [];
+    this.#start(batch);
+  }
+}
+
+function settle<Request, Result>(
+  waiting: Waiting<Request, Result>,
+  error: Error | undefined,
+  result: Result,
+): void {
+  if (error) {
+    waiting.reject(error);
+  } else {
+    waiting.resolve(result);
+  }
+}
