@@ -8,6 +8,9 @@ import {
   type SpoolId,
   SpoolLifecycle,
   type StoreOptions,
+  validateEnumerateOptions,
+  validateId,
+  validateStoreArguments,
 } from '@spoolkit/core';
 import { EntryFiles } from './entry-files.js';
 import type { LocalDiskFileHandle, LocalDiskFs } from './fs-layer.js';
@@ -23,11 +26,6 @@ import {
   spoolLayout,
 } from './prepare.js';
 import { pruneEmptyDirectories } from './prune.js';
-import {
-  validateEnumerateOptions,
-  validateId,
-  validateStoreArguments,
-} from './validate.js';
 import { TreeWalk } from './walk.js';
 
 /**

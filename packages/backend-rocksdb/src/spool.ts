@@ -6,10 +6,13 @@ import {
   type SpoolEntry,
   SpoolError,
   SpoolErrorCode,
-  SpoolId,
+  type SpoolId,
   SpoolLifecycle,
   type SpoolLogger,
   type StoreOptions,
+  validateEnumerateOptions,
+  validateId,
+  validateStoreArguments,
 } from '@spoolkit/core';
 import { Semaphore } from 'async-mutex';
 import { RocksEnumeration } from './enumeration.js';
@@ -107,7 +110,8 @@ export class RocksDbSpool implements Spool {
   ): Promise<void> {
     let key: Buffer;
     try {
-      key = this.#key(id, 'store');
+      validateStoreArguments(id, data, options, this.name);
+      key = id.toBytes();
     } catch (error) {
       return Promise.reject(error);
     }
@@ -190,6 +194,7 @@ export class RocksDbSpool implements Spool {
   }
 
   enumerate(options: EnumerateOptions = {}): AsyncIterable<SpoolEntry> {
+    validateEnumerateOptions(options, this.name);
     const { storage, logger } = this.#parts;
     return new RocksEnumeration(
       {
@@ -320,13 +325,7 @@ export class RocksDbSpool implements Spool {
   }
 
   #key(id: SpoolId, operation: string): Buffer {
-    if (!(id instanceof SpoolId)) {
-      throw new SpoolError(
-        SpoolErrorCode.InvalidArgument,
-        `${operation} on spool '${this.name}' needs a SpoolId, got ${typeof id}; parse text ids with SpoolId.parse()`,
-        { spool: this.name, path: this.path },
-      );
-    }
+    validateId(id, operation, this.name);
     return id.toBytes();
   }
 }

@@ -1,6 +1,6 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { SpoolId, SpoolRegistry } from '@spoolkit/core';
+import { SpoolId, SpoolRegistry, type StoreOptions } from '@spoolkit/core';
 import { describe, expect, it } from 'vitest';
 import { backend, openRocksDbSpool } from '../src/index.js';
 import { BindingStorage, type WriteOptions } from '../src/storage.js';
@@ -26,6 +26,26 @@ describe('RocksDbSpool', () => {
     }
     expect(spool.kind).toBe('RocksDB');
     expect(spool.unhealthyReason()).toBeUndefined();
+  });
+
+  it('rejects bad store arguments', async () => {
+    const spool = await openTestSpool();
+    const id = SpoolId.generate();
+    const cases: Array<[unknown, unknown]> = [
+      [null, {}],
+      ['hello', {}],
+      [new ArrayBuffer(8), {}],
+      [Buffer.from('x'), { deadline: 'soon' }],
+    ];
+    for (const [data, options] of cases) {
+      const error = await rejectionOf(
+        spool.store(id, data as Uint8Array, options as StoreOptions),
+      );
+      expect(error.code).toBe('SPOOL_INVALID_ARGUMENT');
+      expect(error.spool).toBe(spool.name);
+    }
+    expect((await rejectionOf(spool.load(id))).code).toBe('SPOOL_NOT_FOUND');
+    await spool.close();
   });
 
   it('load of missing id is SPOOL_NOT_FOUND', async () => {
