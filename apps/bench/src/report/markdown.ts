@@ -33,6 +33,10 @@ function delay(stats: RunStats): string {
   return `${stats.eventLoop.maxMs.toFixed(1)} / ${stats.eventLoop.p99Ms.toFixed(1)}`;
 }
 
+function roundsLabel(rounds: number): string {
+  return rounds === 1 ? '1 round' : `${rounds} rounds`;
+}
+
 function targetsSection(checks: readonly TargetCheck[]): string[] {
   return table(
     ['target', 'measured', 'result'],
@@ -183,7 +187,7 @@ export function renderMarkdown(report: BenchReport): string {
       '',
       '## Operations against the raw baselines',
       '',
-      `Baselines: LocalDisk runs against plain \`fs\` on the same layout (temporary file, rename, read, unlink, directory walk). With sync, the baseline fdatasyncs the file and fsyncs its directory and the parents of new directories. RocksDB runs against the \`rocksdb\` binding called directly with the backend's default open options. Sync changes only stores, so load, remove and enumerate are measured with sync off. Each row is the best of ${report.operations[0]?.roundsPerSecond.length ?? 1} round(s). CPU is the whole process's user plus system time per operation.`,
+      `Baselines: LocalDisk runs against plain \`fs\` on the same layout (temporary file, rename, read, unlink, directory walk). With sync, the baseline fdatasyncs the file and fsyncs its directory and the parents of new directories. RocksDB runs against the \`rocksdb\` binding called directly with the backend's default open options. Sync changes only stores, so load, remove and enumerate are measured with sync off. Each row is the best of ${roundsLabel(report.operations[0]?.roundsPerSecond.length ?? 1)}. CPU is the whole process's user plus system time per operation.`,
       '',
       ...operationsSection(pairOperations(report.operations)),
     );
