@@ -23,7 +23,7 @@ export class MemorySpool implements Spool {
   readonly #shelf: MemoryShelf;
   readonly #lifecycle: SpoolLifecycle;
   readonly #queue = new KeyedQueue();
-  readonly #openedAt = new Date();
+  readonly #openedAtMs = SpoolId.nowMs();
 
   private constructor(name: string, spoolPath: string, shelf: MemoryShelf) {
     this.name = name;
@@ -92,7 +92,7 @@ export class MemorySpool implements Spool {
   async *enumerate(options: EnumerateOptions = {}): AsyncIterable<SpoolEntry> {
     this.#lifecycle.assertOpen('enumerate');
     const release = this.#lifecycle.openLease();
-    const cutOff = (options.createdBefore ?? this.#openedAt).getTime();
+    const cutOff = options.createdBefore?.getTime() ?? this.#openedAtMs;
     try {
       const ids = [...this.#shelf.entries.keys()];
       for (const text of ids) {

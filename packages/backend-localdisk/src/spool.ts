@@ -5,7 +5,7 @@ import {
   KeyedQueue,
   type Spool,
   type SpoolEntry,
-  type SpoolId,
+  SpoolId,
   SpoolLifecycle,
   type StoreOptions,
   validateEnumerateOptions,
@@ -93,7 +93,7 @@ export class LocalDiskSpool implements Spool {
     const { fs, name, logger } = resolved;
     const layout = spoolLayout(resolved.path);
     const lockHandle = await acquirePidLock(fs, name, layout.root, logger);
-    const openedAtMs = Date.now();
+    const openedAtMs = SpoolId.nowMs();
     const monitor = new DiskSpaceMonitor({
       path: layout.root,
       minFreeSpace: resolved.minFreeSpace,

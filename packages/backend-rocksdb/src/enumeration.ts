@@ -41,11 +41,11 @@ export class RocksEnumeration implements AsyncIterableIterator<SpoolEntry> {
 
   constructor(
     context: EnumerationContext,
-    createdBefore: Date,
+    createdBeforeMs: number,
     signal: AbortSignal | undefined,
   ) {
     this.#context = context;
-    this.#createdBeforeMs = createdBefore.getTime();
+    this.#createdBeforeMs = createdBeforeMs;
     this.#signal = signal;
   }
 

@@ -6,7 +6,7 @@ import {
   type SpoolEntry,
   SpoolError,
   SpoolErrorCode,
-  type SpoolId,
+  SpoolId,
   SpoolLifecycle,
   type SpoolLogger,
   type StoreOptions,
@@ -56,6 +56,8 @@ export class RocksDbSpool implements Spool {
   readonly path: string;
   /** When the spool opened; `enumerate` defaults `createdBefore` to it. */
   readonly openedAt = new Date();
+  /** The open time on the id clock, exact below a millisecond. */
+  readonly #openedAtMs = SpoolId.nowMs();
   readonly #parts: RocksDbSpoolParts;
   readonly #lifecycle: SpoolLifecycle;
   readonly #queue = new KeyedQueue();
@@ -205,7 +207,7 @@ export class RocksDbSpool implements Spool {
         health: this.#health,
         logger,
       },
-      options.createdBefore ?? this.openedAt,
+      options.createdBefore?.getTime() ?? this.#openedAtMs,
       options.signal,
     );
   }

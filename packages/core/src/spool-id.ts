@@ -41,6 +41,16 @@ export class SpoolId {
   }
 
   /**
+   * Returns the current time on the id clock, in milliseconds since the
+   * Unix epoch with a 100 ns fraction. It is later than the creation time
+   * of every id this process generated before the call, even within the
+   * same millisecond, so it makes an exact cut-off for `enumerate`.
+   */
+  static nowMs(): number {
+    return SpoolId.generate().createdMs as number;
+  }
+
+  /**
    * Parses the simple form (32 hex digits) or the hyphenated form
    * (8-4-4-4-12), in any case. Throws `SPOOL_INVALID_ID` for anything else.
    */

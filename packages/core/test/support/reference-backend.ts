@@ -37,7 +37,7 @@ export class ReferenceSpool implements Spool {
   readonly #entries: string;
   readonly #lifecycle: SpoolLifecycle;
   readonly #queue = new KeyedQueue();
-  readonly #openedAt = new Date();
+  readonly #openedAtMs = SpoolId.nowMs();
   readonly #locked: boolean;
 
   private constructor(name: string, dir: string, locked: boolean) {
@@ -115,7 +115,7 @@ export class ReferenceSpool implements Spool {
   async *enumerate(options: EnumerateOptions = {}): AsyncIterable<SpoolEntry> {
     this.#lifecycle.assertOpen('enumerate');
     const release = this.#lifecycle.openLease();
-    const cutoff = (options.createdBefore ?? this.#openedAt).getTime();
+    const cutoff = options.createdBefore?.getTime() ?? this.#openedAtMs;
     try {
       for (const name of await readdir(this.#entries)) {
         if (options.signal?.aborted || this.#lifecycle.isClosing) {
