@@ -148,11 +148,36 @@ function readSender(headers: Map<string, string[]>, name: string): string {
   return sender;
 }
 
-/** The plain addresses in an address-list header, groups flattened. */
+/**
+ * A bare `Postmaster`, optionally in angle brackets after a display name.
+ * RFC 5321 section 4.5.1 makes it a valid recipient without a domain, and
+ * KumoMTA accepts it, but RFC 5322 address parsers reject it.
+ */
+const POSTMASTER = /^(?:[^<]*<\s*)?(postmaster)\s*>?$/i;
+
+/**
+ * The plain addresses in an address-list header, groups flattened. When
+ * the list does not parse as a whole, each comma-separated item is parsed
+ * alone, so that a bare `Postmaster` keeps its place.
+ */
 function mailboxes(value: string): string[] {
+  const parsed = parseAddresses(value);
+  if (parsed !== undefined) {
+    return parsed;
+  }
+  return value.split(',').flatMap((item) => {
+    const postmaster = POSTMASTER.exec(item.trim());
+    if (postmaster !== null) {
+      return [postmaster[1] as string];
+    }
+    return parseAddresses(item) ?? [];
+  });
+}
+
+function parseAddresses(value: string): string[] | undefined {
   const parsed = addresses.parseAddressList({ input: value, rfc6532: true });
   if (parsed === null) {
-    return [];
+    return undefined;
   }
   return parsed.flatMap((entry) =>
     entry.type === 'group'
