@@ -11,12 +11,26 @@ const BUNDLED_MESSAGES = fileURLToPath(new URL('../messages', import.meta.url));
 /** npm runs workspace scripts in the workspace; resolve user paths where npm was started. */
 const USER_CWD = process.env.INIT_CWD ?? process.cwd();
 
+const MIB = 1024 * 1024;
+
+/**
+ * The largest generated attachment, in MiB. The message is built as one
+ * string, its base64 form is 4/3 of the attachment, and V8 limits a string
+ * to about 512 MiB (2^29 - 24 UTF-16 code units), so 256 MiB keeps clear of it.
+ */
+const MAX_LARGE_MESSAGE_MIB = 256;
+
 function parseMebibytes(value: string): number {
   const parsed = Number(value);
-  if (!Number.isFinite(parsed) || parsed < 0) {
-    throw new InvalidArgumentError('expected a non-negative number of MiB');
+  if (value.trim() === '' || !Number.isFinite(parsed)) {
+    throw new InvalidArgumentError('expected a number of MiB, such as 4');
   }
-  return Math.round(parsed * 1024 * 1024);
+  if (parsed < 0 || parsed > MAX_LARGE_MESSAGE_MIB) {
+    throw new InvalidArgumentError(
+      `expected 0 to ${MAX_LARGE_MESSAGE_MIB} MiB; use 0 to leave the generated message out`,
+    );
+  }
+  return parsed;
 }
 
 const program = new Command()
@@ -47,9 +61,9 @@ const program = new Command()
   )
   .option(
     '--large-message <MiB>',
-    'size of the attachment of the generated large message, 0 to leave it out',
+    `size of the attachment of the generated large message in MiB, 0 to ${MAX_LARGE_MESSAGE_MIB}; 0 leaves it out`,
     parseMebibytes,
-    4 * 1024 * 1024,
+    4,
   )
   .addOption(
     new Option('--phase <phase>', 'store only, verify and remove only, or both')
@@ -96,7 +110,7 @@ try {
       options.spoolRoot === undefined
         ? undefined
         : path.resolve(USER_CWD, options.spoolRoot),
-    largeMessageBytes: options.largeMessage,
+    largeMessageBytes: Math.round(options.largeMessage * MIB),
     phase: options.phase,
     keep: options.keep || options.phase === 'store',
     logger,

@@ -130,6 +130,31 @@ describe('example cli', () => {
     expect(summaryLine(result.stdout, 'total')).toMatch(/FAILED$/);
   });
 
+  it('help shows large message in MiB', async () => {
+    const result = await runCli(['--help']);
+
+    expect(result.code).toBe(0);
+    expect(result.stdout.replace(/\s+/g, ' ')).toMatch(
+      /--large-message <MiB> size of .* in MiB, 0 to 256; 0 leaves it out \(default: 4\)/,
+    );
+  });
+
+  it('large message out of range is rejected', async () => {
+    for (const value of ['-1', '257', '1e6', 'four', '']) {
+      const result = await runCli([
+        '--spool-root',
+        root,
+        '--large-message',
+        value,
+      ]);
+
+      expect(result.code, value).toBe(1);
+      expect(result.stderr, value).toContain("option '--large-message <MiB>'");
+      expect(result.stderr, value).toMatch(/expected (0 to 256 MiB|a number)/);
+      expect(result.stderr, value).not.toContain('out of range');
+    }
+  });
+
   it('missing policy exits 2', async () => {
     const result = await runCli([
       '--policy',
