@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
+import { errnoCode } from '@spoolkit/core';
 import { generateLargeMessage } from './large-message.js';
 
 /** One RFC 5322 message to spool, with the hash its body must keep. */
@@ -29,13 +30,14 @@ export const LARGE_MESSAGE_NAME = 'generated-large.eml';
 
 /**
  * Reads every `.eml` file in the directory and appends the generated
- * message. Throws the `fs` error when the directory cannot be read, and an
+ * message. Throws an `Error` naming the directory, with the `fs` error as
+ * its cause, when the directory cannot be read, and an
  * `Error` when it holds no `.eml` file and no message is generated.
  */
 export async function loadMessages(
   options: LoadMessagesOptions,
 ): Promise<SourceMessage[]> {
-  const names = (await readdir(options.directory))
+  const names = (await listDirectory(options.directory))
     .filter((name) => name.endsWith('.eml'))
     .sort();
   const messages: SourceMessage[] = [];
@@ -60,6 +62,28 @@ export async function loadMessages(
     );
   }
   return messages;
+}
+
+async function listDirectory(directory: string): Promise<string[]> {
+  try {
+    return await readdir(directory);
+  } catch (error) {
+    throw new Error(
+      `--messages ${directory} ${describeReaddirError(error)}; point --messages at a directory of .eml files, or omit it to use the bundled messages`,
+      { cause: error },
+    );
+  }
+}
+
+function describeReaddirError(error: unknown): string {
+  const code = errnoCode(error);
+  if (code === 'ENOENT') {
+    return 'does not exist';
+  }
+  if (code === 'ENOTDIR') {
+    return 'is not a directory';
+  }
+  return `could not be read (${code ?? (error as Error).message})`;
 }
 
 /** Returns the SHA-256 of `bytes` as lowercase hex. */

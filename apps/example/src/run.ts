@@ -1,7 +1,7 @@
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import type { SpoolLogger } from '@spoolkit/core';
+import { errnoCode, type SpoolLogger } from '@spoolkit/core';
 import { loadMessages } from './messages.js';
 import {
   type RemoveResult,
@@ -140,6 +140,24 @@ async function prepareSpoolRoot(
   if (spoolRoot === undefined) {
     return mkdtemp(path.join(os.tmpdir(), 'spoolkit-example-'));
   }
-  await mkdir(spoolRoot, { recursive: true });
+  try {
+    await mkdir(spoolRoot, { recursive: true });
+  } catch (error) {
+    throw new Error(
+      `--spool-root ${spoolRoot} ${describeMkdirError(error)}; pass a directory path, or omit --spool-root to use a new temporary directory`,
+      { cause: error },
+    );
+  }
   return spoolRoot;
+}
+
+function describeMkdirError(error: unknown): string {
+  const code = errnoCode(error);
+  if (code === 'EEXIST') {
+    return 'exists but is not a directory';
+  }
+  if (code === 'ENOTDIR') {
+    return 'lies under a file, not a directory';
+  }
+  return `could not be created (${code ?? (error as Error).message})`;
 }

@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { SpoolId } from '@spoolkit/core';
@@ -155,6 +155,31 @@ describe('example cli', () => {
     }
   });
 
+  it('spool root that is a file', async () => {
+    const file = path.join(root, 'file');
+    await writeFile(file, 'not a directory');
+
+    const result = await runCli(['--spool-root', file]);
+
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain(
+      `--spool-root ${file} exists but is not a directory; pass a directory path`,
+    );
+    expect(errorLine(result.stderr)).not.toContain('EEXIST');
+  });
+
+  it('messages directory that is missing', async () => {
+    const missing = path.join(root, 'absent');
+
+    const result = await runCli(['--spool-root', root, '--messages', missing]);
+
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain(
+      `--messages ${missing} does not exist; point --messages at a directory of .eml files`,
+    );
+    expect(errorLine(result.stderr)).not.toContain('scandir');
+  });
+
   it('missing policy exits 2', async () => {
     const result = await runCli([
       '--policy',
@@ -167,6 +192,11 @@ describe('example cli', () => {
     expect(result.stderr).toContain('absent.lua');
   });
 });
+
+/** The line the CLI prints for a fatal error, without its `error:` label. */
+function errorLine(stderr: string): string | undefined {
+  return summaryLine(stderr, 'error');
+}
 
 async function withSpools(
   work: (spools: Awaited<ReturnType<typeof openSpools>>) => Promise<void>,
