@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { inspect } from 'node:util';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { pino } from 'pino';
 import { runExample } from './run.js';
@@ -120,7 +121,10 @@ try {
   }
   process.exitCode = summary.ok ? 0 : 1;
 } catch (error) {
-  logger.error({ err: error }, 'example run failed');
+  // One readable line; the stack and the causes only when debugging.
   console.error(`error: ${(error as Error).message}`);
+  if (options.logLevel === 'debug') {
+    console.error(inspect(error));
+  }
   process.exitCode = 2;
 }

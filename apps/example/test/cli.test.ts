@@ -180,6 +180,36 @@ describe('example cli', () => {
     expect(errorLine(result.stderr)).not.toContain('scandir');
   });
 
+  it('error is printed once', async () => {
+    const missing = path.join(root, 'absent');
+
+    const result = await runCli(['--spool-root', root, '--messages', missing]);
+
+    expect(result.code).toBe(2);
+    expect(result.stderr.trimEnd().split('\n')).toEqual([
+      `error: --messages ${missing} does not exist; point --messages at a directory of .eml files, or omit it to use the bundled messages`,
+    ]);
+  });
+
+  it('error stack at debug level', async () => {
+    const missing = path.join(root, 'absent');
+
+    const result = await runCli([
+      '--spool-root',
+      root,
+      '--messages',
+      missing,
+      '--log-level',
+      'debug',
+    ]);
+
+    expect(result.code).toBe(2);
+    expect(errorLine(result.stderr)).toMatch(/^--messages .* does not exist/);
+    expect(result.stderr).toMatch(/\n\s+at listDirectory /);
+    expect(result.stderr).toContain('[cause]');
+    expect(result.stderr).toContain('ENOENT');
+  });
+
   it('missing policy exits 2', async () => {
     const result = await runCli([
       '--policy',
