@@ -55,12 +55,17 @@ export interface ExampleSummary {
   remove: RemoveResult | undefined;
   totalMs: number;
   ok: boolean;
+  /**
+   * True when verification failed, so the entries and the spool root were
+   * left in place although `keep` was off.
+   */
+  keptForInspection: boolean;
 }
 
 /**
  * Spools the messages in, closes the spools, reopens them from the policy
  * as a restarted server would, verifies every body, and removes
- * everything. Rejects when a policy, spool or file operation fails; damaged
+ * everything unless verification failed. Rejects when a policy, spool or file operation fails; damaged
  * meta entries are reported in the summary instead.
  */
 export async function runExample(
@@ -87,6 +92,7 @@ export async function runExample(
     remove: undefined,
     totalMs: 0,
     ok: true,
+    keptForInspection: false,
   };
   const spoolOptions = {
     policyPath: options.policyPath,
@@ -111,21 +117,25 @@ export async function runExample(
     if (phase !== 'store') {
       const spools = await openSpools(spoolOptions);
       try {
-        summary.verify = await verifySpools(spools, messages, options.logger);
-        if (!options.keep) {
-          summary.remove = await removeEntries(spools, summary.verify.ids);
+        const verify = await verifySpools(spools, messages, options.logger);
+        summary.verify = verify;
+        summary.ok =
+          verify.mismatched.length === 0 &&
+          verify.missingData.length === 0 &&
+          verify.missingMessages.length === 0;
+        // A failed verification keeps its entries so that it can be rerun
+        // or inspected.
+        summary.keptForInspection = !summary.ok && !options.keep;
+        if (summary.ok && !options.keep) {
+          summary.remove = await removeEntries(spools, verify.ids);
         }
       } finally {
         await spools.registry.closeAll();
       }
-      const verify = summary.verify;
-      summary.ok =
-        verify.mismatched.length === 0 &&
-        verify.missingData.length === 0 &&
-        verify.missingMessages.length === 0;
     }
   } finally {
-    if (options.spoolRoot === undefined && !options.keep) {
+    const keepRoot = options.keep || summary.keptForInspection;
+    if (options.spoolRoot === undefined && !keepRoot) {
       await rm(spoolRoot, { recursive: true, force: true });
     }
   }

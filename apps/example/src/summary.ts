@@ -64,6 +64,11 @@ export function formatSummary(summary: ExampleSummary): string[] {
       `removed:  ${plural(remove.removed, 'entry', 'entries')}, ${remove.leftover} left over, in ${ms(remove.ms)}`,
     );
   }
+  if (summary.keptForInspection) {
+    lines.push(
+      `kept:     entries left in ${summary.spoolRoot}; rerun with --phase verify --spool-root ${summary.spoolRoot}`,
+    );
+  }
   lines.push(
     `total:    ${ms(summary.totalMs)}, ${summary.ok ? 'ok' : 'FAILED'}`,
   );

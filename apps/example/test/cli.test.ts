@@ -130,6 +130,41 @@ describe('example cli', () => {
     expect(summaryLine(result.stdout, 'total')).toMatch(/FAILED$/);
   });
 
+  it('failed verification keeps entries', async () => {
+    const stored = await runCli([
+      '--phase',
+      'store',
+      '--spool-root',
+      root,
+      '--large-message',
+      '0',
+    ]);
+    expect(stored.code).toBe(0);
+    let removed: string | undefined;
+    await withSpools(async (spools) => {
+      for await (const entry of spools.meta.enumerate()) {
+        if (entry.type === 'item' && removed === undefined) {
+          removed = entry.id.toString();
+          await spools.data.remove(entry.id);
+        }
+      }
+    });
+
+    const verifyArgs = ['--phase', 'verify', '--spool-root', root];
+    const first = await runCli([...verifyArgs, '--large-message', '0']);
+    const second = await runCli([...verifyArgs, '--large-message', '0']);
+
+    expect(first.code).toBe(1);
+    expect(first.stdout).toContain(`no body for ${removed}`);
+    expect(summaryLine(first.stdout, 'removed')).toBeUndefined();
+    expect(summaryLine(first.stdout, 'kept')).toBe(
+      `entries left in ${root}; rerun with --phase verify --spool-root ${root}`,
+    );
+    expect(second.code).toBe(1);
+    expect(summaryLine(second.stdout, 'verified')).toMatch(/^4 of 5 messages/);
+    expect(second.stdout).toContain(`no body for ${removed}`);
+  });
+
   it('help shows large message in MiB', async () => {
     const result = await runCli(['--help']);
 

@@ -26,6 +26,7 @@ describe('formatSummary', () => {
       remove: { removed: 1, leftover: 0, ms: 1 },
       totalMs: 3,
       ok: false,
+      keptForInspection: false,
     };
 
     const lines = formatSummary(summary);
