@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { inspect } from 'node:util';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { pino } from 'pino';
+import { MAX_ATTACHMENT_MIB } from './large-message.js';
 import { runExample } from './run.js';
 import { BUNDLED_POLICIES, type BundledKind } from './spools.js';
 import { formatSummary } from './summary.js';
@@ -13,13 +14,7 @@ const BUNDLED_MESSAGES = fileURLToPath(new URL('../messages', import.meta.url));
 const USER_CWD = process.env.INIT_CWD ?? process.cwd();
 
 const MIB = 1024 * 1024;
-
-/**
- * The largest generated attachment, in MiB. The message is built as one
- * string, its base64 form is 4/3 of the attachment, and V8 limits a string
- * to about 512 MiB (2^29 - 24 UTF-16 code units), so 256 MiB keeps clear of it.
- */
-const MAX_LARGE_MESSAGE_MIB = 256;
+const MAX_LARGE_MESSAGE_MIB = MAX_ATTACHMENT_MIB;
 
 function parseMebibytes(value: string): number {
   const parsed = Number(value);

@@ -17,6 +17,8 @@ export interface KumoMetaData {
 /** The `meta` keys this app writes to find the source again on verification. */
 export const SOURCE_KEY = 'spoolkit_source';
 export const SHA256_KEY = 'spoolkit_sha256';
+/** The `meta` key that records the attachment size of the generated message. */
+export const ATTACHMENT_BYTES_KEY = 'spoolkit_attachment_bytes';
 
 /**
  * Builds the envelope of a message the way an MTA receiving it would have
@@ -47,6 +49,9 @@ export function envelopeFor(message: SourceMessage): KumoMetaData {
       ehlo_domain: 'client.example.org',
       [SOURCE_KEY]: message.name,
       [SHA256_KEY]: message.sha256,
+      ...(message.attachmentBytes === undefined
+        ? {}
+        : { [ATTACHMENT_BYTES_KEY]: message.attachmentBytes }),
     },
     schedule: null,
   };

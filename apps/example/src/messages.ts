@@ -11,6 +11,8 @@ export interface SourceMessage {
   bytes: Buffer;
   /** SHA-256 of `bytes`, as lowercase hex. */
   sha256: string;
+  /** The attachment size in bytes the generated message was built with. */
+  attachmentBytes?: number;
 }
 
 /** Options for `loadMessages`. */
@@ -48,12 +50,7 @@ export async function loadMessages(
 
   const largeBytes = options.largeMessageBytes ?? 0;
   if (largeBytes > 0) {
-    const bytes = generateLargeMessage(largeBytes);
-    messages.push({
-      name: LARGE_MESSAGE_NAME,
-      bytes,
-      sha256: sha256Hex(bytes),
-    });
+    messages.push(largeMessage(largeBytes));
   }
 
   if (messages.length === 0) {
@@ -84,6 +81,17 @@ function describeReaddirError(error: unknown): string {
     return 'is not a directory';
   }
   return `could not be read (${code ?? (error as Error).message})`;
+}
+
+/** Generates the large message with an attachment of `attachmentBytes`. */
+export function largeMessage(attachmentBytes: number): SourceMessage {
+  const bytes = generateLargeMessage(attachmentBytes);
+  return {
+    name: LARGE_MESSAGE_NAME,
+    bytes,
+    sha256: sha256Hex(bytes),
+    attachmentBytes,
+  };
 }
 
 /** Returns the SHA-256 of `bytes` as lowercase hex. */

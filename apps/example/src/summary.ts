@@ -39,7 +39,7 @@ export function formatSummary(summary: ExampleSummary): string[] {
   }
   if (verify !== undefined) {
     lines.push(
-      `verified: ${verify.verified} of ${plural(summary.messages, 'message')}, ${formatBytes(verify.bytes)} in ${ms(verify.ms)}`,
+      `verified: ${verify.verified} of ${plural(verify.expected, 'message')}, ${formatBytes(verify.bytes)} in ${ms(verify.ms)}`,
     );
     lines.push(
       `problems: ${verify.damaged.length} damaged meta skipped, ${verify.mismatched.length} mismatched, ${verify.missingData.length} without body, ${plural(verify.missingMessages.length, 'message')} not found`,

@@ -60,7 +60,8 @@ describe('example cli', () => {
 
     const again = await runCli(['--phase', 'verify', '--spool-root', root]);
     expect(again.code).toBe(1);
-    expect(summaryLine(again.stdout, 'verified')).toMatch(/^0 of 6 messages/);
+    // With no meta entry left, only the five files are expected.
+    expect(summaryLine(again.stdout, 'verified')).toMatch(/^0 of 5 messages/);
   });
 
   it('damaged meta is skipped', async () => {
@@ -128,6 +129,40 @@ describe('example cli', () => {
     expect(summaryLine(result.stdout, 'verified')).toMatch(/^4 of 5 messages/);
     expect(result.stdout).toContain(`mismatched body ${changed}`);
     expect(summaryLine(result.stdout, 'total')).toMatch(/FAILED$/);
+  });
+
+  it('verify takes large message from meta', async () => {
+    const verifyArgs = ['--phase', 'verify', '--spool-root', root];
+    const withoutLarge = await runCli([
+      '--phase',
+      'store',
+      '--spool-root',
+      root,
+      '--large-message',
+      '0',
+    ]);
+    expect(withoutLarge.code).toBe(0);
+
+    const first = await runCli(verifyArgs);
+
+    expect(first.code).toBe(0);
+    expect(summaryLine(first.stdout, 'verified')).toMatch(/^5 of 5 messages/);
+    expect(first.stdout).not.toContain('generated-large.eml');
+
+    const withLarge = await runCli([
+      '--phase',
+      'store',
+      '--spool-root',
+      root,
+      '--large-message',
+      '1.5',
+    ]);
+    expect(withLarge.code).toBe(0);
+
+    const second = await runCli([...verifyArgs, '--large-message', '0']);
+
+    expect(second.code).toBe(0);
+    expect(summaryLine(second.stdout, 'verified')).toMatch(/^6 of 6 messages/);
   });
 
   it('failed verification keeps entries', async () => {

@@ -14,6 +14,7 @@ describe('formatSummary', () => {
       messages: 1,
       store: { ids: [{ id: 'x', name: 'a.eml' }], bytes: 10, ms: 1 },
       verify: {
+        expected: 1,
         verified: 0,
         bytes: 0,
         mismatched: [],
