@@ -57,6 +57,33 @@ export function envelopeFor(message: SourceMessage): KumoMetaData {
   };
 }
 
+/** A source message left out because no envelope can be built for it. */
+export interface SkippedMessage {
+  name: string;
+  reason: string;
+}
+
+/**
+ * Splits the messages into those with a sender and a recipient and those
+ * without, which `envelopeFor` would reject. Never throws for a bad message.
+ */
+export function partitionByEnvelope(messages: readonly SourceMessage[]): {
+  valid: SourceMessage[];
+  skipped: SkippedMessage[];
+} {
+  const valid: SourceMessage[] = [];
+  const skipped: SkippedMessage[] = [];
+  for (const message of messages) {
+    try {
+      envelopeFor(message);
+      valid.push(message);
+    } catch (error) {
+      skipped.push({ name: message.name, reason: (error as Error).message });
+    }
+  }
+  return { valid, skipped };
+}
+
 /** Encodes an envelope as the compact UTF-8 JSON that KumoMTA stores. */
 export function encodeMeta(envelope: KumoMetaData): Buffer {
   return Buffer.from(JSON.stringify(envelope), 'utf8');

@@ -2,6 +2,7 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { errnoCode, type SpoolLogger } from '@spoolkit/core';
+import { partitionByEnvelope, type SkippedMessage } from './envelope.js';
 import { loadMessages } from './messages.js';
 import {
   type RemoveResult,
@@ -51,6 +52,8 @@ export interface ExampleSummary {
   policyPath: string;
   spoolRoot: string;
   messages: number;
+  /** Messages without a sender or recipient; reported, not spooled or expected. */
+  skipped: SkippedMessage[];
   store: StoreResult | undefined;
   verify: VerifyResult | undefined;
   remove: RemoveResult | undefined;
@@ -66,8 +69,9 @@ export interface ExampleSummary {
 /**
  * Spools the messages in, closes the spools, reopens them from the policy
  * as a restarted server would, verifies every body, and removes
- * everything unless verification failed. Rejects when a policy, spool or file operation fails; damaged
- * meta entries are reported in the summary instead.
+ * everything unless verification failed. Rejects when a policy, spool or
+ * file operation fails; damaged meta entries and messages without a sender
+ * or recipient are reported in the summary instead.
  */
 export async function runExample(
   options: ExampleOptions,
@@ -79,17 +83,22 @@ export async function runExample(
       `--phase ${phase} needs --spool-root, so that the store and verify runs share their spools`,
     );
   }
-  const messages = await loadMessages({
+  const loaded = await loadMessages({
     directory: options.messagesDir,
     // A verify run rebuilds the generated message from its meta entry.
     largeMessageBytes:
       phase === 'verify' ? 0 : (options.largeMessageBytes ?? 0),
   });
+  const { valid: messages, skipped } = partitionByEnvelope(loaded);
+  for (const message of skipped) {
+    options.logger.warn(message, 'skipped a message without an envelope');
+  }
   const spoolRoot = await prepareSpoolRoot(options.spoolRoot);
   const summary: ExampleSummary = {
     policyPath: options.policyPath,
     spoolRoot,
     messages: messages.length,
+    skipped,
     store: undefined,
     verify: undefined,
     remove: undefined,

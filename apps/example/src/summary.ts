@@ -32,6 +32,9 @@ export function formatSummary(summary: ExampleSummary): string[] {
     `spools:   ${summary.spoolRoot}`,
   ];
   const { store, verify, remove } = summary;
+  for (const skipped of summary.skipped) {
+    lines.push(`skipped:  ${skipped.name}: ${skipped.reason}`);
+  }
   if (store !== undefined) {
     lines.push(
       `stored:   ${plural(store.ids.length, 'message')}, ${formatBytes(store.bytes)} in ${ms(store.ms)}`,

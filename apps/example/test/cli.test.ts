@@ -1,10 +1,13 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { SpoolId } from '@spoolkit/core';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { BUNDLED_POLICIES, openSpools } from '../src/spools.js';
 import { runCli, summaryLine } from './run-cli.js';
+
+const BUNDLED_MESSAGES = fileURLToPath(new URL('../messages', import.meta.url));
 
 let root: string;
 
@@ -280,6 +283,53 @@ describe('example cli', () => {
     expect(result.stderr).toContain('ENOENT');
   });
 
+  it('bad messages are skipped', async () => {
+    const messages = path.join(root, 'messages');
+    await cp(BUNDLED_MESSAGES, messages, { recursive: true });
+    await writeFile(path.join(messages, 'empty.eml'), '');
+    await writeFile(
+      path.join(messages, 'no-from.eml'),
+      'To: bob@example.net\r\nSubject: x\r\n\r\nHi\r\n',
+    );
+    await writeFile(
+      path.join(messages, 'no-to.eml'),
+      'From: alice@example.com\r\nSubject: x\r\n\r\nHi\r\n',
+    );
+    const spoolRoot = path.join(root, 'spool');
+
+    const result = await runCli([
+      '--spool-root',
+      spoolRoot,
+      '--messages',
+      messages,
+      '--large-message',
+      '0',
+    ]);
+
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain(
+      'skipped:  empty.eml: empty.eml has no Return-Path or From address',
+    );
+    expect(result.stdout).toContain(
+      'skipped:  no-from.eml: no-from.eml has no Return-Path or From address',
+    );
+    expect(result.stdout).toContain(
+      'skipped:  no-to.eml: no-to.eml has no To, Cc or Bcc address',
+    );
+    expect(summaryLine(result.stdout, 'stored')).toMatch(/^5 messages/);
+    expect(summaryLine(result.stdout, 'verified')).toMatch(/^5 of 5 messages/);
+    expect(summaryLine(result.stdout, 'removed')).toMatch(
+      /^10 entries, 0 left over/,
+    );
+    let remaining = 0;
+    await withSpools(async (spools) => {
+      for await (const _entry of spools.meta.enumerate()) {
+        remaining += 1;
+      }
+    }, spoolRoot);
+    expect(remaining).toBe(0);
+  });
+
   it('missing policy exits 2', async () => {
     const result = await runCli([
       '--policy',
@@ -300,11 +350,12 @@ function errorLine(stderr: string): string | undefined {
 
 async function withSpools(
   work: (spools: Awaited<ReturnType<typeof openSpools>>) => Promise<void>,
+  spoolRoot = root,
 ): Promise<void> {
   const { silentLogger } = await import('@spoolkit/core');
   const spools = await openSpools({
     policyPath: BUNDLED_POLICIES.LocalDisk,
-    spoolRoot: root,
+    spoolRoot,
     logger: silentLogger,
   });
   try {

@@ -12,6 +12,7 @@ describe('formatSummary', () => {
       policyPath: '/policy.lua',
       spoolRoot: '/spool',
       messages: 1,
+      skipped: [],
       store: { ids: [{ id: 'x', name: 'a.eml' }], bytes: 10, ms: 1 },
       verify: {
         expected: 1,
