@@ -62,7 +62,10 @@ const program = new Command()
     4,
   )
   .addOption(
-    new Option('--phase <phase>', 'store only, verify and remove only, or both')
+    new Option(
+      '--phase <phase>',
+      'store only, verify and remove only, or both; a failed verification removes nothing',
+    )
       .choices(['all', 'store', 'verify'])
       .default('all'),
   )

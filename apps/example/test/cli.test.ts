@@ -343,7 +343,7 @@ describe('example cli', () => {
   });
 });
 
-/** The line the CLI prints for a fatal error, without its `error:` label. */
+/** Returns the fatal error line the CLI prints, without its `error:` label. */
 function errorLine(stderr: string): string | undefined {
   return summaryLine(stderr, 'error');
 }
