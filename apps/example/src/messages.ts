@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { errnoCode } from '@spoolkit/core';
-import { generateLargeMessage } from './large-message.js';
+import { generateLargeMessage, MAX_ATTACHMENT_MIB } from './large-message.js';
 
 /** One RFC 5322 message to spool, with the hash its body must keep. */
 export interface SourceMessage {
@@ -34,7 +34,9 @@ export const LARGE_MESSAGE_NAME = 'generated-large.eml';
  * Reads every `.eml` file in the directory and appends the generated
  * message. Throws an `Error` naming the directory, with the `fs` error as
  * its cause, when the directory cannot be read, and an
- * `Error` when it holds no `.eml` file and no message is generated.
+ * `Error` when it holds no `.eml` file and no message is generated. Throws a
+ * `RangeError` when `largeMessageBytes` is not a whole number from 0 to
+ * `MAX_ATTACHMENT_MIB` MiB.
  */
 export async function loadMessages(
   options: LoadMessagesOptions,
@@ -49,6 +51,16 @@ export async function loadMessages(
   }
 
   const largeBytes = options.largeMessageBytes ?? 0;
+  const maxBytes = MAX_ATTACHMENT_MIB * 1024 * 1024;
+  if (
+    !Number.isSafeInteger(largeBytes) ||
+    largeBytes < 0 ||
+    largeBytes > maxBytes
+  ) {
+    throw new RangeError(
+      `largeMessageBytes ${largeBytes} is invalid; pass a whole number of bytes from 0 to ${maxBytes}`,
+    );
+  }
   if (largeBytes > 0) {
     messages.push(largeMessage(largeBytes));
   }
