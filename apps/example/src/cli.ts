@@ -1,7 +1,9 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { inspect } from 'node:util';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { pino } from 'pino';
+import { MAX_ATTACHMENT_MIB } from './large-message.js';
 import { runExample } from './run.js';
 import { BUNDLED_POLICIES, type BundledKind } from './spools.js';
 import { formatSummary } from './summary.js';
@@ -11,12 +13,20 @@ const BUNDLED_MESSAGES = fileURLToPath(new URL('../messages', import.meta.url));
 /** npm runs workspace scripts in the workspace; resolve user paths where npm was started. */
 const USER_CWD = process.env.INIT_CWD ?? process.cwd();
 
+const MIB = 1024 * 1024;
+const MAX_LARGE_MESSAGE_MIB = MAX_ATTACHMENT_MIB;
+
 function parseMebibytes(value: string): number {
   const parsed = Number(value);
-  if (!Number.isFinite(parsed) || parsed < 0) {
-    throw new InvalidArgumentError('expected a non-negative number of MiB');
+  if (value.trim() === '' || !Number.isFinite(parsed)) {
+    throw new InvalidArgumentError('expected a number of MiB, such as 4');
   }
-  return Math.round(parsed * 1024 * 1024);
+  if (parsed < 0 || parsed > MAX_LARGE_MESSAGE_MIB) {
+    throw new InvalidArgumentError(
+      `expected 0 to ${MAX_LARGE_MESSAGE_MIB} MiB; use 0 to leave the generated message out`,
+    );
+  }
+  return parsed;
 }
 
 const program = new Command()
@@ -47,12 +57,15 @@ const program = new Command()
   )
   .option(
     '--large-message <MiB>',
-    'size of the attachment of the generated large message, 0 to leave it out',
+    `size of the attachment of the generated large message in MiB, 0 to ${MAX_LARGE_MESSAGE_MIB}; 0 leaves it out`,
     parseMebibytes,
-    4 * 1024 * 1024,
+    4,
   )
   .addOption(
-    new Option('--phase <phase>', 'store only, verify and remove only, or both')
+    new Option(
+      '--phase <phase>',
+      'store only, verify and remove only, or both; a failed verification removes nothing',
+    )
       .choices(['all', 'store', 'verify'])
       .default('all'),
   )
@@ -96,7 +109,7 @@ try {
       options.spoolRoot === undefined
         ? undefined
         : path.resolve(USER_CWD, options.spoolRoot),
-    largeMessageBytes: options.largeMessage,
+    largeMessageBytes: Math.round(options.largeMessage * MIB),
     phase: options.phase,
     keep: options.keep || options.phase === 'store',
     logger,
@@ -106,7 +119,10 @@ try {
   }
   process.exitCode = summary.ok ? 0 : 1;
 } catch (error) {
-  logger.error({ err: error }, 'example run failed');
+  // One readable line; the stack and the causes only when debugging.
   console.error(`error: ${(error as Error).message}`);
+  if (options.logLevel === 'debug') {
+    console.error(inspect(error));
+  }
   process.exitCode = 2;
 }

@@ -17,6 +17,8 @@ export interface KumoMetaData {
 /** The `meta` keys this app writes to find the source again on verification. */
 export const SOURCE_KEY = 'spoolkit_source';
 export const SHA256_KEY = 'spoolkit_sha256';
+/** The `meta` key that records the attachment size of the generated message. */
+export const ATTACHMENT_BYTES_KEY = 'spoolkit_attachment_bytes';
 
 /**
  * Builds the envelope of a message the way an MTA receiving it would have
@@ -47,9 +49,39 @@ export function envelopeFor(message: SourceMessage): KumoMetaData {
       ehlo_domain: 'client.example.org',
       [SOURCE_KEY]: message.name,
       [SHA256_KEY]: message.sha256,
+      ...(message.attachmentBytes === undefined
+        ? {}
+        : { [ATTACHMENT_BYTES_KEY]: message.attachmentBytes }),
     },
     schedule: null,
   };
+}
+
+/** A source message left out because no envelope can be built for it. */
+export interface SkippedMessage {
+  name: string;
+  reason: string;
+}
+
+/**
+ * Splits the messages into those with a sender and a recipient and those
+ * without, which `envelopeFor` would reject. Never throws for a bad message.
+ */
+export function partitionByEnvelope(messages: readonly SourceMessage[]): {
+  valid: SourceMessage[];
+  skipped: SkippedMessage[];
+} {
+  const valid: SourceMessage[] = [];
+  const skipped: SkippedMessage[] = [];
+  for (const message of messages) {
+    try {
+      envelopeFor(message);
+      valid.push(message);
+    } catch (error) {
+      skipped.push({ name: message.name, reason: (error as Error).message });
+    }
+  }
+  return { valid, skipped };
 }
 
 /** Encodes an envelope as the compact UTF-8 JSON that KumoMTA stores. */
@@ -148,11 +180,36 @@ function readSender(headers: Map<string, string[]>, name: string): string {
   return sender;
 }
 
-/** The plain addresses in an address-list header, groups flattened. */
+/**
+ * A bare `Postmaster`, optionally in angle brackets after a display name.
+ * RFC 5321 section 4.5.1 makes it a valid recipient without a domain, and
+ * KumoMTA accepts it, but RFC 5322 address parsers reject it.
+ */
+const POSTMASTER = /^(?:[^<]*<\s*)?(postmaster)\s*>?$/i;
+
+/**
+ * The plain addresses in an address-list header, groups flattened. When
+ * the list does not parse as a whole, each comma-separated item is parsed
+ * alone, so that a bare `Postmaster` keeps its place.
+ */
 function mailboxes(value: string): string[] {
+  const parsed = parseAddresses(value);
+  if (parsed !== undefined) {
+    return parsed;
+  }
+  return value.split(',').flatMap((item) => {
+    const postmaster = POSTMASTER.exec(item.trim());
+    if (postmaster !== null) {
+      return [postmaster[1] as string];
+    }
+    return parseAddresses(item) ?? [];
+  });
+}
+
+function parseAddresses(value: string): string[] | undefined {
   const parsed = addresses.parseAddressList({ input: value, rfc6532: true });
   if (parsed === null) {
-    return [];
+    return undefined;
   }
   return parsed.flatMap((entry) =>
     entry.type === 'group'

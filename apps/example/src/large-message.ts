@@ -5,6 +5,13 @@
  */
 
 const LINE_LENGTH = 76;
+
+/**
+ * The largest attachment in MiB. The message is built as one string, its
+ * base64 form is 4/3 of the attachment, and V8 limits a string to about
+ * 512 MiB (2^29 - 24 UTF-16 code units), so 256 MiB keeps clear of it.
+ */
+export const MAX_ATTACHMENT_MIB = 256;
 const BOUNDARY = '=_spoolkit_large_4c1d';
 
 /**

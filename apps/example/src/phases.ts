@@ -5,13 +5,20 @@ import {
   type SpoolLogger,
 } from '@spoolkit/core';
 import {
+  ATTACHMENT_BYTES_KEY,
   decodeMeta,
   encodeMeta,
   envelopeFor,
   SHA256_KEY,
   SOURCE_KEY,
 } from './envelope.js';
-import { type SourceMessage, sha256Hex } from './messages.js';
+import { MAX_ATTACHMENT_MIB } from './large-message.js';
+import {
+  LARGE_MESSAGE_NAME,
+  largeMessage,
+  type SourceMessage,
+  sha256Hex,
+} from './messages.js';
 import type { OpenSpools } from './spools.js';
 
 /** The ids, byte count and time of a `storeMessages` call. */
@@ -58,6 +65,8 @@ export interface DamagedEntry {
 
 /** The findings of a `verifySpools` call. */
 export interface VerifyResult {
+  /** Messages expected in the spools: the files, plus the generated one when a meta entry names it. */
+  expected: number;
   /** Messages whose body matched its source byte for byte. */
   verified: number;
   bytes: number;
@@ -76,9 +85,11 @@ export interface VerifyResult {
 
 /**
  * Enumerates `meta`, decodes each envelope, loads the body it belongs to
- * and compares the body's SHA-256 with the source message's. A damaged meta
- * entry is logged, recorded and skipped. Rejects only when the spool itself
- * fails, not for bad entries.
+ * and compares the body's SHA-256 with the source message's. The generated
+ * message is expected only when a meta entry names it, and is rebuilt with
+ * the attachment size that entry records, so a verify run needs no flag to
+ * match the store run. A damaged meta entry is logged, recorded and
+ * skipped. Rejects only when the spool itself fails, not for bad entries.
  */
 export async function verifySpools(
   spools: OpenSpools,
@@ -86,9 +97,14 @@ export async function verifySpools(
   logger: SpoolLogger,
 ): Promise<VerifyResult> {
   const started = performance.now();
-  const sources = new Map(messages.map((message) => [message.name, message]));
+  const sources = new Map(
+    messages
+      .filter((message) => message.name !== LARGE_MESSAGE_NAME)
+      .map((message) => [message.name, message]),
+  );
   const seen = new Set<string>();
   const result: VerifyResult = {
+    expected: 0,
     verified: 0,
     bytes: 0,
     mismatched: [],
@@ -134,6 +150,12 @@ export async function verifySpools(
     }
 
     const name = envelope.meta[SOURCE_KEY];
+    if (name === LARGE_MESSAGE_NAME && !sources.has(name)) {
+      const generated = regenerate(envelope.meta[ATTACHMENT_BYTES_KEY]);
+      if (generated !== undefined) {
+        sources.set(name, generated);
+      }
+    }
     const source = typeof name === 'string' ? sources.get(name) : undefined;
     const hash = sha256Hex(body);
     if (
@@ -153,11 +175,21 @@ export async function verifySpools(
     result.bytes += body.length;
   }
 
-  result.missingMessages = messages
-    .map((message) => message.name)
-    .filter((name) => !seen.has(name));
+  result.expected = sources.size;
+  result.missingMessages = [...sources.keys()].filter(
+    (name) => !seen.has(name),
+  );
   result.ms = performance.now() - started;
   return result;
+}
+
+/** Rebuilds the generated message from a recorded size, if the size is valid. */
+function regenerate(attachmentBytes: unknown): SourceMessage | undefined {
+  const valid =
+    Number.isSafeInteger(attachmentBytes) &&
+    (attachmentBytes as number) > 0 &&
+    (attachmentBytes as number) <= MAX_ATTACHMENT_MIB * 1024 * 1024;
+  return valid ? largeMessage(attachmentBytes as number) : undefined;
 }
 
 async function loadBody(

@@ -1,7 +1,8 @@
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import type { SpoolLogger } from '@spoolkit/core';
+import { errnoCode, type SpoolLogger } from '@spoolkit/core';
+import { partitionByEnvelope, type SkippedMessage } from './envelope.js';
 import { loadMessages } from './messages.js';
 import {
   type RemoveResult,
@@ -30,7 +31,8 @@ export interface ExampleOptions {
   spoolRoot?: string;
   /**
    * Size in bytes of the generated attachment of the large message; 0
-   * leaves the message out.
+   * leaves the message out. Only the store phase reads it, because
+   * verification takes the size from the message's meta entry.
    * @default 0
    */
   largeMessageBytes?: number;
@@ -50,18 +52,26 @@ export interface ExampleSummary {
   policyPath: string;
   spoolRoot: string;
   messages: number;
+  /** Messages without a sender or recipient; reported, not spooled or expected. */
+  skipped: SkippedMessage[];
   store: StoreResult | undefined;
   verify: VerifyResult | undefined;
   remove: RemoveResult | undefined;
   totalMs: number;
   ok: boolean;
+  /**
+   * True when verification failed, so the entries and the spool root were
+   * left in place although `keep` was off.
+   */
+  keptForInspection: boolean;
 }
 
 /**
  * Spools the messages in, closes the spools, reopens them from the policy
  * as a restarted server would, verifies every body, and removes
- * everything. Rejects when a policy, spool or file operation fails; damaged
- * meta entries are reported in the summary instead.
+ * everything unless verification failed. Rejects when a policy, spool or
+ * file operation fails; damaged meta entries and messages without a sender
+ * or recipient are reported in the summary instead.
  */
 export async function runExample(
   options: ExampleOptions,
@@ -73,20 +83,28 @@ export async function runExample(
       `--phase ${phase} needs --spool-root, so that the store and verify runs share their spools`,
     );
   }
-  const messages = await loadMessages({
+  const loaded = await loadMessages({
     directory: options.messagesDir,
-    largeMessageBytes: options.largeMessageBytes ?? 0,
+    // A verify run rebuilds the generated message from its meta entry.
+    largeMessageBytes:
+      phase === 'verify' ? 0 : (options.largeMessageBytes ?? 0),
   });
+  const { valid: messages, skipped } = partitionByEnvelope(loaded);
+  for (const message of skipped) {
+    options.logger.warn(message, 'skipped a message without an envelope');
+  }
   const spoolRoot = await prepareSpoolRoot(options.spoolRoot);
   const summary: ExampleSummary = {
     policyPath: options.policyPath,
     spoolRoot,
     messages: messages.length,
+    skipped,
     store: undefined,
     verify: undefined,
     remove: undefined,
     totalMs: 0,
     ok: true,
+    keptForInspection: false,
   };
   const spoolOptions = {
     policyPath: options.policyPath,
@@ -111,21 +129,25 @@ export async function runExample(
     if (phase !== 'store') {
       const spools = await openSpools(spoolOptions);
       try {
-        summary.verify = await verifySpools(spools, messages, options.logger);
-        if (!options.keep) {
-          summary.remove = await removeEntries(spools, summary.verify.ids);
+        const verify = await verifySpools(spools, messages, options.logger);
+        summary.verify = verify;
+        summary.ok =
+          verify.mismatched.length === 0 &&
+          verify.missingData.length === 0 &&
+          verify.missingMessages.length === 0;
+        // A failed verification keeps its entries so that it can be rerun
+        // or inspected.
+        summary.keptForInspection = !summary.ok && !options.keep;
+        if (summary.ok && !options.keep) {
+          summary.remove = await removeEntries(spools, verify.ids);
         }
       } finally {
         await spools.registry.closeAll();
       }
-      const verify = summary.verify;
-      summary.ok =
-        verify.mismatched.length === 0 &&
-        verify.missingData.length === 0 &&
-        verify.missingMessages.length === 0;
     }
   } finally {
-    if (options.spoolRoot === undefined && !options.keep) {
+    const keepRoot = options.keep || summary.keptForInspection;
+    if (options.spoolRoot === undefined && !keepRoot) {
       await rm(spoolRoot, { recursive: true, force: true });
     }
   }
@@ -140,6 +162,24 @@ async function prepareSpoolRoot(
   if (spoolRoot === undefined) {
     return mkdtemp(path.join(os.tmpdir(), 'spoolkit-example-'));
   }
-  await mkdir(spoolRoot, { recursive: true });
+  try {
+    await mkdir(spoolRoot, { recursive: true });
+  } catch (error) {
+    throw new Error(
+      `--spool-root ${spoolRoot} ${describeMkdirError(error)}; pass a directory path, or omit --spool-root to use a new temporary directory`,
+      { cause: error },
+    );
+  }
   return spoolRoot;
+}
+
+function describeMkdirError(error: unknown): string {
+  const code = errnoCode(error);
+  if (code === 'EEXIST') {
+    return 'exists but is not a directory';
+  }
+  if (code === 'ENOTDIR') {
+    return 'lies under a file, not a directory';
+  }
+  return `could not be created (${code ?? (error as Error).message})`;
 }

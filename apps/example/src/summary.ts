@@ -12,6 +12,15 @@ export function formatBytes(bytes: number): string {
   return unit === 0 ? `${bytes} B` : `${value.toFixed(1)} ${units[unit]}`;
 }
 
+/** Formats a count with its noun, singular only when the count is 1. */
+export function plural(
+  count: number,
+  singular: string,
+  pluralForm = `${singular}s`,
+): string {
+  return `${count} ${count === 1 ? singular : pluralForm}`;
+}
+
 function ms(value: number): string {
   return `${Math.round(value)} ms`;
 }
@@ -23,17 +32,20 @@ export function formatSummary(summary: ExampleSummary): string[] {
     `spools:   ${summary.spoolRoot}`,
   ];
   const { store, verify, remove } = summary;
+  for (const skipped of summary.skipped) {
+    lines.push(`skipped:  ${skipped.name}: ${skipped.reason}`);
+  }
   if (store !== undefined) {
     lines.push(
-      `stored:   ${store.ids.length} messages, ${formatBytes(store.bytes)} in ${ms(store.ms)}`,
+      `stored:   ${plural(store.ids.length, 'message')}, ${formatBytes(store.bytes)} in ${ms(store.ms)}`,
     );
   }
   if (verify !== undefined) {
     lines.push(
-      `verified: ${verify.verified} of ${summary.messages} messages, ${formatBytes(verify.bytes)} in ${ms(verify.ms)}`,
+      `verified: ${verify.verified} of ${plural(verify.expected, 'message')}, ${formatBytes(verify.bytes)} in ${ms(verify.ms)}`,
     );
     lines.push(
-      `problems: ${verify.damaged.length} damaged meta skipped, ${verify.mismatched.length} mismatched, ${verify.missingData.length} without body, ${verify.missingMessages.length} messages not found`,
+      `problems: ${verify.damaged.length} damaged meta skipped, ${verify.mismatched.length} mismatched, ${verify.missingData.length} without body, ${plural(verify.missingMessages.length, 'message')} not found`,
     );
     for (const damaged of verify.damaged) {
       lines.push(
@@ -52,7 +64,12 @@ export function formatSummary(summary: ExampleSummary): string[] {
   }
   if (remove !== undefined) {
     lines.push(
-      `removed:  ${remove.removed} entries, ${remove.leftover} left over, in ${ms(remove.ms)}`,
+      `removed:  ${plural(remove.removed, 'entry', 'entries')}, ${remove.leftover} left over, in ${ms(remove.ms)}`,
+    );
+  }
+  if (summary.keptForInspection) {
+    lines.push(
+      `kept:     entries left in ${summary.spoolRoot}; rerun with --phase verify --spool-root ${summary.spoolRoot}`,
     );
   }
   lines.push(

@@ -1,10 +1,13 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { cp, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { SpoolId } from '@spoolkit/core';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { BUNDLED_POLICIES, openSpools } from '../src/spools.js';
 import { runCli, summaryLine } from './run-cli.js';
+
+const BUNDLED_MESSAGES = fileURLToPath(new URL('../messages', import.meta.url));
 
 let root: string;
 
@@ -60,7 +63,8 @@ describe('example cli', () => {
 
     const again = await runCli(['--phase', 'verify', '--spool-root', root]);
     expect(again.code).toBe(1);
-    expect(summaryLine(again.stdout, 'verified')).toMatch(/^0 of 6 messages/);
+    // With no meta entry left, only the five files are expected.
+    expect(summaryLine(again.stdout, 'verified')).toMatch(/^0 of 5 messages/);
   });
 
   it('damaged meta is skipped', async () => {
@@ -130,6 +134,202 @@ describe('example cli', () => {
     expect(summaryLine(result.stdout, 'total')).toMatch(/FAILED$/);
   });
 
+  it('verify takes large message from meta', async () => {
+    const verifyArgs = ['--phase', 'verify', '--spool-root', root];
+    const withoutLarge = await runCli([
+      '--phase',
+      'store',
+      '--spool-root',
+      root,
+      '--large-message',
+      '0',
+    ]);
+    expect(withoutLarge.code).toBe(0);
+
+    const first = await runCli(verifyArgs);
+
+    expect(first.code).toBe(0);
+    expect(summaryLine(first.stdout, 'verified')).toMatch(/^5 of 5 messages/);
+    expect(first.stdout).not.toContain('generated-large.eml');
+
+    const withLarge = await runCli([
+      '--phase',
+      'store',
+      '--spool-root',
+      root,
+      '--large-message',
+      '1.5',
+    ]);
+    expect(withLarge.code).toBe(0);
+
+    const second = await runCli([...verifyArgs, '--large-message', '0']);
+
+    expect(second.code).toBe(0);
+    expect(summaryLine(second.stdout, 'verified')).toMatch(/^6 of 6 messages/);
+  });
+
+  it('failed verification keeps entries', async () => {
+    const stored = await runCli([
+      '--phase',
+      'store',
+      '--spool-root',
+      root,
+      '--large-message',
+      '0',
+    ]);
+    expect(stored.code).toBe(0);
+    let removed: string | undefined;
+    await withSpools(async (spools) => {
+      for await (const entry of spools.meta.enumerate()) {
+        if (entry.type === 'item' && removed === undefined) {
+          removed = entry.id.toString();
+          await spools.data.remove(entry.id);
+        }
+      }
+    });
+
+    const verifyArgs = ['--phase', 'verify', '--spool-root', root];
+    const first = await runCli([...verifyArgs, '--large-message', '0']);
+    const second = await runCli([...verifyArgs, '--large-message', '0']);
+
+    expect(first.code).toBe(1);
+    expect(first.stdout).toContain(`no body for ${removed}`);
+    expect(summaryLine(first.stdout, 'removed')).toBeUndefined();
+    expect(summaryLine(first.stdout, 'kept')).toBe(
+      `entries left in ${root}; rerun with --phase verify --spool-root ${root}`,
+    );
+    expect(second.code).toBe(1);
+    expect(summaryLine(second.stdout, 'verified')).toMatch(/^4 of 5 messages/);
+    expect(second.stdout).toContain(`no body for ${removed}`);
+  });
+
+  it('help shows large message in MiB', async () => {
+    const result = await runCli(['--help']);
+
+    expect(result.code).toBe(0);
+    expect(result.stdout.replace(/\s+/g, ' ')).toMatch(
+      /--large-message <MiB> size of .* in MiB, 0 to 256; 0 leaves it out \(default: 4\)/,
+    );
+  });
+
+  it('large message out of range is rejected', async () => {
+    for (const value of ['-1', '257', '1e6', 'four', '']) {
+      const result = await runCli([
+        '--spool-root',
+        root,
+        '--large-message',
+        value,
+      ]);
+
+      expect(result.code, value).toBe(1);
+      expect(result.stderr, value).toContain("option '--large-message <MiB>'");
+      expect(result.stderr, value).toMatch(/expected (0 to 256 MiB|a number)/);
+      expect(result.stderr, value).not.toContain('out of range');
+    }
+  });
+
+  it('spool root that is a file', async () => {
+    const file = path.join(root, 'file');
+    await writeFile(file, 'not a directory');
+
+    const result = await runCli(['--spool-root', file]);
+
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain(
+      `--spool-root ${file} exists but is not a directory; pass a directory path`,
+    );
+    expect(errorLine(result.stderr)).not.toContain('EEXIST');
+  });
+
+  it('messages directory that is missing', async () => {
+    const missing = path.join(root, 'absent');
+
+    const result = await runCli(['--spool-root', root, '--messages', missing]);
+
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain(
+      `--messages ${missing} does not exist; point --messages at a directory of .eml files`,
+    );
+    expect(errorLine(result.stderr)).not.toContain('scandir');
+  });
+
+  it('error is printed once', async () => {
+    const missing = path.join(root, 'absent');
+
+    const result = await runCli(['--spool-root', root, '--messages', missing]);
+
+    expect(result.code).toBe(2);
+    expect(result.stderr.trimEnd().split('\n')).toEqual([
+      `error: --messages ${missing} does not exist; point --messages at a directory of .eml files, or omit it to use the bundled messages`,
+    ]);
+  });
+
+  it('error stack at debug level', async () => {
+    const missing = path.join(root, 'absent');
+
+    const result = await runCli([
+      '--spool-root',
+      root,
+      '--messages',
+      missing,
+      '--log-level',
+      'debug',
+    ]);
+
+    expect(result.code).toBe(2);
+    expect(errorLine(result.stderr)).toMatch(/^--messages .* does not exist/);
+    expect(result.stderr).toMatch(/\n\s+at listDirectory /);
+    expect(result.stderr).toContain('[cause]');
+    expect(result.stderr).toContain('ENOENT');
+  });
+
+  it('bad messages are skipped', async () => {
+    const messages = path.join(root, 'messages');
+    await cp(BUNDLED_MESSAGES, messages, { recursive: true });
+    await writeFile(path.join(messages, 'empty.eml'), '');
+    await writeFile(
+      path.join(messages, 'no-from.eml'),
+      'To: bob@example.net\r\nSubject: x\r\n\r\nHi\r\n',
+    );
+    await writeFile(
+      path.join(messages, 'no-to.eml'),
+      'From: alice@example.com\r\nSubject: x\r\n\r\nHi\r\n',
+    );
+    const spoolRoot = path.join(root, 'spool');
+
+    const result = await runCli([
+      '--spool-root',
+      spoolRoot,
+      '--messages',
+      messages,
+      '--large-message',
+      '0',
+    ]);
+
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain(
+      'skipped:  empty.eml: empty.eml has no Return-Path or From address',
+    );
+    expect(result.stdout).toContain(
+      'skipped:  no-from.eml: no-from.eml has no Return-Path or From address',
+    );
+    expect(result.stdout).toContain(
+      'skipped:  no-to.eml: no-to.eml has no To, Cc or Bcc address',
+    );
+    expect(summaryLine(result.stdout, 'stored')).toMatch(/^5 messages/);
+    expect(summaryLine(result.stdout, 'verified')).toMatch(/^5 of 5 messages/);
+    expect(summaryLine(result.stdout, 'removed')).toMatch(
+      /^10 entries, 0 left over/,
+    );
+    let remaining = 0;
+    await withSpools(async (spools) => {
+      for await (const _entry of spools.meta.enumerate()) {
+        remaining += 1;
+      }
+    }, spoolRoot);
+    expect(remaining).toBe(0);
+  });
+
   it('missing policy exits 2', async () => {
     const result = await runCli([
       '--policy',
@@ -143,13 +343,19 @@ describe('example cli', () => {
   });
 });
 
+/** Returns the fatal error line the CLI prints, without its `error:` label. */
+function errorLine(stderr: string): string | undefined {
+  return summaryLine(stderr, 'error');
+}
+
 async function withSpools(
   work: (spools: Awaited<ReturnType<typeof openSpools>>) => Promise<void>,
+  spoolRoot = root,
 ): Promise<void> {
   const { silentLogger } = await import('@spoolkit/core');
   const spools = await openSpools({
     policyPath: BUNDLED_POLICIES.LocalDisk,
-    spoolRoot: root,
+    spoolRoot,
     logger: silentLogger,
   });
   try {

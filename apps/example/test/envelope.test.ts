@@ -52,6 +52,26 @@ describe('envelopeFor', () => {
     ]);
   });
 
+  it('Postmaster is a recipient', () => {
+    const cases: [string, string | string[]][] = [
+      ['Postmaster', 'Postmaster'],
+      ['postmaster', 'postmaster'],
+      ['Mail Admin <Postmaster>', 'Postmaster'],
+      ['Postmaster, bob@example.net', ['Postmaster', 'bob@example.net']],
+    ];
+    for (const [to, expected] of cases) {
+      const bytes = Buffer.from(
+        `From: alice@example.com\r\nTo: ${to}\r\n\r\nHello\r\n`,
+      );
+      const envelope = envelopeFor({
+        name: 'postmaster.eml',
+        bytes,
+        sha256: sha256Hex(bytes),
+      });
+      expect(envelope.recipient, to).toEqual(expected);
+    }
+  });
+
   it('meta JSON keeps KumoMTA key order', async () => {
     const source = await message('encoded-words.eml');
     const json = encodeMeta(envelopeFor(source)).toString('utf8');
