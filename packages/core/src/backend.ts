@@ -2,7 +2,7 @@ import type { NormalizedSpoolDefinition } from './definition.js';
 import type { SpoolLogger } from './logger.js';
 import type { Spool } from './spool.js';
 
-/** What the registry passes to a backend when it opens a spool. */
+/** The context the registry passes to a backend when it opens a spool. */
 export interface BackendContext {
   logger: SpoolLogger;
 }

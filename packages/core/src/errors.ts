@@ -39,7 +39,7 @@ export const SpoolErrorCode = {
   NoInodes: 'SPOOL_NO_INODES',
   /** An entry exists but cannot be read or decoded. */
   Corrupt: 'SPOOL_CORRUPT',
-  /** Any other storage failure; `cause` holds the underlying error. */
+  /** Any other storage failure. `cause` contains the underlying error. */
   Io: 'SPOOL_IO',
   /** A KumoMTA policy failed to load or defines an invalid spool. */
   PolicyInvalid: 'SPOOL_POLICY_INVALID',
