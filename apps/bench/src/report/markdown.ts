@@ -58,13 +58,14 @@ function operationsSection(pairs: readonly OperationPair[]): string[] {
       'concurrency',
       'backend ops/s',
       'baseline ops/s',
-      'ratio',
+      'ratio (median)',
+      'ratio best / worst',
       'p99 µs (backend / baseline)',
       'CPU µs/op (backend / baseline)',
       'loop delay max / p99 ms (backend)',
       `>= ${MIN_BASELINE_RATIO}x`,
     ],
-    pairs.map(({ backend, baseline, ratio }) => [
+    pairs.map(({ backend, baseline, ratio, bestRatio, worstRatio }) => [
       backend.kind,
       backend.operation,
       size(backend.valueBytes),
@@ -73,6 +74,7 @@ function operationsSection(pairs: readonly OperationPair[]): string[] {
       rate(backend.stats),
       rate(baseline.stats),
       ratio.toFixed(2),
+      `${bestRatio.toFixed(2)} / ${worstRatio.toFixed(2)}`,
       backend.operation === 'enumerate'
         ? '–'
         : `${Math.round(backend.stats.latencyUs.p99)} / ${Math.round(baseline.stats.latencyUs.p99)}`,
@@ -187,7 +189,7 @@ export function renderMarkdown(report: BenchReport): string {
       '',
       '## Operations against the raw baselines',
       '',
-      `Baselines: LocalDisk runs against plain \`fs\` on the same layout (temporary file, rename, read, unlink, directory walk). With sync, the baseline fdatasyncs the file and fsyncs its directory and the parents of new directories. RocksDB runs against the \`rocksdb\` binding called directly with the backend's default open options. Sync changes only stores, so load, remove and enumerate are measured with sync off. Each row is the best of ${roundsLabel(report.operations[0]?.roundsPerSecond.length ?? 1)}. CPU is the whole process's user plus system time per operation.`,
+      `Baselines: LocalDisk runs against plain \`fs\` on the same layout (temporary file, rename, read, unlink, directory walk). With sync, the baseline fdatasyncs the file and fsyncs its directory and the parents of new directories. RocksDB runs against the \`rocksdb\` binding called directly with the backend's default open options. Sync changes only stores, so load, remove and enumerate are measured with sync off. Each configuration ran ${roundsLabel(report.operations[0]?.roundsPerSecond.length ?? 1)}, the backend and the baseline back to back in each, taking turns going first. The ratio is the median of the per-round ratios, with the best and worst round beside it. Rates, p99 and CPU are from each target's median round by throughput. CPU is the whole process's user plus system time per operation.`,
       '',
       ...operationsSection(pairOperations(report.operations)),
     );
