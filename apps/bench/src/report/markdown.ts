@@ -12,6 +12,7 @@ import {
 import type { BenchReport } from './types.js';
 
 const MiB = 1024 * 1024;
+const REMOVE_NOTE = 'listing the leaf directories, 64 removes in flight';
 
 function table(header: string[], rows: string[][]): string[] {
   return [
@@ -137,6 +138,36 @@ function enumerationSection(rows: readonly EnumerationRow[]): string[] {
   );
 }
 
+function layoutSection(rows: readonly EnumerationRow[]): string[] {
+  const measured = rows.filter((row) => row.layout !== undefined);
+  if (measured.length === 0) {
+    return [];
+  }
+  return [
+    '',
+    `LocalDisk directories under \`data/\`, full and after removing every entry through the backend (${REMOVE_NOTE}) and one \`cleanup()\`. \`data/\` itself is not counted.`,
+    '',
+    ...table(
+      [
+        'entries',
+        'directories',
+        'max entries in a leaf directory',
+        'remove all s',
+        'cleanup() s',
+        'directories after cleanup()',
+      ],
+      measured.map(({ entries, layout }) => [
+        entries.toLocaleString('en-US'),
+        layout?.full.directories.toLocaleString('en-US') ?? '–',
+        String(layout?.full.maxLeafEntries ?? '–'),
+        layout?.removeSeconds.toFixed(1) ?? '–',
+        layout?.cleanupSeconds.toFixed(1) ?? '–',
+        layout?.afterCleanup.directories.toLocaleString('en-US') ?? '–',
+      ]),
+    ),
+  ];
+}
+
 function policySection(policy: PolicyResult): string[] {
   return table(
     [
@@ -210,6 +241,7 @@ export function renderMarkdown(report: BenchReport): string {
       '## Enumeration of a large spool',
       '',
       ...enumerationSection(report.enumeration),
+      ...layoutSection(report.enumeration),
     );
   }
   if (report.policy !== undefined) {
