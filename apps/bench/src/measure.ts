@@ -1,6 +1,9 @@
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import * as hdr from 'hdr-histogram-js';
 
+/** Timer interval of the event-loop delay monitor, in milliseconds. */
+const DELAY_RESOLUTION_MS = 1;
+
 /** Event-loop delay over one run, in milliseconds. */
 export interface EventLoopDelay {
   maxMs: number;
@@ -23,6 +26,116 @@ export interface RunStats {
   eventLoop: EventLoopDelay;
 }
 
+/** When a run of operations stops: after `count` operations or `seconds`, whichever comes first. */
+export interface RunLimit {
+  /** Maximum operations; `Infinity` for a run limited by time alone. */
+  count: number;
+  /** Time after which no new operation starts, in seconds. At least one operation always runs. @default Infinity */
+  seconds?: number;
+}
+
+/**
+ * Times operations over one or more runs and adds them up, so a
+ * measurement can pause for untimed work between runs (such as storing
+ * entries again before more removes). Throughput, CPU time, latency and
+ * event-loop delay cover only the time spent inside `run`.
+ */
+export class OperationTimer {
+  readonly #histogram = hdr.build({
+    lowestDiscernibleValue: 1,
+    highestTrackableValue: 120_000_000,
+    numberOfSignificantValueDigits: 3,
+  });
+  readonly #delay = monitorEventLoopDelay({ resolution: DELAY_RESOLUTION_MS });
+  #operations = 0;
+  #seconds = 0;
+  #cpuUs = 0;
+
+  /** Seconds timed so far, over every run. */
+  get seconds(): number {
+    return this.#seconds;
+  }
+
+  /**
+   * Runs `operation(i)` for i = 0, 1, … with at most `concurrency` calls in
+   * flight until `limit` is reached, and returns how many ran. Rejects with
+   * the first operation's error once the calls already started finish.
+   */
+  async run(
+    concurrency: number,
+    limit: RunLimit,
+    operation: (index: number) => Promise<unknown>,
+  ): Promise<number> {
+    const deadline = performance.now() + (limit.seconds ?? Infinity) * 1000;
+    let next = 0;
+    let failure: unknown;
+
+    const worker = async (): Promise<void> => {
+      while (next < limit.count && failure === undefined) {
+        if (next > 0 && performance.now() >= deadline) {
+          return;
+        }
+        const index = next++;
+        const started = process.hrtime.bigint();
+        try {
+          await operation(index);
+        } catch (error) {
+          failure ??= error;
+          return;
+        }
+        this.#histogram.recordValue(
+          Number(process.hrtime.bigint() - started) / 1000,
+        );
+      }
+    };
+
+    this.#delay.enable();
+    const cpuBefore = process.cpuUsage();
+    const started = performance.now();
+    const workers = Array.from(
+      { length: Math.min(concurrency, limit.count) },
+      worker,
+    );
+    await Promise.all(workers);
+    this.#seconds += (performance.now() - started) / 1000;
+    const cpu = process.cpuUsage(cpuBefore);
+    this.#delay.disable();
+    if (failure !== undefined) {
+      throw failure;
+    }
+    this.#cpuUs += cpu.user + cpu.system;
+    this.#operations += next;
+    return next;
+  }
+
+  /**
+   * Returns the totals over every run and frees the histogram; call it
+   * once. `operations` replaces the count of calls in the rates, for calls
+   * that each do many operations (such as a walk over every entry).
+   */
+  finish(operations = this.#operations): RunStats {
+    const excess = (nanoseconds: number): number =>
+      Math.max(0, nanoseconds / 1e6 - DELAY_RESOLUTION_MS);
+    const stats: RunStats = {
+      operations,
+      seconds: this.#seconds,
+      perSecond: operations / this.#seconds,
+      latencyUs: {
+        p50: this.#histogram.getValueAtPercentile(50),
+        p99: this.#histogram.getValueAtPercentile(99),
+        max: this.#histogram.maxValue,
+      },
+      cpuUsPerOperation: this.#cpuUs / Math.max(1, operations),
+      eventLoop: {
+        maxMs: this.#delay.count === 0 ? 0 : excess(this.#delay.max),
+        p99Ms: this.#delay.count === 0 ? 0 : excess(this.#delay.percentile(99)),
+      },
+    };
+    this.#histogram.destroy();
+    return stats;
+  }
+}
+
 /**
  * Runs `operation(i)` for i in [0, count) with at most `concurrency` calls
  * in flight, and measures throughput, latency and event-loop delay.
@@ -34,54 +147,9 @@ export async function timeOperations(
   concurrency: number,
   operation: (index: number) => Promise<unknown>,
 ): Promise<RunStats> {
-  const histogram = hdr.build({
-    lowestDiscernibleValue: 1,
-    highestTrackableValue: 120_000_000,
-    numberOfSignificantValueDigits: 3,
-  });
-  const delay = startDelayMonitor();
-  let next = 0;
-  let failure: unknown;
-
-  const worker = async (): Promise<void> => {
-    while (next < count && failure === undefined) {
-      const index = next++;
-      const started = process.hrtime.bigint();
-      try {
-        await operation(index);
-      } catch (error) {
-        failure ??= error;
-        return;
-      }
-      histogram.recordValue(Number(process.hrtime.bigint() - started) / 1000);
-    }
-  };
-
-  const cpuBefore = process.cpuUsage();
-  const started = performance.now();
-  const workers = Array.from({ length: Math.min(concurrency, count) }, worker);
-  await Promise.all(workers);
-  const seconds = (performance.now() - started) / 1000;
-  const cpu = process.cpuUsage(cpuBefore);
-  const eventLoop = delay.stop();
-  if (failure !== undefined) {
-    throw failure;
-  }
-
-  const stats: RunStats = {
-    operations: count,
-    seconds,
-    perSecond: count / seconds,
-    latencyUs: {
-      p50: histogram.getValueAtPercentile(50),
-      p99: histogram.getValueAtPercentile(99),
-      max: histogram.maxValue,
-    },
-    cpuUsPerOperation: (cpu.user + cpu.system) / count,
-    eventLoop,
-  };
-  histogram.destroy();
-  return stats;
+  const timer = new OperationTimer();
+  await timer.run(concurrency, { count }, operation);
+  return timer.finish();
 }
 
 /**
@@ -109,9 +177,6 @@ export async function timeWork<T>(
   };
   return { result, stats };
 }
-
-/** Timer interval of the event-loop delay monitor, in milliseconds. */
-const DELAY_RESOLUTION_MS = 1;
 
 /**
  * Starts `monitorEventLoopDelay`; `stop` returns its readings. Node's

@@ -122,6 +122,20 @@ describe('bench --smoke', () => {
     }
   });
 
+  it('enumeration has LocalDisk layout', () => {
+    const row = report.enumeration.find(
+      (entry: { kind: string; baseline: boolean }) =>
+        entry.kind === 'LocalDisk' && !entry.baseline,
+    );
+    const layout = row.layout;
+    expect(typeof layout.full.directories).toBe('number');
+    expect(typeof layout.full.maxLeafEntries).toBe('number');
+    expect(typeof layout.removeSeconds).toBe('number');
+    expect(typeof layout.cleanupSeconds).toBe('number');
+    expect(typeof layout.afterCleanup.directories).toBe('number');
+    expect(markdown).toContain('directories after cleanup()');
+  });
+
   it('policy has cold and warm times', () => {
     expect(report.policy.lines).toBeGreaterThanOrEqual(200);
     expect(report.policy.spools).toBe(2);

@@ -12,6 +12,7 @@ import {
 import type { BenchReport } from './types.js';
 
 const MiB = 1024 * 1024;
+const REMOVE_NOTE = 'listing the leaf directories, 64 removes in flight';
 
 function table(header: string[], rows: string[][]): string[] {
   return [
@@ -58,13 +59,14 @@ function operationsSection(pairs: readonly OperationPair[]): string[] {
       'concurrency',
       'backend ops/s',
       'baseline ops/s',
-      'ratio',
+      'ratio (median)',
+      'ratio best / worst',
       'p99 µs (backend / baseline)',
       'CPU µs/op (backend / baseline)',
       'loop delay max / p99 ms (backend)',
       `>= ${MIN_BASELINE_RATIO}x`,
     ],
-    pairs.map(({ backend, baseline, ratio }) => [
+    pairs.map(({ backend, baseline, ratio, bestRatio, worstRatio }) => [
       backend.kind,
       backend.operation,
       size(backend.valueBytes),
@@ -73,6 +75,7 @@ function operationsSection(pairs: readonly OperationPair[]): string[] {
       rate(backend.stats),
       rate(baseline.stats),
       ratio.toFixed(2),
+      `${bestRatio.toFixed(2)} / ${worstRatio.toFixed(2)}`,
       backend.operation === 'enumerate'
         ? '–'
         : `${Math.round(backend.stats.latencyUs.p99)} / ${Math.round(baseline.stats.latencyUs.p99)}`,
@@ -135,6 +138,36 @@ function enumerationSection(rows: readonly EnumerationRow[]): string[] {
   );
 }
 
+function layoutSection(rows: readonly EnumerationRow[]): string[] {
+  const measured = rows.filter((row) => row.layout !== undefined);
+  if (measured.length === 0) {
+    return [];
+  }
+  return [
+    '',
+    `LocalDisk directories under \`data/\`, full and after removing every entry through the backend (${REMOVE_NOTE}) and one \`cleanup()\`. \`data/\` itself is not counted.`,
+    '',
+    ...table(
+      [
+        'entries',
+        'directories',
+        'max entries in a leaf directory',
+        'remove all s',
+        'cleanup() s',
+        'directories after cleanup()',
+      ],
+      measured.map(({ entries, layout }) => [
+        entries.toLocaleString('en-US'),
+        layout?.full.directories.toLocaleString('en-US') ?? '–',
+        String(layout?.full.maxLeafEntries ?? '–'),
+        layout?.removeSeconds.toFixed(1) ?? '–',
+        layout?.cleanupSeconds.toFixed(1) ?? '–',
+        layout?.afterCleanup.directories.toLocaleString('en-US') ?? '–',
+      ]),
+    ),
+  ];
+}
+
 function policySection(policy: PolicyResult): string[] {
   return table(
     [
@@ -187,7 +220,7 @@ export function renderMarkdown(report: BenchReport): string {
       '',
       '## Operations against the raw baselines',
       '',
-      `Baselines: LocalDisk runs against plain \`fs\` on the same layout (temporary file, rename, read, unlink, directory walk). With sync, the baseline fdatasyncs the file and fsyncs its directory and the parents of new directories. RocksDB runs against the \`rocksdb\` binding called directly with the backend's default open options. Sync changes only stores, so load, remove and enumerate are measured with sync off. Each row is the best of ${roundsLabel(report.operations[0]?.roundsPerSecond.length ?? 1)}. CPU is the whole process's user plus system time per operation.`,
+      `Baselines: LocalDisk runs against plain \`fs\` on the same layout (temporary file, rename, read, unlink, directory walk). With sync, the baseline fdatasyncs the file and fsyncs its directory and the parents of new directories. RocksDB runs against the \`rocksdb\` binding called directly with the backend's default open options. Sync changes only stores, so load, remove and enumerate are measured with sync off. Each configuration ran ${roundsLabel(report.operations[0]?.roundsPerSecond.length ?? 1)}, the backend and the baseline back to back in each, taking turns going first. The ratio is the median of the per-round ratios, with the best and worst round beside it. Rates, p99 and CPU are from each target's median round by throughput. CPU is the whole process's user plus system time per operation.`,
       '',
       ...operationsSection(pairOperations(report.operations)),
     );
@@ -208,6 +241,7 @@ export function renderMarkdown(report: BenchReport): string {
       '## Enumeration of a large spool',
       '',
       ...enumerationSection(report.enumeration),
+      ...layoutSection(report.enumeration),
     );
   }
   if (report.policy !== undefined) {

@@ -13,6 +13,10 @@ import { openRawFsTarget } from '../targets/raw-fs.js';
 import { fillRocksDb, openRawRocksDbTarget } from '../targets/raw-rocksdb.js';
 import { openSpoolTarget } from '../targets/spool-target.js';
 import type { BenchTarget, WalkResult } from '../targets/types.js';
+import {
+  type LocalDiskLayout,
+  measureLocalDiskLayout,
+} from './data-directory.js';
 import type { BackendKind } from './operations.js';
 
 /** One walk over a large spool: its rate and how much memory it took. */
@@ -25,6 +29,11 @@ export interface EnumerationRow extends MemoryPeak {
   /** Time to write the entries beforehand, with the raw baseline; not part of the walk. */
   fillSeconds: number;
   stats: RunStats;
+  /**
+   * Directory counts of the full spool, and the removes and `cleanup()`
+   * that empty it; only on the LocalDisk backend's row.
+   */
+  layout?: LocalDiskLayout;
 }
 
 /** Entries between memory samples taken from inside the walk. */
@@ -34,6 +43,8 @@ const SAMPLE_EVERY = 1000;
  * Fills a spool of each kind with `enumerationEntries` entries through the
  * raw baseline (the quickest way to write them), then walks it once with
  * the backend and once with the baseline, sampling memory throughout.
+ * For LocalDisk it then counts the directories, removes every entry
+ * through the backend and times `cleanup()`.
  */
 export async function benchEnumeration(
   settings: BenchSettings,
@@ -73,6 +84,17 @@ export async function benchEnumeration(
           });
         } finally {
           await target.close();
+        }
+      }
+      if (kind === 'LocalDisk') {
+        progress(
+          'enumeration: counting LocalDisk directories, removing every entry, cleanup()',
+        );
+        const row = rows.find(
+          (entry) => entry.kind === 'LocalDisk' && !entry.baseline,
+        );
+        if (row !== undefined) {
+          row.layout = await measureLocalDiskLayout(spoolDir);
         }
       }
       progress(`enumeration: deleting the ${kind} entries`);

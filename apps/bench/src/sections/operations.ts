@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { SpoolId } from '@spoolkit/core';
-import { type RunStats, timeOperations, timeWork } from '../measure.js';
+import { OperationTimer, type RunStats } from '../measure.js';
 import { randomValue, withScratchDir } from '../scratch.js';
 import {
   type BenchSettings,
@@ -26,9 +26,9 @@ export interface OperationRow {
   valueBytes: number;
   sync: boolean;
   concurrency: number;
-  /** The best round: the one with the highest throughput. */
+  /** The median round by throughput; the lower middle one for an even count. */
   stats: RunStats;
-  /** Throughput of every round, in operations per second. */
+  /** Throughput of every round in the order they ran, in operations per second. */
   roundsPerSecond: number[];
 }
 
@@ -37,7 +37,8 @@ interface Configuration {
   valueBytes: number;
   sync: boolean;
   concurrency: number;
-  count: number;
+  seconds: number;
+  refillSeconds: number;
 }
 
 const OPENERS: Record<
@@ -61,10 +62,10 @@ const OPENERS: Record<
  * Measures store, load, remove and enumerate for each backend and its raw
  * baseline, for every value size, sync mode and concurrency. Sync changes
  * only stores, so load, remove and enumerate are recorded with sync off,
- * and enumerate, a single walk, only at concurrency 1. The baseline and
- * the backend take turns going first, so drift in the machine's speed
- * does not favour either, and each configuration runs `settings.rounds`
- * times.
+ * and enumerate, a single walk, only at concurrency 1. Each configuration
+ * runs `settings.rounds` times, and in each round the baseline and the
+ * backend run back to back, taking turns going first, so drift in the
+ * machine's speed does not favour either.
  */
 export async function benchOperations(
   settings: BenchSettings,
@@ -81,7 +82,8 @@ export async function benchOperations(
             valueBytes,
             sync,
             concurrency,
-            count: settings.operations(valueBytes, sync),
+            seconds: settings.operationSeconds,
+            refillSeconds: settings.refillSeconds,
           };
           progress(
             `operations: ${kind} ${valueBytes} B, sync ${sync ? 'on' : 'off'}, concurrency ${concurrency}`,
@@ -95,7 +97,7 @@ export async function benchOperations(
               );
             }
           }
-          rows.push(...bestRounds(measured));
+          rows.push(...medianRounds(measured));
         }
       }
     }
@@ -107,7 +109,7 @@ async function runConfiguration(
   configuration: Configuration,
   baseline: boolean,
 ): Promise<OperationRow[]> {
-  const { kind, valueBytes, sync, concurrency, count } = configuration;
+  const { kind, valueBytes, sync, concurrency } = configuration;
   const opener = baseline ? OPENERS[kind].baseline : OPENERS[kind].backend;
   return withScratchDir(`ops-${kind}`, async (directory) => {
     const target = await opener(path.join(directory, 'spool'));
@@ -127,33 +129,18 @@ async function runConfiguration(
     };
 
     try {
-      const ids = Array.from({ length: count }, () => SpoolId.generate());
       const value = randomValue(valueBytes);
-      record(
-        'store',
-        await timeOperations(count, concurrency, (i) =>
-          target.store(ids[i] as SpoolId, value, sync),
-        ),
-      );
-      if (!sync && concurrency === 1) {
-        const { result, stats } = await timeWork(
-          (walk) => walk.entries,
-          () => target.walk(),
-        );
-        assertCount(result.entries, count, target.label, 'enumerate');
-        record('enumerate', stats);
+      const { ids, stats } = await timeStores(target, configuration, value);
+      record('store', stats);
+      // Sync changes only stores, so the other operations run with sync off alone.
+      if (sync) {
+        return rows;
       }
-      const loads = await timeOperations(count, concurrency, async (i) => {
-        const loaded = await target.load(ids[i] as SpoolId);
-        assertCount(loaded.length, valueBytes, target.label, 'load');
-      });
-      const removes = await timeOperations(count, concurrency, (i) =>
-        target.remove(ids[i] as SpoolId),
-      );
-      if (!sync) {
-        record('load', loads);
-        record('remove', removes);
+      if (concurrency === 1) {
+        record('enumerate', await timeWalks(target, ids.length, configuration));
       }
+      record('load', await timeLoads(target, ids, configuration));
+      record('remove', await timeRemoves(target, ids, configuration, value));
     } finally {
       await target.close();
     }
@@ -161,22 +148,125 @@ async function runConfiguration(
   });
 }
 
-/** Keeps the fastest round of each target and operation, listing every round's rate. */
-function bestRounds(rows: readonly OperationRow[]): OperationRow[] {
-  const best = new Map<string, OperationRow>();
+/** Stores new entries for `configuration.seconds`; returns their ids. */
+async function timeStores(
+  target: BenchTarget,
+  configuration: Configuration,
+  value: Buffer,
+): Promise<{ ids: SpoolId[]; stats: RunStats }> {
+  const ids: SpoolId[] = [];
+  const timer = new OperationTimer();
+  await timer.run(
+    configuration.concurrency,
+    { count: Infinity, seconds: configuration.seconds },
+    (i) => {
+      const id = SpoolId.generate();
+      ids[i] = id;
+      return target.store(id, value, configuration.sync);
+    },
+  );
+  return { ids, stats: timer.finish() };
+}
+
+/** Walks the whole spool again and again until `configuration.seconds` have passed. */
+async function timeWalks(
+  target: BenchTarget,
+  expected: number,
+  configuration: Configuration,
+): Promise<RunStats> {
+  const timer = new OperationTimer();
+  const walks = await timer.run(
+    1,
+    { count: Infinity, seconds: configuration.seconds },
+    async () => {
+      const walk = await target.walk();
+      assertCount(walk.entries, expected, target.label, 'enumerate');
+    },
+  );
+  return timer.finish(walks * expected);
+}
+
+/** Loads the stored entries, cycling through them, for `configuration.seconds`. */
+async function timeLoads(
+  target: BenchTarget,
+  ids: readonly SpoolId[],
+  configuration: Configuration,
+): Promise<RunStats> {
+  const timer = new OperationTimer();
+  await timer.run(
+    configuration.concurrency,
+    { count: Infinity, seconds: configuration.seconds },
+    async (i) => {
+      const loaded = await target.load(ids[i % ids.length] as SpoolId);
+      assertCount(
+        loaded.length,
+        configuration.valueBytes,
+        target.label,
+        'load',
+      );
+    },
+  );
+  return timer.finish();
+}
+
+/** Calls in flight while entries are stored again for removes; that part is not timed. */
+const REFILL_CONCURRENCY = 64;
+
+/**
+ * Removes every stored entry, then stores them again untimed and removes
+ * them again until the removes add up to `configuration.seconds` or the
+ * stores again to `configuration.refillSeconds`.
+ */
+async function timeRemoves(
+  target: BenchTarget,
+  ids: readonly SpoolId[],
+  configuration: Configuration,
+  value: Buffer,
+): Promise<RunStats> {
+  const timer = new OperationTimer();
+  const count = ids.length;
+  let refillSeconds = 0;
+  for (;;) {
+    await timer.run(configuration.concurrency, { count }, (i) =>
+      target.remove(ids[i] as SpoolId),
+    );
+    if (
+      timer.seconds >= configuration.seconds ||
+      refillSeconds >= configuration.refillSeconds
+    ) {
+      return timer.finish();
+    }
+    const started = performance.now();
+    const refill = new OperationTimer();
+    await refill.run(REFILL_CONCURRENCY, { count }, (i) =>
+      target.store(ids[i] as SpoolId, value, false),
+    );
+    refill.finish();
+    refillSeconds += (performance.now() - started) / 1000;
+  }
+}
+
+/**
+ * Merges the rounds of each target and operation into one row: its stats
+ * are the median round's by throughput, and it lists every round's rate
+ * in the order they ran, so a ratio can be taken round by round.
+ */
+function medianRounds(rows: readonly OperationRow[]): OperationRow[] {
+  const rounds = new Map<string, OperationRow[]>();
   for (const row of rows) {
     const key = `${row.target}/${row.operation}`;
-    const current = best.get(key);
-    if (current === undefined) {
-      best.set(key, { ...row, roundsPerSecond: [row.stats.perSecond] });
-      continue;
-    }
-    const roundsPerSecond = [...current.roundsPerSecond, row.stats.perSecond];
-    const winner =
-      row.stats.perSecond > current.stats.perSecond ? row : current;
-    best.set(key, { ...winner, roundsPerSecond });
+    rounds.set(key, [...(rounds.get(key) ?? []), row]);
   }
-  return [...best.values()];
+  return [...rounds.values()].map((ofTarget) => {
+    const byRate = [...ofTarget].sort(
+      (a, b) => a.stats.perSecond - b.stats.perSecond,
+    );
+    const median = byRate[Math.floor((byRate.length - 1) / 2)] as OperationRow;
+    return {
+      ...median,
+      roundsPerSecond: ofTarget.map((row) => row.stats.perSecond),
+    };
+  });
 }
 
 function assertCount(
