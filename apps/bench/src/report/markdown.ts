@@ -14,11 +14,17 @@ import type { BenchReport } from './types.js';
 const MiB = 1024 * 1024;
 const REMOVE_NOTE = 'listing the leaf directories, 64 removes in flight';
 
+/** Renders a table with every column padded to its widest cell, so it reads well as plain text too. */
 function table(header: string[], rows: string[][]): string[] {
+  const widths = header.map((title, column) =>
+    Math.max(3, title.length, ...rows.map((row) => row[column]?.length ?? 0)),
+  );
+  const line = (cells: string[]): string =>
+    `| ${widths.map((width, column) => (cells[column] ?? '').padEnd(width)).join(' | ')} |`;
   return [
-    `| ${header.join(' | ')} |`,
-    `| ${header.map(() => '---').join(' | ')} |`,
-    ...rows.map((row) => `| ${row.join(' | ')} |`),
+    line(header),
+    line(widths.map((width) => '-'.repeat(width))),
+    ...rows.map(line),
   ];
 }
 
