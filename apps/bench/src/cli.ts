@@ -11,7 +11,14 @@ import { benchEnumeration } from './sections/enumeration.js';
 import { benchLifecycle } from './sections/lifecycle.js';
 import { benchOperations } from './sections/operations.js';
 import { benchPolicy, POLICY_FIXTURE } from './sections/policy.js';
-import { FULL, SMOKE } from './settings.js';
+import {
+  BACKEND_KINDS,
+  type BackendKind,
+  type BenchSelection,
+  EVERY_CONFIGURATION,
+  FULL,
+  SMOKE,
+} from './settings.js';
 
 const SECTIONS = ['policy', 'operations', 'lifecycle', 'enumeration'] as const;
 type Section = (typeof SECTIONS)[number];
@@ -25,6 +32,40 @@ function parseCount(value: string): number {
     throw new InvalidArgumentError('expected a positive integer');
   }
   return parsed;
+}
+
+function parseSeconds(value: string): number {
+  const parsed = Number(value);
+  if (!Number.isFinite(parsed) || parsed <= 0) {
+    throw new InvalidArgumentError('expected a positive number of seconds');
+  }
+  return parsed;
+}
+
+/** Parses a comma-separated list, each item with `parseItem`, which throws `InvalidArgumentError`. */
+function listOf<T>(parseItem: (item: string) => T): (value: string) => T[] {
+  return (value) => value.split(',').map((item) => parseItem(item.trim()));
+}
+
+function parseKind(value: string): BackendKind {
+  if (!(BACKEND_KINDS as readonly string[]).includes(value)) {
+    throw new InvalidArgumentError(
+      `unknown kind "${value}"; kinds are ${BACKEND_KINDS.join(', ')}`,
+    );
+  }
+  return value as BackendKind;
+}
+
+/** Parses a size in bytes, or in KiB with a `k` or `KiB` suffix: `1024`, `16k`, `256KiB`. */
+function parseSize(value: string): number {
+  const match = /^(\d+)\s*(k|kib)?$/i.exec(value);
+  const bytes = match === null ? NaN : Number(match[1]) * (match[2] ? 1024 : 1);
+  if (!Number.isSafeInteger(bytes) || bytes < 1) {
+    throw new InvalidArgumentError(
+      `"${value}" is not a size; give bytes (1024) or KiB (16k, 256KiB)`,
+    );
+  }
+  return bytes;
 }
 
 function parseSections(value: string): Section[] {
@@ -75,6 +116,31 @@ const options = new Command()
     'entries in the large LocalDisk enumeration, when it should differ from --entries',
     parseCount,
   )
+  .option(
+    '--kinds <list>',
+    `backend kinds for operations and lifecycle: ${BACKEND_KINDS.join(',')}`,
+    listOf(parseKind),
+  )
+  .option(
+    '--value-sizes <list>',
+    'value sizes for operations and lifecycle, in bytes or KiB (default: 1k,16k,256k)',
+    listOf(parseSize),
+  )
+  .option(
+    '--concurrency <list>',
+    'calls in flight for operations and lifecycle (default: 1,64)',
+    listOf(parseCount),
+  )
+  .option(
+    '--rounds <count>',
+    'rounds of each operation and lifecycle configuration (default: 5, smoke: 1)',
+    parseCount,
+  )
+  .option(
+    '--seconds <seconds>',
+    'length of each operation and lifecycle run (default: 1, smoke: 0.03)',
+    parseSeconds,
+  )
   .parse()
   .opts<{
     smoke: boolean;
@@ -83,6 +149,11 @@ const options = new Command()
     sections: Section[];
     entries?: number;
     localdiskEntries?: number;
+    kinds?: BackendKind[];
+    valueSizes?: number[];
+    concurrency?: number[];
+    rounds?: number;
+    seconds?: number;
   }>();
 
 const progress = (message: string): void => {
@@ -95,6 +166,8 @@ const preset = options.smoke ? SMOKE : FULL;
 const entries = options.entries;
 const settings = {
   ...preset,
+  rounds: options.rounds ?? preset.rounds,
+  operationSeconds: options.seconds ?? preset.operationSeconds,
   enumerationEntries: {
     LocalDisk:
       options.localdiskEntries ??
@@ -102,6 +175,11 @@ const settings = {
       preset.enumerationEntries.LocalDisk,
     RocksDB: entries ?? preset.enumerationEntries.RocksDB,
   },
+};
+const selection: BenchSelection = {
+  kinds: options.kinds ?? EVERY_CONFIGURATION.kinds,
+  valueSizes: options.valueSizes ?? EVERY_CONFIGURATION.valueSizes,
+  concurrencies: options.concurrency ?? EVERY_CONFIGURATION.concurrencies,
 };
 const scratch = path.resolve(USER_CWD, options.scratch);
 await mkdir(scratch, { recursive: true });
@@ -141,10 +219,10 @@ await runSection('policy', async () => {
   report.policy = await benchPolicy(settings, lines);
 });
 await runSection('operations', async () => {
-  report.operations = await benchOperations(settings, progress);
+  report.operations = await benchOperations(settings, selection, progress);
 });
 await runSection('lifecycle', async () => {
-  report.lifecycle = await benchLifecycle(settings, progress);
+  report.lifecycle = await benchLifecycle(settings, selection, progress);
 });
 await runSection('enumeration', async () => {
   report.enumeration = await benchEnumeration(settings, progress);

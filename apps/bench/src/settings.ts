@@ -1,14 +1,38 @@
-/** Value sizes every operation runs with, in bytes. */
+/** The backend kinds the benchmark compares with their raw baselines. */
+export const BACKEND_KINDS = ['LocalDisk', 'RocksDB'] as const;
+export type BackendKind = (typeof BACKEND_KINDS)[number];
+
+/** Value sizes every operation runs with by default, in bytes. */
 export const VALUE_SIZES = [1024, 16 * 1024, 256 * 1024] as const;
+/** Calls in flight that every operation runs with by default. */
 export const CONCURRENCIES = [1, 64] as const;
 export const SYNC_MODES = [false, true] as const;
+
+/**
+ * Which configurations the operations and lifecycle sections run; the
+ * defaults cover every one. Narrowing them reproduces a few rows of the
+ * table in a fraction of the time.
+ */
+export interface BenchSelection {
+  kinds: readonly BackendKind[];
+  /** In bytes. */
+  valueSizes: readonly number[];
+  concurrencies: readonly number[];
+}
+
+/** Every configuration. */
+export const EVERY_CONFIGURATION: BenchSelection = {
+  kinds: BACKEND_KINDS,
+  valueSizes: VALUE_SIZES,
+  concurrencies: CONCURRENCIES,
+};
 
 /** How much work each section does; `full` and `smoke` below are the two presets. */
 export interface BenchSettings {
   /**
-   * Time each operation run lasts, in seconds: stores and loads start no
-   * new call after it, and enumeration walks the spool again until it has
-   * passed.
+   * Time each operation run and each lifecycle run lasts, in seconds:
+   * stores, loads and lifecycles start no new call after it, and
+   * enumeration walks the spool again until it has passed.
    */
   operationSeconds: number;
   /**
@@ -18,8 +42,6 @@ export interface BenchSettings {
    * a remove run can end up shorter than `operationSeconds`.
    */
   refillSeconds: number;
-  /** Messages per lifecycle run. */
-  lifecycleMessages(size: number): number;
   /** Entries in the large enumeration, per backend kind. */
   enumerationEntries: { LocalDisk: number; RocksDB: number };
   /** Value size of the large enumeration's entries, in bytes. */
@@ -27,10 +49,11 @@ export interface BenchSettings {
   /** Warm policy evaluations after the cold one. */
   policyRuns: number;
   /**
-   * Rounds of the operations section. In each round the backend and its
-   * baseline run back to back, taking turns going first, and the report
-   * gives the median of the per-round ratios, so a burst of other load on
-   * the machine does not decide a comparison.
+   * Rounds of the operations and lifecycle sections. In each round of the
+   * operations, the backend and its baseline run back to back, taking
+   * turns going first; in each round of the lifecycle, LocalDisk and
+   * RocksDB do. The report gives the median of the per-round ratios, so a
+   * burst of other load on the machine does not decide a comparison.
    */
   rounds: number;
 }
@@ -39,7 +62,6 @@ export interface BenchSettings {
 export const FULL: BenchSettings = {
   operationSeconds: 1,
   refillSeconds: 3,
-  lifecycleMessages: (size) => (size >= 256 * 1024 ? 500 : 3000),
   enumerationEntries: { LocalDisk: 1_000_000, RocksDB: 1_000_000 },
   enumerationValueBytes: 256,
   policyRuns: 50,
@@ -50,7 +72,6 @@ export const FULL: BenchSettings = {
 export const SMOKE: BenchSettings = {
   operationSeconds: 0.03,
   refillSeconds: 0,
-  lifecycleMessages: () => 100,
   enumerationEntries: { LocalDisk: 10_000, RocksDB: 10_000 },
   enumerationValueBytes: 256,
   policyRuns: 5,

@@ -109,6 +109,10 @@ describe('bench --smoke', () => {
       6,
     );
     expect(kinds.filter((kind: string) => kind === 'RocksDB')).toHaveLength(6);
+    for (const row of report.lifecycle) {
+      expect(row.roundsPerSecond).toHaveLength(1);
+      expect(row.stats.operations).toBeGreaterThan(0);
+    }
   });
 
   it('enumeration has memory for each walk', () => {

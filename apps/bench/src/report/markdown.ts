@@ -102,6 +102,7 @@ function lifecycleSection(rows: readonly LifecycleRow[]): string[] {
       'p99 ms per message',
       'CPU µs per message',
       'loop delay max / p99 ms',
+      'messages/s of each round',
     ],
     rows.map((row) => [
       row.kind,
@@ -111,6 +112,7 @@ function lifecycleSection(rows: readonly LifecycleRow[]): string[] {
       (row.stats.latencyUs.p99 / 1000).toFixed(2),
       row.stats.cpuUsPerOperation.toFixed(0),
       delay(row.stats),
+      row.roundsPerSecond.map((perSecond) => Math.round(perSecond)).join(', '),
     ]),
   );
 }
@@ -236,7 +238,7 @@ export function renderMarkdown(report: BenchReport): string {
       '',
       '## Message lifecycle',
       '',
-      'Per message: store body and envelope at once, load the envelope, remove both; sync off.',
+      `Per message: store body and envelope at once, load the envelope, remove both; sync off. Each configuration ran ${roundsLabel(report.lifecycle[0]?.roundsPerSecond.length ?? 1)}, LocalDisk and RocksDB back to back in each, taking turns going first. Each row is that kind's median round by throughput; the rate of every round is beside it.`,
       '',
       ...lifecycleSection(report.lifecycle),
     );

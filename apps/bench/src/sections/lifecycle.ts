@@ -1,17 +1,25 @@
 import path from 'node:path';
 import { SpoolId, SpoolRegistry } from '@spoolkit/core';
-import { type RunStats, timeOperations } from '../measure.js';
+import { OperationTimer, type RunStats } from '../measure.js';
 import { randomValue, withScratchDir } from '../scratch.js';
-import { type BenchSettings, CONCURRENCIES, VALUE_SIZES } from '../settings.js';
-import type { BackendKind } from './operations.js';
+import type {
+  BackendKind,
+  BenchSelection,
+  BenchSettings,
+} from '../settings.js';
 
 /** Messages per second through a whole lifecycle for one kind and configuration. */
 export interface LifecycleRow {
   kind: BackendKind;
   valueBytes: number;
   concurrency: number;
-  /** `operations` counts messages; `perSecond` is messages per second. */
+  /**
+   * The median round by throughput; `operations` counts messages and
+   * `perSecond` is messages per second.
+   */
   stats: RunStats;
+  /** Messages per second of every round, in the order the rounds ran. */
+  roundsPerSecond: number[];
 }
 
 /** An envelope of the size kumod stores in `meta` for a typical message. */
@@ -35,40 +43,66 @@ const META = Buffer.from(
 
 /**
  * Runs kumod's message lifecycle through a `data` and a `meta` spool of
- * each kind: store the body and the envelope at once, load the envelope,
- * remove both. Runs for every value size and concurrency, with sync off.
+ * each selected kind: store the body and the envelope at once, load the
+ * envelope, remove both. Runs for every selected value size and
+ * concurrency, with sync off, for `settings.operationSeconds` per run.
+ * Each configuration runs `settings.rounds` times, and in each round the
+ * kinds run back to back, taking turns going first, so the report can
+ * compare them round by round.
  */
 export async function benchLifecycle(
   settings: BenchSettings,
+  selection: BenchSelection,
   progress: (message: string) => void,
 ): Promise<LifecycleRow[]> {
   const rows: LifecycleRow[] = [];
-  for (const kind of ['LocalDisk', 'RocksDB'] as const) {
-    for (const valueBytes of VALUE_SIZES) {
-      for (const concurrency of CONCURRENCIES) {
-        progress(
-          `lifecycle: ${kind} ${valueBytes} B, concurrency ${concurrency}`,
-        );
-        const stats = await withScratchDir(`lifecycle-${kind}`, (directory) =>
-          runLifecycle(
-            kind,
-            directory,
-            settings.lifecycleMessages(valueBytes),
-            valueBytes,
-            concurrency,
-          ),
-        );
-        rows.push({ kind, valueBytes, concurrency, stats });
+  let turn = 0;
+  for (const valueBytes of selection.valueSizes) {
+    for (const concurrency of selection.concurrencies) {
+      progress(`lifecycle: ${valueBytes} B, concurrency ${concurrency}`);
+      const rounds = new Map<BackendKind, RunStats[]>(
+        selection.kinds.map((kind) => [kind, []]),
+      );
+      for (let round = 0; round < settings.rounds; round++) {
+        const order =
+          turn++ % 2 === 0 ? selection.kinds : [...selection.kinds].reverse();
+        for (const kind of order) {
+          const stats = await withScratchDir(`lifecycle-${kind}`, (directory) =>
+            runLifecycle(
+              kind,
+              directory,
+              settings.operationSeconds,
+              valueBytes,
+              concurrency,
+            ),
+          );
+          rounds.get(kind)?.push(stats);
+        }
+      }
+      for (const [kind, measured] of rounds) {
+        rows.push({
+          kind,
+          valueBytes,
+          concurrency,
+          stats: medianByRate(measured),
+          roundsPerSecond: measured.map((stats) => stats.perSecond),
+        });
       }
     }
   }
   return rows;
 }
 
+/** Returns the median run by throughput, the lower middle one for an even count. */
+function medianByRate(runs: readonly RunStats[]): RunStats {
+  const sorted = [...runs].sort((a, b) => a.perSecond - b.perSecond);
+  return sorted[Math.floor((sorted.length - 1) / 2)] as RunStats;
+}
+
 async function runLifecycle(
   kind: BackendKind,
   directory: string,
-  count: number,
+  seconds: number,
   valueBytes: number,
   concurrency: number,
 ): Promise<RunStats> {
@@ -87,9 +121,9 @@ async function runLifecycle(
     const data = await registry.open('data');
     const meta = await registry.open('meta');
     const body = randomValue(valueBytes);
-    const ids = Array.from({ length: count }, () => SpoolId.generate());
-    return await timeOperations(count, concurrency, async (i) => {
-      const id = ids[i] as SpoolId;
+    const timer = new OperationTimer();
+    await timer.run(concurrency, { count: Infinity, seconds }, async () => {
+      const id = SpoolId.generate();
       await Promise.all([data.store(id, body), meta.store(id, META)]);
       const envelope = await meta.load(id);
       if (envelope.length !== META.length) {
@@ -99,6 +133,7 @@ async function runLifecycle(
       }
       await Promise.all([data.remove(id), meta.remove(id)]);
     });
+    return timer.finish();
   } finally {
     await registry.closeAll();
   }

@@ -3,17 +3,17 @@ import { SpoolId } from '@spoolkit/core';
 import { OperationTimer, type RunStats } from '../measure.js';
 import { randomValue, withScratchDir } from '../scratch.js';
 import {
+  type BackendKind,
+  type BenchSelection,
   type BenchSettings,
-  CONCURRENCIES,
   SYNC_MODES,
-  VALUE_SIZES,
 } from '../settings.js';
 import { openRawFsTarget } from '../targets/raw-fs.js';
 import { openRawRocksDbTarget } from '../targets/raw-rocksdb.js';
 import { openSpoolTarget } from '../targets/spool-target.js';
 import type { BenchTarget } from '../targets/types.js';
 
-export type BackendKind = 'LocalDisk' | 'RocksDB';
+export type { BackendKind };
 export type Operation = 'store' | 'load' | 'remove' | 'enumerate';
 
 /** One measured operation of one target under one configuration. */
@@ -60,7 +60,8 @@ const OPENERS: Record<
 
 /**
  * Measures store, load, remove and enumerate for each backend and its raw
- * baseline, for every value size, sync mode and concurrency. Sync changes
+ * baseline, for every selected kind, value size and concurrency, with
+ * sync off and on. Sync changes
  * only stores, so load, remove and enumerate are recorded with sync off,
  * and enumerate, a single walk, only at concurrency 1. Each configuration
  * runs `settings.rounds` times, and in each round the baseline and the
@@ -69,14 +70,15 @@ const OPENERS: Record<
  */
 export async function benchOperations(
   settings: BenchSettings,
+  selection: BenchSelection,
   progress: (message: string) => void,
 ): Promise<OperationRow[]> {
   const rows: OperationRow[] = [];
   let turn = 0;
-  for (const kind of ['LocalDisk', 'RocksDB'] as const) {
-    for (const valueBytes of VALUE_SIZES) {
+  for (const kind of selection.kinds) {
+    for (const valueBytes of selection.valueSizes) {
       for (const sync of SYNC_MODES) {
-        for (const concurrency of CONCURRENCIES) {
+        for (const concurrency of selection.concurrencies) {
           const configuration: Configuration = {
             kind,
             valueBytes,

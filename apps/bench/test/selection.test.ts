@@ -1,0 +1,81 @@
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const CLI = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
+
+let directory: string;
+
+/** Runs the bench CLI with `args`; resolves to its exit code and stderr. */
+function runBench(args: string[]): Promise<{ code: number; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      [CLI, '--smoke', '--scratch', directory, ...args],
+      { maxBuffer: 16 * 1024 * 1024 },
+      (error, _stdout, stderr) => {
+        resolve({ code: error === null ? 0 : Number(error.code), stderr });
+      },
+    );
+  });
+}
+
+beforeAll(async () => {
+  directory = await mkdtemp(path.join(os.tmpdir(), 'spoolkit-bench-sel-'));
+});
+
+afterAll(async () => {
+  await rm(directory, { recursive: true, force: true });
+});
+
+describe('bench selection options', () => {
+  it('runs only the selected configurations', async () => {
+    const out = path.join(directory, 'narrow');
+    const { code } = await runBench([
+      '--sections',
+      'operations,lifecycle',
+      '--kinds',
+      'RocksDB',
+      '--value-sizes',
+      '16k',
+      '--concurrency',
+      '64',
+      '--rounds',
+      '2',
+      '--out',
+      out,
+    ]);
+    expect(code).toBe(0);
+    const report = JSON.parse(
+      await readFile(path.join(out, 'bench.json'), 'utf8'),
+    );
+    const configurations = new Set(
+      report.operations.map(
+        (row: { kind: string; valueBytes: number; concurrency: number }) =>
+          `${row.kind}/${row.valueBytes}/${row.concurrency}`,
+      ),
+    );
+    expect([...configurations]).toEqual(['RocksDB/16384/64']);
+    for (const row of report.operations) {
+      expect(row.roundsPerSecond).toHaveLength(2);
+    }
+    expect(report.lifecycle).toHaveLength(1);
+    expect(report.lifecycle[0].kind).toBe('RocksDB');
+    expect(report.lifecycle[0].roundsPerSecond).toHaveLength(2);
+  }, 120_000);
+
+  it('rejects an unknown kind', async () => {
+    const { code, stderr } = await runBench(['--kinds', 'Memory']);
+    expect(code).not.toBe(0);
+    expect(stderr).toContain('unknown kind "Memory"');
+  });
+
+  it('rejects an unknown size unit', async () => {
+    const { code, stderr } = await runBench(['--value-sizes', '16m']);
+    expect(code).not.toBe(0);
+    expect(stderr).toContain('"16m" is not a size');
+  });
+});
