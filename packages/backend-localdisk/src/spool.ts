@@ -131,7 +131,8 @@ export class LocalDiskSpool implements Spool {
    * ignored, because LocalDisk never waits for backpressure (KumoMTA
    * ignores it too).
    *
-   * Rejects with `SPOOL_INVALID_ARGUMENT`, `SPOOL_CLOSED`, `SPOOL_NO_SPACE`,
+   * Rejects with `SPOOL_INVALID_ARGUMENT`, `SPOOL_INVALID_ID` (an id
+   * without a creation time), `SPOOL_CLOSED`, `SPOOL_NO_SPACE`,
    * `SPOOL_NO_INODES` or `SPOOL_IO`; a rejected store leaves no temp file
    * and no partial entry.
    */

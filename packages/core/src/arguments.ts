@@ -20,7 +20,11 @@ export function validateId(
   }
 }
 
-/** Throws `SPOOL_INVALID_ARGUMENT` for a store call with a bad id, data or options. */
+/**
+ * Throws `SPOOL_INVALID_ID` for an id without a creation time (UUID
+ * versions other than 1, 6 and 7), and `SPOOL_INVALID_ARGUMENT` for a
+ * store call with a bad id, data or options.
+ */
 export function validateStoreArguments(
   id: unknown,
   data: unknown,
@@ -28,6 +32,15 @@ export function validateStoreArguments(
   spool: string,
 ): void {
   validateId(id, 'store', spool);
+  if (!id.isTimeBased) {
+    // Enumeration skips entries newer than its cut-off, so an entry without
+    // a creation time could never come back as an item after a restart.
+    throw new SpoolError(
+      SpoolErrorCode.InvalidId,
+      `spool '${spool}': cannot store ${id}, a version ${id.version} UUID without a creation time, because enumerate could only report it as corrupt; create ids with SpoolId.generate()`,
+      { spool, id: id.toString() },
+    );
+  }
   if (!(data instanceof Uint8Array)) {
     throw invalidArgument(
       spool,

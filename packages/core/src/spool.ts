@@ -80,7 +80,10 @@ export interface Spool {
    *
    * Rejects with `SPOOL_UNHEALTHY`, `SPOOL_DEADLINE_EXCEEDED`,
    * `SPOOL_BACKPRESSURE_TIMEOUT`, `SPOOL_NO_SPACE`, `SPOOL_NO_INODES` or
-   * `SPOOL_IO`; after a rejection no partial entry is visible.
+   * `SPOOL_IO`; after a rejection no partial entry is visible. A backend
+   * may reject an id without a creation time with `SPOOL_INVALID_ID`
+   * (both bundled backends do), since `enumerate` cannot return it as an
+   * item.
    */
   store(id: SpoolId, data: Uint8Array, options?: StoreOptions): Promise<void>;
 

@@ -24,6 +24,33 @@ describe('argument validation', () => {
     ).not.toThrow();
   });
 
+  it('rejects storing an untimed id', () => {
+    const untimed = SpoolId.parse('0f8fad5bd9cb469fa16570867728950e');
+    const store = () =>
+      validateStoreArguments(untimed, Buffer.from('x'), {}, 'data');
+    expect(store).toThrow(
+      expect.objectContaining({
+        code: SpoolErrorCode.InvalidId,
+        spool: 'data',
+        id: untimed.toString(),
+      }),
+    );
+    expect(store).toThrow(/version 4 UUID without a creation time/);
+    expect(store).toThrow(/SpoolId\.generate\(\)/);
+  });
+
+  it('accepts storing version 6 and 7 ids', () => {
+    for (const text of [
+      '1ec9414c232a6b00b3c89f6bdeced846',
+      '017f22e279b07cc398c4dc0c0c07398f',
+    ]) {
+      const timed = SpoolId.parse(text);
+      expect(() =>
+        validateStoreArguments(timed, Buffer.from('x'), {}, 'data'),
+      ).not.toThrow();
+    }
+  });
+
   it('rejects an id that is not a SpoolId', () => {
     expect(() => validateId(id.toString(), 'load', 'data')).toThrow(
       invalidArgument,
