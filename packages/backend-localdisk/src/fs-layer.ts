@@ -1,5 +1,6 @@
 import type { Dir, Dirent, Stats, StatsFs } from 'node:fs';
 import * as fsp from 'node:fs/promises';
+import * as callbackFs from './callback-fs.js';
 
 /**
  * The part of a `FileHandle` from `node:fs/promises` that the spool uses.
@@ -65,13 +66,17 @@ export interface LocalDiskFs {
   statfs(path: string): Promise<StatsFs>;
 }
 
-/** The real functions from `node:fs/promises`; the default `fs` option. */
+/**
+ * The real file system calls; the default `fs` option. The calls made for
+ * every entry use Node's callback API (see `callback-fs.ts`), the rest
+ * `node:fs/promises`.
+ */
 export const defaultLocalDiskFs: LocalDiskFs = {
-  open: (path, flags, mode) => fsp.open(path, flags, mode),
-  readFile: (path) => fsp.readFile(path),
-  mkdir: (path, options) => fsp.mkdir(path, options),
-  rename: (oldPath, newPath) => fsp.rename(oldPath, newPath),
-  unlink: (path) => fsp.unlink(path),
+  open: (path, flags, mode) => callbackFs.open(path, flags, mode),
+  readFile: (path) => callbackFs.readFile(path),
+  mkdir: (path, options) => callbackFs.mkdir(path, options),
+  rename: (oldPath, newPath) => callbackFs.rename(oldPath, newPath),
+  unlink: (path) => callbackFs.unlink(path),
   rmdir: (path) => fsp.rmdir(path),
   rm: (path, options) => fsp.rm(path, options),
   opendir: (path, options) => fsp.opendir(path, options) as Promise<Dir>,
