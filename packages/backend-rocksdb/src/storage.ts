@@ -110,13 +110,23 @@ function loadBinding(): Promise<RocksDBConstructor> {
 }
 
 /**
- * How many gets, and how many writes of each `sync`, run in the binding at
- * once. More wait and then run together. Two keep one call in flight while
- * the next batch forms. In the bench's operations at concurrency 64 on a
- * shared 2-core VM, 1 KiB stores ran at about 0.76x the raw binding with
- * one and at 1.1x to 1.2x with two.
+ * How many writes of each `sync` run in the binding at once. More wait and
+ * then run together. Two keep one call in flight while the next batch
+ * forms. In the bench's operations at concurrency 64 on a shared 2-core
+ * VM, 1 KiB stores ran at about 0.76x the raw binding with one and at 1.1x
+ * to 1.2x with two.
  */
-const MAX_CALLS_PER_KIND = 2;
+const MAX_WRITE_CALLS = 2;
+
+/**
+ * How many gets run in the binding at once, one per thread of libuv's
+ * default pool of 4. A `getMany` reads its keys one after another on one
+ * thread, so with only two calls, 64 gets of 16 KiB values ran at about
+ * 0.75x the raw binding (which spreads them over the 4 threads), while
+ * with 4 they ran at 0.86x to 1.0x, and 1 KiB gets at 1.1x to 1.8x
+ * (bench operations at concurrency 64, 3 rounds, shared 2-core VM).
+ */
+const MAX_GET_CALLS = 4;
 
 /**
  * The value size from which a put skips merging and goes straight to the
@@ -137,9 +147,9 @@ interface OpenDatabase {
 
 /**
  * `RocksStorage` on the `rocksdb` 5.2.1 binding (Level), whose API takes
- * callbacks. Gets, and writes with the same `sync`, that are made while
- * `MAX_CALLS_PER_KIND` of their kind run wait for one of them and then
- * run as one `getMany` or one atomic `batch`. A batch fails or succeeds
+ * callbacks. Gets made while `MAX_GET_CALLS` gets run, and writes with the
+ * same `sync` made while `MAX_WRITE_CALLS` of them run, wait for one of
+ * them and then run as one `getMany` or one atomic `batch`. A batch fails or succeeds
  * for all its writes together.
  */
 export class BindingStorage implements RocksStorage {
@@ -294,7 +304,7 @@ function coalesceGets(
       });
     },
     runMany: (keys, done) => db.getMany(keys, options, done),
-    maxCalls: MAX_CALLS_PER_KIND,
+    maxCalls: MAX_GET_CALLS,
   });
 }
 
@@ -314,7 +324,7 @@ function coalesceWrites(
     },
     runMany: (operations, done) =>
       db.batch(operations, options, (error) => done(error)),
-    maxCalls: MAX_CALLS_PER_KIND,
+    maxCalls: MAX_WRITE_CALLS,
   });
 }
 
