@@ -1,5 +1,4 @@
 import { SpoolError, SpoolErrorCode } from './errors.js';
-import { describeType } from './params.js';
 import type { EnumerateOptions, StoreOptions } from './spool.js';
 import { SpoolId } from './spool-id.js';
 
@@ -15,7 +14,7 @@ export function validateId(
   if (!(id instanceof SpoolId)) {
     throw invalidArgument(
       spool,
-      `${operation} needs a SpoolId, got ${describeType(id)}; convert text with SpoolId.parse(text), and load @spoolkit/core only once (one copy, ESM or CommonJS)`,
+      `${operation} needs a SpoolId, got ${describeArgument(id)}; convert text with SpoolId.parse(text), and load @spoolkit/core only once (one copy, ESM or CommonJS)`,
     );
   }
 }
@@ -44,19 +43,19 @@ export function validateStoreArguments(
   if (!(data instanceof Uint8Array)) {
     throw invalidArgument(
       spool,
-      `store of ${id} needs the data as a Uint8Array or Buffer, got ${describeType(data)}`,
+      `store of ${id} needs the data as a Uint8Array or Buffer, got ${describeArgument(data)}`,
     );
   }
   if (options === null || typeof options !== 'object') {
     throw invalidArgument(
       spool,
-      `store options of ${id} must be an object, got ${describeType(options)}`,
+      `store options of ${id} must be an object, got ${describeArgument(options)}`,
     );
   }
   if (options.sync !== undefined && typeof options.sync !== 'boolean') {
     throw invalidArgument(
       spool,
-      `store option sync of ${id} must be true or false, got ${describeType(options.sync)}`,
+      `store option sync of ${id} must be true or false, got ${describeArgument(options.sync)}`,
     );
   }
   const deadline = options.deadline;
@@ -80,7 +79,7 @@ export function validateEnumerateOptions(
   if (options === null || typeof options !== 'object') {
     throw invalidArgument(
       spool,
-      `enumerate options must be an object, got ${describeType(options)}`,
+      `enumerate options must be an object, got ${describeArgument(options)}`,
     );
   }
   const { createdBefore, signal } = options;
@@ -96,7 +95,7 @@ export function validateEnumerateOptions(
   if (signal !== undefined && !(signal instanceof AbortSignal)) {
     throw invalidArgument(
       spool,
-      `enumerate option signal must be an AbortSignal, got ${describeType(signal)}`,
+      `enumerate option signal must be an AbortSignal, got ${describeArgument(signal)}`,
     );
   }
 }
@@ -107,4 +106,24 @@ function invalidArgument(spool: string, message: string): SpoolError {
     `spool '${spool}': ${message}`,
     { spool },
   );
+}
+
+/**
+ * Names the JS type of a bad argument for an error message, with the class
+ * of an object ("a string", "null", "an array", "a Date"), where policy
+ * errors use Lua's type names.
+ */
+export function describeArgument(value: unknown): string {
+  if (value === null || value === undefined) {
+    return String(value);
+  }
+  if (Array.isArray(value)) {
+    return 'an array';
+  }
+  const name =
+    typeof value === 'object'
+      ? (Object.getPrototypeOf(value)?.constructor?.name ?? 'object')
+      : typeof value;
+  const label = name === 'Object' ? 'object' : name;
+  return `${/^[aeiou]/i.test(label) ? 'an' : 'a'} ${label}`;
 }

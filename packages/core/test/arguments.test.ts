@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { describeArgument } from '../src/arguments.js';
 import {
   SpoolErrorCode,
   SpoolId,
@@ -108,5 +109,25 @@ describe('argument validation', () => {
         'data',
       ),
     ).toThrow(invalidArgument);
+  });
+
+  it.each([
+    [null, 'null'],
+    [undefined, 'undefined'],
+    ['text', 'a string'],
+    [7, 'a number'],
+    [[1], 'an array'],
+    [{ a: 1 }, 'an object'],
+    [Object.create(null), 'an object'],
+    [new Date(0), 'a Date'],
+    [new ArrayBuffer(1), 'an ArrayBuffer'],
+  ])('names the type of %o for JS callers', (value, expected) => {
+    expect(describeArgument(value)).toBe(expected);
+  });
+
+  it('names a JS type in store errors', () => {
+    expect(() =>
+      validateStoreArguments(id, 'body' as unknown as Uint8Array, {}, 'data'),
+    ).toThrow(/needs the data as a Uint8Array or Buffer, got a string$/);
   });
 });
