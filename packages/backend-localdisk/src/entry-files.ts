@@ -317,22 +317,31 @@ export class EntryFiles {
     );
   }
 
-  /** Creates the levels not in the cache and returns the first failure. */
+  /**
+   * Creates the levels not in the cache with one recursive `mkdir` of the
+   * deepest, which costs one thread-pool call where a `mkdir` per level
+   * would cost one each. Returns the failure, if any.
+   */
   async #createMissing(
     levels: string[],
   ): Promise<{ level: string; error: unknown } | undefined> {
-    for (const level of levels) {
-      if (this.#directories.get(level) !== undefined) {
-        continue;
+    const missing = levels.filter(
+      (level) => this.#directories.get(level) === undefined,
+    );
+    const deepest = levels.at(-1);
+    if (missing.length === 0 || deepest === undefined) {
+      return undefined;
+    }
+    try {
+      await this.#fs.mkdir(deepest, { recursive: true, mode: 0o755 });
+    } catch (error) {
+      // EEXIST: a file where the entry's directory belongs, which the rename then reports.
+      if (errnoCode(error) !== 'EEXIST') {
+        return { level: errorPath(error) ?? deepest, error };
       }
-      try {
-        await this.#fs.mkdir(level, { mode: 0o755 });
-      } catch (error) {
-        // EEXIST: made before this open or before the cache was cleared; its durability is unknown.
-        if (errnoCode(error) !== 'EEXIST') {
-          return { level, error };
-        }
-      }
+    }
+    // Made now or before this open, which is unknown, so none is durable yet.
+    for (const level of missing) {
       this.#directories.remember(level);
     }
     return undefined;
@@ -447,4 +456,10 @@ function directoryChain(top: string, bottom: string): string[] {
     chain.unshift(current);
   }
   return chain;
+}
+
+/** Returns the path a Node system error names, if any. */
+function errorPath(error: unknown): string | undefined {
+  const found = (error as { path?: unknown } | null)?.path;
+  return typeof found === 'string' ? found : undefined;
 }
