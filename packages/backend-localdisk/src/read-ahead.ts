@@ -3,7 +3,7 @@
  * work ahead of its consumer and the consumer still receives the results in
  * the order the work was started.
  *
- * The queue never holds more than `limit` items, so at most `limit` results
+ * The queue never contains more than `limit` items, so at most `limit` results
  * are buffered and at most `limit` operations are in flight. Each queued
  * promise gets a rejection handler at once, so one that rejects while it
  * waits in the queue, or after `settle()` dropped it, is never reported as
@@ -29,7 +29,7 @@ export class ReadAhead<T> {
     return this.#queue.length;
   }
 
-  /** Whether the queue holds `limit` items, so `push` would throw. */
+  /** Whether the queue contains `limit` items, so `push` would throw. */
   get full(): boolean {
     return this.#queue.length >= this.#limit;
   }

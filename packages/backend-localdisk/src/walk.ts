@@ -52,13 +52,12 @@ export interface TreeWalkOptions {
  * One loop drives an explicit stack of open directories. While it lists,
  * it starts reading up to `READ_AHEAD_LIMIT` entry files ahead of the
  * consumer and yields the results in listing order. It lists further only
- * when the consumer asks for the next entry, so it never runs ahead by more
- * than that limit.
+ * when the consumer requests the next entry, so it never runs ahead by more
+ * than that limit. An entry removed after its read finished is still yielded.
  *
- * Aborting either signal closes the open directories and releases the
- * lease at once, even while the consumer is not calling `next()`. The
- * lease is released only after the directories are closed and the reads
- * in flight have settled.
+ * Aborting either signal closes the open directories at once, even while
+ * the consumer is not calling `next()`, and releases the lease as soon as
+ * they are closed and the reads in flight have settled.
  */
 export class TreeWalk {
   readonly #options: TreeWalkOptions;

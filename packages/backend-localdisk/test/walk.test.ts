@@ -1,6 +1,10 @@
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { type SpoolEntry, SpoolId } from '@spoolkit/core';
+import {
+  type SpoolCorruptEntry,
+  type SpoolEntry,
+  SpoolId,
+} from '@spoolkit/core';
 import {
   afterAll,
   afterEach,
@@ -37,7 +41,7 @@ function entryPath(dir: string, entry: SpoolEntry): string {
   return path.join(dir, 'data', (entry.id as SpoolId).relativePath());
 }
 
-/** A gate that reads wait on until the test opens it. */
+/** Makes a gate that reads wait on until the test opens it. */
 function makeGate(): { wait: Promise<void>; open: () => void } {
   let open = () => {};
   const wait = new Promise<void>((resolve) => {
@@ -122,13 +126,9 @@ describe('walk read-ahead', () => {
     expect(entries.map((entry) => entry.type)).toEqual(
       expected.map((_entry, index) => (index === 4 ? 'corrupt' : 'item')),
     );
-    const corrupt = entries[4];
-    expect(corrupt?.type === 'corrupt' && corrupt.error.message).toContain(
-      'cannot be read',
-    );
-    expect(corrupt?.type === 'corrupt' && corrupt.path).toBe(
-      entryPath(dir, failing),
-    );
+    const corrupt = entries[4] as SpoolCorruptEntry;
+    expect(corrupt.error.message).toContain('cannot be read');
+    expect(corrupt.path).toBe(entryPath(dir, failing));
   });
 
   it('skips a file removed after listing', async () => {
