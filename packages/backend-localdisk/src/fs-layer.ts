@@ -1,5 +1,20 @@
-import type { Dir, Dirent, Stats, StatsFs } from 'node:fs';
+import {
+  type Dir,
+  type Dirent,
+  readFile as readFileWithCallback,
+  type Stats,
+  type StatsFs,
+} from 'node:fs';
 import * as fsp from 'node:fs/promises';
+import { promisify } from 'node:util';
+
+/**
+ * The callback `readFile`, promisified. On Node 20.20 on a 2-core Linux
+ * machine, a script that read 20,000 files of 1 KiB, 8 at a time, took
+ * about two thirds of the time and CPU with it than with the `fs/promises`
+ * `readFile`, which opens a `FileHandle` for each file.
+ */
+const readFileViaCallback = promisify(readFileWithCallback);
 
 /**
  * The part of a `FileHandle` from `node:fs/promises` that the spool uses.
@@ -68,7 +83,7 @@ export interface LocalDiskFs {
 /** The real functions from `node:fs/promises`; the default `fs` option. */
 export const defaultLocalDiskFs: LocalDiskFs = {
   open: (path, flags, mode) => fsp.open(path, flags, mode),
-  readFile: (path) => fsp.readFile(path),
+  readFile: (path) => readFileViaCallback(path),
   mkdir: (path, options) => fsp.mkdir(path, options),
   rename: (oldPath, newPath) => fsp.rename(oldPath, newPath),
   unlink: (path) => fsp.unlink(path),
