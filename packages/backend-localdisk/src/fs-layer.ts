@@ -80,7 +80,7 @@ export interface LocalDiskFs {
   statfs(path: string): Promise<StatsFs>;
 }
 
-/** The real functions from `node:fs/promises`; the default `fs` option. */
+/** The real functions from `node:fs/promises`, but `readFile` from `node:fs`; the default `fs` option. */
 export const defaultLocalDiskFs: LocalDiskFs = {
   open: (path, flags, mode) => fsp.open(path, flags, mode),
   readFile: (path) => readFileViaCallback(path),
