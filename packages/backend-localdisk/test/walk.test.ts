@@ -241,3 +241,73 @@ describe('walk end with reads in flight', () => {
     expect(unhandled).toEqual([]);
   });
 });
+
+describe('walk listing faults', () => {
+  it('rejects an unlistable data directory', async () => {
+    const dir = await fillDirectory(5);
+    const { faulty } = countingFs();
+    const spool = await openSpool({ path: dir, fs: faulty.fs });
+    const dataDir = path.join(dir, 'data');
+    faulty.faults.opendir = async (target) => {
+      throw systemError('EACCES', 'opendir', target);
+    };
+
+    const error = await collect(
+      spool.enumerate({ createdBefore: future() }),
+    ).catch((caught) => caught);
+
+    expect(error.code).toBe('SPOOL_IO');
+    expect(error.path).toBe(dataDir);
+    expect(error.message).toContain(
+      `failed to enumerate spool 'data': cannot list ${dataDir}`,
+    );
+    await expect(spool.close()).resolves.toBeUndefined();
+  });
+
+  it('reports a listing that fails midway', async () => {
+    const dir = await fillDirectory(30);
+    const plain = await openSpool({ path: dir });
+    const expected = await collect(
+      plain.enumerate({ createdBefore: future() }),
+    );
+    await plain.close();
+    const { faulty, counts } = countingFs();
+    const countingOpendir = faulty.faults.opendir as NonNullable<
+      typeof faulty.faults.opendir
+    >;
+    const spool = await openSpool({ path: dir, fs: faulty.fs });
+    const dataDir = path.join(dir, 'data');
+    faulty.faults.opendir = async (target, options) => {
+      const opened = await countingOpendir(target, options);
+      if (target !== dataDir) {
+        return opened;
+      }
+      let reads = 0;
+      return {
+        read: async () => {
+          reads += 1;
+          if (reads > 1) {
+            throw systemError('EIO', 'scandir', target);
+          }
+          return opened.read();
+        },
+        close: () => opened.close(),
+      };
+    };
+
+    const entries = await collect(spool.enumerate({ createdBefore: future() }));
+
+    const last = entries.at(-1) as SpoolCorruptEntry;
+    expect(last.type).toBe('corrupt');
+    expect(last.path).toBe(dataDir);
+    expect(last.error.message).toContain('could not be listed to the end');
+    const items = entries.slice(0, -1);
+    expect(items.length).toBeGreaterThan(0);
+    expect(items.every((entry) => entry.type === 'item')).toBe(true);
+    expect(items.map((entry) => entry.id?.toString())).toEqual(
+      expected.slice(0, items.length).map((entry) => entry.id?.toString()),
+    );
+    expect(counts.openDirs).toBe(0);
+    expect(counts.closed).toBe(counts.opened);
+  });
+});
