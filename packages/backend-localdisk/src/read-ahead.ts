@@ -3,16 +3,18 @@
  * work ahead of its consumer and the consumer still receives the results in
  * the order the work was started.
  *
- * The queue never contains more than `limit` items, so at most `limit` results
- * are buffered and at most `limit` operations are in flight. Each queued
- * promise gets a rejection handler at once, so one that rejects while it
- * waits in the queue, or after `settle()` dropped it, is never reported as
- * an unhandled rejection. A consumer that takes it with `shift()` still sees
- * the rejection.
+ * The queue never contains more than `limit` items, so at most `limit`
+ * results are buffered and at most `limit` operations wait in it. Each
+ * queued promise gets a rejection handler at once, so one that rejects
+ * while it waits in the queue, or after `settle()` dropped it, is never
+ * reported as an unhandled rejection. A consumer that takes it with
+ * `shift()` still receives the rejection.
  */
 export class ReadAhead<T> {
   readonly #limit: number;
   readonly #queue: (T | Promise<T>)[] = [];
+  /** The pushed promises that have not settled, whether queued or already shifted. */
+  readonly #unsettled = new Set<Promise<T>>();
 
   /** @param limit the maximum number of queued items; a positive integer. */
   constructor(limit: number) {
@@ -45,7 +47,9 @@ export class ReadAhead<T> {
       );
     }
     if (item instanceof Promise) {
-      item.catch(() => undefined);
+      this.#unsettled.add(item);
+      const forget = () => void this.#unsettled.delete(item);
+      item.then(forget, forget);
     }
     this.#queue.push(item);
   }
@@ -59,11 +63,12 @@ export class ReadAhead<T> {
   }
 
   /**
-   * Drops every queued item and resolves once the dropped promises have
-   * settled, ignoring their results and rejections.
+   * Drops every queued item and resolves once every promise pushed so far
+   * has settled, including those a consumer already took with `shift()`.
+   * Ignores their results and rejections.
    */
   async settle(): Promise<void> {
-    const dropped = this.#queue.splice(0);
-    await Promise.allSettled(dropped);
+    this.#queue.length = 0;
+    await Promise.allSettled([...this.#unsettled]);
   }
 }

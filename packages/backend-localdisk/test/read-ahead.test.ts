@@ -81,4 +81,21 @@ describe('ReadAhead', () => {
     expect(queue.size).toBe(0);
     expect(unhandled).toEqual([]);
   });
+
+  it('settle waits for shifted promises', async () => {
+    const queue = new ReadAhead<number>(2);
+    let settled = false;
+    queue.push(
+      sleep(10).then(() => {
+        settled = true;
+        return 1;
+      }),
+    );
+    const taken = queue.shift();
+
+    await queue.settle();
+
+    expect(settled).toBe(true);
+    expect(await taken).toBe(1);
+  });
 });

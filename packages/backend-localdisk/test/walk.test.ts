@@ -240,6 +240,34 @@ describe('walk end with reads in flight', () => {
     });
     expect(unhandled).toEqual([]);
   });
+  it('waits for the awaited read on close', async () => {
+    const dir = await fillDirectory(20);
+    const gate = makeGate();
+    let reads = 0;
+    const { faulty, counts } = countingFs(undefined, () => {
+      reads += 1;
+      return reads === 1 ? gate.wait : undefined;
+    });
+    const spool = await openSpool({ path: dir, fs: faulty.fs });
+    const iterator = spool
+      .enumerate({ createdBefore: future() })
+      [Symbol.asyncIterator]();
+    const first = iterator.next();
+    await vi.waitFor(() => expect(counts.readsStarted).toBe(READ_AHEAD_LIMIT));
+    let closed = false;
+
+    const closing = spool.close().then(() => {
+      closed = true;
+    });
+    await sleep(20);
+
+    expect(counts.readsInFlight).toBe(1);
+    expect(closed).toBe(false);
+    gate.open();
+    await closing;
+    expect(counts.readsInFlight).toBe(0);
+    await expect(first).rejects.toMatchObject({ code: 'SPOOL_CLOSED' });
+  });
 });
 
 describe('walk listing faults', () => {
