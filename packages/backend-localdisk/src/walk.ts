@@ -10,12 +10,20 @@ import {
 } from '@spoolkit/core';
 import { describeError, fixFor } from './errors.js';
 import type { LocalDiskDir, LocalDiskFs } from './fs-layer.js';
+import { ReadAhead } from './read-ahead.js';
 
 const HEX_PAIR = /^[0-9a-f]{2}$/;
 const HEX_LEAF = /^[0-9a-f]{24}$/;
 
 /** The number of directory levels between `data/` and an entry file (`aa/bb/cc/dd`). */
 const HASH_LEVELS = 4;
+
+/**
+ * The maximum number of entry-file reads the walk keeps in flight ahead of
+ * its consumer, which is also the maximum number of entries it buffers.
+ * Corrupt entries waiting their turn count against the same limit.
+ */
+export const READ_AHEAD_LIMIT = 8;
 
 /** Options for `TreeWalk`. */
 export interface TreeWalkOptions {
@@ -41,12 +49,21 @@ export interface TreeWalkOptions {
  * part of an id, a directory where an entry file should be, a file it
  * cannot read and an id without a creation time.
  *
- * Aborting either signal closes the open directories and releases the
- * lease at once, even while the consumer is not calling `next()`.
+ * One loop drives an explicit stack of open directories. While it lists,
+ * it starts reading up to `READ_AHEAD_LIMIT` entry files ahead of the
+ * consumer and yields the results in listing order. It lists further only
+ * when the consumer requests the next entry, so it never runs ahead by more
+ * than that limit. An entry removed after its read finished is still yielded.
+ *
+ * Aborting either signal closes the open directories at once, even while
+ * the consumer is not calling `next()`, and releases the lease as soon as
+ * they are closed and the reads in flight have settled.
  */
 export class TreeWalk {
   readonly #options: TreeWalkOptions;
-  readonly #openDirs = new Set<LocalDiskDir>();
+  /** The open directories, `data/` first and the innermost last. */
+  readonly #stack: OpenDirectory[] = [];
+  readonly #readAhead = new ReadAhead<SpoolEntry | undefined>(READ_AHEAD_LIMIT);
   readonly #onAbort = () => void this.dispose();
   #disposed: Promise<void> | undefined;
 
@@ -58,10 +75,26 @@ export class TreeWalk {
     });
   }
 
-  /** Yields the entries. Throws `SPOOL_CLOSED` when the spool closed during the walk. */
+  /**
+   * Yields the entries. Throws `SPOOL_IO` when `data/` itself cannot be
+   * listed and `SPOOL_CLOSED` when the spool closed during the walk.
+   */
   async *entries(): AsyncGenerator<SpoolEntry> {
     try {
-      yield* this.#walkDirectory(this.#options.dataDir, []);
+      await this.#openDirectory(this.#options.dataDir, []);
+      while (!this.#stopped) {
+        if (!this.#readAhead.full && this.#stack.length > 0) {
+          await this.#listNext();
+          continue;
+        }
+        if (this.#readAhead.size === 0) {
+          break;
+        }
+        const entry = await this.#readAhead.shift();
+        if (entry !== undefined && !this.#stopped) {
+          yield entry;
+        }
+      }
       this.#throwIfClosed();
     } finally {
       await this.dispose();
@@ -69,19 +102,21 @@ export class TreeWalk {
   }
 
   /**
-   * Closes the open directories, then releases the lease, so a `close()`
-   * of the spool resolves only once they are closed. Later calls return
-   * the same promise.
+   * Closes the open directories, waits for the reads in flight to settle,
+   * then releases the lease, so a `close()` of the spool resolves only once
+   * the walk touches no file. Later calls return the same promise.
    */
   dispose(): Promise<void> {
     if (this.#disposed === undefined) {
       this.#options.signal?.removeEventListener('abort', this.#onAbort);
       this.#options.closingSignal.removeEventListener('abort', this.#onAbort);
-      const dirs = [...this.#openDirs];
-      this.#openDirs.clear();
-      this.#disposed = Promise.allSettled(dirs.map((dir) => dir.close())).then(
-        () => this.#options.release(),
-      );
+      const closing = this.#stack
+        .splice(0)
+        .map((directory) => closeDirectory(directory));
+      this.#disposed = Promise.allSettled([
+        ...closing,
+        this.#readAhead.settle(),
+      ]).then(() => this.#options.release());
     }
     return this.#disposed;
   }
@@ -100,63 +135,61 @@ export class TreeWalk {
     }
   }
 
-  async *#walkDirectory(
-    directory: string,
-    parts: string[],
-  ): AsyncGenerator<SpoolEntry> {
-    const dir = await this.#open(directory, parts);
-    if (dir === undefined) {
+  /**
+   * Reads the next name from the innermost open directory and queues what
+   * it yields, opening a hash directory below it when the name is one.
+   * Closes the directory once it is listed to the end or fails to list.
+   */
+  async #listNext(): Promise<void> {
+    const current = this.#stack.at(-1) as OpenDirectory;
+    let dirent: Dirent | null;
+    try {
+      dirent = await current.dir.read();
+    } catch (error) {
+      if (!this.#stopped) {
+        this.#readAhead.push(
+          this.#corrupt(
+            current.path,
+            undefined,
+            'could not be listed to the end',
+            error,
+          ),
+        );
+      }
+      await this.#closeInnermost(current);
       return;
     }
-    try {
-      while (!this.#stopped) {
-        let entry: Dirent | null;
-        try {
-          entry = await dir.read();
-        } catch (error) {
-          if (!this.#stopped) {
-            yield this.#corrupt(
-              directory,
-              undefined,
-              'could not be listed to the end',
-              error,
-            );
-          }
-          return;
-        }
-        if (entry === null || this.#stopped) {
-          return;
-        }
-        yield* this.#visit(directory, parts, entry);
-      }
-    } finally {
-      if (this.#openDirs.delete(dir)) {
-        await dir.close().catch(() => undefined);
-      }
+    if (this.#stopped) {
+      return;
+    }
+    if (dirent === null) {
+      await this.#closeInnermost(current);
+      return;
+    }
+    await this.#visit(current, dirent);
+  }
+
+  /** Closes `current` and takes it off the stack, unless `dispose()` took it first. */
+  async #closeInnermost(current: OpenDirectory): Promise<void> {
+    await closeDirectory(current);
+    if (this.#stack.at(-1) === current) {
+      this.#stack.pop();
     }
   }
 
   /**
-   * Opens a directory, or returns `undefined` when it no longer exists.
-   * Throws `SPOOL_IO` when `data/` itself cannot be listed, and
-   * `UnlistableDirectory` for a hash directory below it.
+   * Opens a directory and pushes it on the stack, or does nothing when it
+   * no longer exists. Throws `SPOOL_IO` when `data/` itself cannot be
+   * listed, and queues a corrupt entry for a hash directory below it.
    */
-  async #open(
-    directory: string,
-    parts: string[],
-  ): Promise<LocalDiskDir | undefined> {
+  async #openDirectory(directory: string, parts: string[]): Promise<void> {
+    let dir: LocalDiskDir;
     try {
-      const dir = await this.#options.fs.opendir(directory);
-      if (this.#stopped) {
-        await dir.close().catch(() => undefined);
-        return undefined;
-      }
-      this.#openDirs.add(dir);
-      return dir;
+      dir = await this.#options.fs.opendir(directory);
     } catch (error) {
       // A hash directory that cleanup() pruned after it was listed has nothing left to yield.
       if (errnoCode(error) === 'ENOENT') {
-        return undefined;
+        return;
       }
       if (parts.length === 0) {
         throw new SpoolError(
@@ -165,103 +198,121 @@ export class TreeWalk {
           { spool: this.#options.spool, path: directory, cause: error },
         );
       }
-      throw new UnlistableDirectory(error);
+      this.#readAhead.push(
+        this.#corrupt(directory, undefined, 'cannot be listed', error),
+      );
+      return;
     }
+    if (this.#stopped) {
+      await dir.close().catch(() => undefined);
+      return;
+    }
+    this.#stack.push({ dir, path: directory, parts, closed: undefined });
   }
 
-  async *#visit(
-    directory: string,
-    parts: string[],
-    entry: Dirent,
-  ): AsyncGenerator<SpoolEntry> {
-    const entryPath = path.join(directory, entry.name);
-    if (parts.length === HASH_LEVELS) {
-      yield* this.#visitLeaf(entryPath, parts, entry);
+  async #visit(parent: OpenDirectory, dirent: Dirent): Promise<void> {
+    const entryPath = path.join(parent.path, dirent.name);
+    if (parent.parts.length === HASH_LEVELS) {
+      this.#visitLeaf(entryPath, parent.parts, dirent);
       return;
     }
-    if (!entry.isDirectory()) {
-      yield this.#corrupt(
-        entryPath,
-        undefined,
-        'is not a directory, but only hash directories belong at this level',
+    if (!dirent.isDirectory()) {
+      this.#readAhead.push(
+        this.#corrupt(
+          entryPath,
+          undefined,
+          'is not a directory, but only hash directories belong at this level',
+        ),
       );
       return;
     }
-    if (!HEX_PAIR.test(entry.name)) {
-      yield this.#corrupt(
-        entryPath,
-        undefined,
-        'is not a hash directory (two lowercase hex digits)',
+    if (!HEX_PAIR.test(dirent.name)) {
+      this.#readAhead.push(
+        this.#corrupt(
+          entryPath,
+          undefined,
+          'is not a hash directory (two lowercase hex digits)',
+        ),
       );
       return;
     }
-    try {
-      yield* this.#walkDirectory(entryPath, [...parts, entry.name]);
-    } catch (error) {
-      if (!(error instanceof UnlistableDirectory)) {
-        throw error;
-      }
-      yield this.#corrupt(
-        entryPath,
-        undefined,
-        'cannot be listed',
-        error.cause,
-      );
-    }
+    await this.#openDirectory(entryPath, [...parent.parts, dirent.name]);
   }
 
-  async *#visitLeaf(
+  /** Queues a corrupt entry for an odd leaf, or starts reading an entry file. */
+  #visitLeaf(entryPath: string, parts: string[], dirent: Dirent): void {
+    const leaf = this.#checkLeaf(entryPath, parts, dirent);
+    if (leaf === undefined) {
+      return;
+    }
+    if (leaf instanceof SpoolId) {
+      this.#readAhead.push(this.#readEntry(entryPath, leaf));
+      return;
+    }
+    this.#readAhead.push(leaf);
+  }
+
+  /**
+   * Returns the id of an entry file to read, a corrupt entry for an odd
+   * leaf, or `undefined` for an entry created at or after the cutoff.
+   */
+  #checkLeaf(
     entryPath: string,
     parts: string[],
-    entry: Dirent,
-  ): AsyncGenerator<SpoolEntry> {
-    const id = HEX_LEAF.test(entry.name)
-      ? SpoolId.tryFromRelativePath([...parts, entry.name].join('/'))
+    dirent: Dirent,
+  ): SpoolId | SpoolCorruptEntry | undefined {
+    const id = HEX_LEAF.test(dirent.name)
+      ? SpoolId.tryFromRelativePath([...parts, dirent.name].join('/'))
       : undefined;
-    if (entry.isDirectory()) {
-      yield this.#corrupt(
+    if (dirent.isDirectory()) {
+      return this.#corrupt(
         entryPath,
         id,
         'is a directory where an entry file should be',
       );
-      return;
     }
-    if (!entry.isFile()) {
-      yield this.#corrupt(
+    if (!dirent.isFile()) {
+      return this.#corrupt(
         entryPath,
         id,
         'is not a regular file (a symbolic link, socket, FIFO or device)',
       );
-      return;
     }
     if (id === undefined) {
-      yield this.#corrupt(
+      return this.#corrupt(
         entryPath,
         undefined,
         'is not a spool id (aa/bb/cc/dd/ and 24 lowercase hex digits)',
       );
-      return;
     }
     const createdMs = id.createdMs;
     if (createdMs === undefined) {
-      yield this.#corrupt(
+      return this.#corrupt(
         entryPath,
         id,
         `is a version ${id.version} UUID, which carries no creation time`,
       );
-      return;
     }
-    if (createdMs >= this.#options.createdBeforeMs) {
-      return;
-    }
+    return createdMs < this.#options.createdBeforeMs ? id : undefined;
+  }
+
+  /**
+   * Reads an entry file. Never rejects: resolves to the item, to a corrupt
+   * entry when the file cannot be read, or to `undefined` when it was
+   * removed since it was listed, because then it is no longer an entry.
+   */
+  async #readEntry(
+    entryPath: string,
+    id: SpoolId,
+  ): Promise<SpoolEntry | undefined> {
     try {
       const data = await this.#options.fs.readFile(entryPath);
-      yield { type: 'item', id, data };
+      return { type: 'item', id, data };
     } catch (error) {
-      // ENOENT: removed since it was listed, so it is no longer an entry.
-      if (errnoCode(error) !== 'ENOENT') {
-        yield this.#corrupt(entryPath, id, 'cannot be read', error);
+      if (errnoCode(error) === 'ENOENT') {
+        return undefined;
       }
+      return this.#corrupt(entryPath, id, 'cannot be read', error);
     }
   }
 
@@ -284,6 +335,22 @@ export class TreeWalk {
   }
 }
 
+/** A directory on the walk's stack. */
+interface OpenDirectory {
+  readonly dir: LocalDiskDir;
+  readonly path: string;
+  /** The hash directory names from `data/` down to this directory; empty for `data/`. */
+  readonly parts: string[];
+  /** The pending or finished `close()`, so the walk and `dispose()` close it once. */
+  closed: Promise<void> | undefined;
+}
+
+/** Closes a directory once, however often it is called, and never rejects. */
+function closeDirectory(directory: OpenDirectory): Promise<void> {
+  directory.closed ??= directory.dir.close().catch(() => undefined);
+  return directory.closed;
+}
+
 /**
  * Returns what an operator should do about an odd entry. A permission or
  * I/O failure says nothing about the entry's content, so the advice is to
@@ -298,11 +365,4 @@ function correctiveAction(cause: unknown, dataDir: string): string {
     return 'check the file system for errors before you move or delete it, because it may hold a message';
   }
   return `move it out of ${dataDir} or delete it`;
-}
-
-/** A hash directory below `data/` that cannot be listed; reported as a corrupt entry. */
-class UnlistableDirectory extends Error {
-  constructor(cause: unknown) {
-    super(describeError(cause), { cause });
-  }
 }

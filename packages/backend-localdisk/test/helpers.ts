@@ -165,6 +165,68 @@ function wrapHandle(
   });
 }
 
+/** Counts of the directories and reads a walk has open, kept by `countingFs`. */
+export interface FsCounts {
+  opened: number;
+  closed: number;
+  /** Directories opened and not yet closed. */
+  openDirs: number;
+  maxOpenDirs: number;
+  readsStarted: number;
+  /** `readFile` calls that have not settled yet. */
+  readsInFlight: number;
+  maxReadsInFlight: number;
+}
+
+/**
+ * Wraps the `opendir` and `readFile` of a `faultyFs` so they count what is
+ * open and in flight. `delayRead`, when set, may return a promise that a
+ * read waits for before it starts, or throws to fail that read.
+ */
+export function countingFs(
+  faulty: FaultyFs = faultyFs(),
+  delayRead?: (target: string) => Promise<void> | undefined,
+): { faulty: FaultyFs; counts: FsCounts } {
+  const counts: FsCounts = {
+    opened: 0,
+    closed: 0,
+    openDirs: 0,
+    maxOpenDirs: 0,
+    readsStarted: 0,
+    readsInFlight: 0,
+    maxReadsInFlight: 0,
+  };
+  faulty.faults.opendir = async (target, options) => {
+    const dir = await defaultLocalDiskFs.opendir(target, options);
+    counts.opened += 1;
+    counts.openDirs += 1;
+    counts.maxOpenDirs = Math.max(counts.maxOpenDirs, counts.openDirs);
+    return {
+      read: () => dir.read(),
+      close: async () => {
+        await dir.close();
+        counts.closed += 1;
+        counts.openDirs -= 1;
+      },
+    };
+  };
+  faulty.faults.readFile = async (target) => {
+    counts.readsStarted += 1;
+    counts.readsInFlight += 1;
+    counts.maxReadsInFlight = Math.max(
+      counts.maxReadsInFlight,
+      counts.readsInFlight,
+    );
+    try {
+      await delayRead?.(target);
+      return await defaultLocalDiskFs.readFile(target);
+    } finally {
+      counts.readsInFlight -= 1;
+    }
+  };
+  return { faulty, counts };
+}
+
 /** Starts `test/fixtures/<script>` with node, optionally as another uid/gid; killed after the test. */
 export function startFixture(
   script: string,

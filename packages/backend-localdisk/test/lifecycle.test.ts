@@ -1,8 +1,10 @@
 import { SpoolId } from '@spoolkit/core';
 import { describe, expect, it, vi } from 'vitest';
 import { openLocalDiskSpool } from '../src/index.js';
+import { READ_AHEAD_LIMIT } from '../src/walk.js';
 import {
   collect,
+  countingFs,
   future,
   makeTempDir,
   openFdCount,
@@ -102,7 +104,10 @@ describe('enumerate release', () => {
 
 describe('enumerate bounds', () => {
   it('keeps at most five directories open', async () => {
-    const { spool } = await fillSpool(200);
+    const { dir, spool: filler } = await fillSpool(200);
+    await filler.close();
+    const { faulty, counts } = countingFs();
+    const spool = await openSpool({ path: dir, fs: faulty.fs });
     const baseline = openFdCount();
     let maxExtra = 0;
 
@@ -110,8 +115,12 @@ describe('enumerate bounds', () => {
       maxExtra = Math.max(maxExtra, openFdCount() - baseline);
     }
 
+    expect(counts.maxOpenDirs).toBeGreaterThan(0);
+    expect(counts.maxOpenDirs).toBeLessThanOrEqual(5);
+    expect(counts.openDirs).toBe(0);
     expect(maxExtra).toBeGreaterThan(0);
-    expect(maxExtra).toBeLessThanOrEqual(5);
+    // Each entry-file read in flight holds a descriptor of its own.
+    expect(maxExtra).toBeLessThanOrEqual(5 + READ_AHEAD_LIMIT);
   });
 });
 
