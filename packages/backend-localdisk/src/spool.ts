@@ -141,27 +141,34 @@ export class LocalDiskSpool implements Spool {
     data: Uint8Array,
     options: StoreOptions = {},
   ): Promise<void> {
-    return this.#lifecycle.run('store', () => {
+    let bytes: Buffer;
+    try {
       validateStoreArguments(id, data, options, this.name);
       // Copied before the first await, so the caller may change its buffer at once.
       // NOTE: the raw-fs baseline writes the caller's buffer without a copy.
       // For 256 KiB values the copy is an estimated 20 to 70 us of CPU per
       // store (focused runs on a shared 2-core VM), which keeps those
       // stores near 0.9x to 0.95x of the baseline.
-      const bytes = Buffer.from(data);
-      const sync = this.#options.flush || options.sync === true;
-      return this.#queue.run(id.toString(), () =>
-        this.#files.store(id, bytes, sync),
-      );
-    });
+      bytes = Buffer.from(data);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    const sync = this.#options.flush || options.sync === true;
+    return this.#lifecycle.runKeyed('store', this.#queue, id.toString(), () =>
+      this.#files.store(id, bytes, sync),
+    );
   }
 
   /** Reads the entry for `id`. Rejects with `SPOOL_NOT_FOUND` naming the id and path, `SPOOL_CORRUPT` or `SPOOL_IO`. */
   load(id: SpoolId): Promise<Buffer> {
-    return this.#lifecycle.run('load', () => {
+    try {
       validateId(id, 'load', this.name);
-      return this.#queue.run(id.toString(), () => this.#files.load(id));
-    });
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return this.#lifecycle.runKeyed('load', this.#queue, id.toString(), () =>
+      this.#files.load(id),
+    );
   }
 
   /**
@@ -169,12 +176,14 @@ export class LocalDiskSpool implements Spool {
    * on, the directory is fsynced so the removal survives a power loss.
    */
   remove(id: SpoolId): Promise<void> {
-    return this.#lifecycle.run('remove', () => {
+    try {
       validateId(id, 'remove', this.name);
-      return this.#queue.run(id.toString(), () =>
-        this.#files.remove(id, this.#options.flush),
-      );
-    });
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return this.#lifecycle.runKeyed('remove', this.#queue, id.toString(), () =>
+      this.#files.remove(id, this.#options.flush),
+    );
   }
 
   /**

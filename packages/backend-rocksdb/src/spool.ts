@@ -126,8 +126,11 @@ export class RocksDbSpool implements Spool {
     // so the caller may reuse its buffer at once either way.
     let value: Buffer | undefined;
     let started = false;
-    const stored = this.#lifecycle.run('store', () =>
-      this.#queue.run(id.toString(), () =>
+    const stored = this.#lifecycle.runKeyed(
+      'store',
+      this.#queue,
+      id.toString(),
+      () =>
         this.#gate.run({
           operation: 'store',
           id,
@@ -140,7 +143,6 @@ export class RocksDbSpool implements Spool {
             });
           },
         }),
-      ),
     );
     if (!started) {
       value = Buffer.from(data);
@@ -157,12 +159,10 @@ export class RocksDbSpool implements Spool {
       return Promise.reject(error);
     }
     const limit = this.#loadLimit;
-    return this.#lifecycle.run('load', () =>
-      this.#queue.run(id.toString(), () =>
-        limit === undefined
-          ? this.#get(id, key)
-          : limit.runExclusive(() => this.#get(id, key)),
-      ),
+    return this.#lifecycle.runKeyed('load', this.#queue, id.toString(), () =>
+      limit === undefined
+        ? this.#get(id, key)
+        : limit.runExclusive(() => this.#get(id, key)),
     );
   }
 
@@ -182,16 +182,14 @@ export class RocksDbSpool implements Spool {
     } catch (error) {
       return Promise.reject(error);
     }
-    return this.#lifecycle.run('remove', () =>
-      this.#queue.run(id.toString(), () =>
-        this.#gate.run({
-          operation: 'remove',
-          id,
-          semaphore: this.#removeLimit,
-          callerDeadline: undefined,
-          write: () => this.#parts.storage.del(key, { sync: false }),
-        }),
-      ),
+    return this.#lifecycle.runKeyed('remove', this.#queue, id.toString(), () =>
+      this.#gate.run({
+        operation: 'remove',
+        id,
+        semaphore: this.#removeLimit,
+        callerDeadline: undefined,
+        write: () => this.#parts.storage.del(key, { sync: false }),
+      }),
     );
   }
 

@@ -34,14 +34,20 @@ export interface RocksStorage {
   readonly location: string;
   open(options: RocksOpenOptions): Promise<void>;
   close(): Promise<void>;
-  /** Resolves to a copy of the value, or `undefined` when the key is absent. */
+  /**
+   * Resolves to a copy of the value, or `undefined` when the key is absent.
+   * Keeps `key` until it settles, so the caller must not change it (the
+   * spool passes a fresh `id.toBytes()`).
+   */
   get(key: Buffer): Promise<Buffer | undefined>;
   /**
-   * Writes `value` under `key`. Copies `key` and `value` before it returns,
-   * as the binding's `put` does, because `RocksDbSpool.store` passes the
-   * caller's buffer without a copy of its own when it calls `put` at once.
+   * Writes `value` under `key`. Copies `value` before it returns, as the
+   * binding's `put` does, because `RocksDbSpool.store` passes the caller's
+   * buffer without a copy of its own when it calls `put` at once. Keeps
+   * `key` until it settles, as `get` does.
    */
   put(key: Buffer, value: Buffer, options: WriteOptions): Promise<void>;
+  /** Deletes `key`. Keeps `key` until it settles, as `get` does. */
   del(key: Buffer, options: WriteOptions): Promise<void>;
   batch(operations: BatchOperation[], options: WriteOptions): Promise<void>;
   /**
@@ -110,11 +116,12 @@ function loadBinding(): Promise<RocksDBConstructor> {
 }
 
 /**
- * How many writes of each `sync` run in the binding at once. More wait and
- * then run together. Two keep one call in flight while the next batch
- * forms. In the bench's operations at concurrency 64 on a shared 2-core
- * VM, 1 KiB stores ran at about 0.76x the raw binding with one and at 1.1x
- * to 1.2x with two.
+ * How many merged writes (synced puts below `UNMERGED_PUT_BYTES`, and
+ * deletes) of each `sync` run in the binding at once. More wait and then
+ * run together as one batch. Two keep one call in flight while the next
+ * batch forms. With 64 unsynced 1 KiB deletes in flight, 2, 4 and 64 (no
+ * merging) measured within noise of each other, 0.61x to 0.69x the raw
+ * binding (bench operations, 3 rounds, quiet 2-core VM).
  */
 const MAX_WRITE_CALLS = 2;
 
@@ -129,11 +136,18 @@ const MAX_WRITE_CALLS = 2;
 const MAX_GET_CALLS = 4;
 
 /**
- * The value size from which a put skips merging and goes straight to the
- * binding, in bytes. A batch runs on one thread-pool thread, while separate
- * puts copy large values on several at once: with 64 stores in flight on a
- * 2-core VM, merged 256 KiB stores ran at about 0.7x the raw binding and
- * 16 KiB stores at 1.0x to 1.1x.
+ * The value size from which a synced put skips merging and goes straight
+ * to the binding, in bytes. A batch runs on one thread-pool thread, while
+ * separate puts copy large values on several at once: with 64 stores in
+ * flight on a 2-core VM, merged 256 KiB stores ran at about 0.7x the raw
+ * binding and 16 KiB stores at 1.0x to 1.1x.
+ *
+ * Unsynced puts are never merged. Separate puts let RocksDB insert into
+ * the memtable from several threads at once, and with 64 unsynced 1 KiB
+ * stores in flight, merged ones ran at 0.66x to 0.79x the raw binding and
+ * separate ones at 1.0x (bench operations, 3 rounds, quiet 2-core VM).
+ * Synced puts gain far more from sharing one WAL fsync per batch (about
+ * 8x the raw binding with 64 in flight).
  */
 const UNMERGED_PUT_BYTES = 64 * 1024;
 
@@ -147,9 +161,9 @@ interface OpenDatabase {
 
 /**
  * `RocksStorage` on the `rocksdb` 5.2.1 binding (Level), whose API takes
- * callbacks. Gets made while `MAX_GET_CALLS` gets run, and writes with the
- * same `sync` made while `MAX_WRITE_CALLS` of them run, wait for one of
- * them and then run as one `getMany` or one atomic `batch`. A batch fails or succeeds
+ * callbacks. Gets made while `MAX_GET_CALLS` gets run, and merged writes
+ * (see `MAX_WRITE_CALLS`) made while `MAX_WRITE_CALLS` of them run, wait
+ * for one of them and then run as one `getMany` or one atomic `batch`. A batch fails or succeeds
  * for all its writes together.
  */
 export class BindingStorage implements RocksStorage {
@@ -184,36 +198,28 @@ export class BindingStorage implements RocksStorage {
   }
 
   get(key: Buffer): Promise<Buffer | undefined> {
-    const { gets } = this.#open();
-    return gets.run(gets.busy ? Buffer.from(key) : key);
+    return this.#open().gets.run(key);
   }
 
   put(key: Buffer, value: Buffer, options: WriteOptions): Promise<void> {
-    if (value.length >= UNMERGED_PUT_BYTES) {
+    if (!options.sync || value.length >= UNMERGED_PUT_BYTES) {
       const { db } = this.#open();
       return callback((done) =>
         db.put(key, value, { sync: options.sync }, done),
       );
     }
     const writes = this.#writes(options);
-    // A waiting write is used later, so it gets its own copy now, as the
+    // A waiting write is used later, so its value gets a copy now, as the
     // binding's put would have made one.
-    if (writes.busy) {
-      return writes.run({
-        type: 'put',
-        key: Buffer.from(key),
-        value: Buffer.from(value),
-      });
-    }
-    return writes.run({ type: 'put', key, value });
+    return writes.run({
+      type: 'put',
+      key,
+      value: writes.busy ? Buffer.from(value) : value,
+    });
   }
 
   del(key: Buffer, options: WriteOptions): Promise<void> {
-    const writes = this.#writes(options);
-    return writes.run({
-      type: 'del',
-      key: writes.busy ? Buffer.from(key) : key,
-    });
+    return this.#writes(options).run({ type: 'del', key });
   }
 
   batch(operations: BatchOperation[], options: WriteOptions): Promise<void> {

@@ -80,6 +80,105 @@ describe('KeyedQueue', () => {
   });
 });
 
+describe('KeyedQueue onSettled', () => {
+  it('runs after success and failure', async () => {
+    const queue = new KeyedQueue();
+    const seen: string[] = [];
+
+    const ok = queue.run(
+      'a',
+      async () => 'value',
+      () => seen.push('ok'),
+    );
+    const failed = queue.run(
+      'a',
+      async () => {
+        throw new Error('boom');
+      },
+      () => seen.push('failed'),
+    );
+
+    await expect(ok).resolves.toBe('value');
+    await expect(failed).rejects.toThrow('boom');
+    expect(seen).toEqual(['ok', 'failed']);
+    expect(queue.size).toBe(0);
+  });
+
+  it('runs before the caller sees the result', async () => {
+    const queue = new KeyedQueue();
+    let settledFirst = false;
+
+    await queue.run(
+      'a',
+      async () => undefined,
+      () => {
+        settledFirst = true;
+      },
+    );
+
+    expect(settledFirst).toBe(true);
+  });
+});
+
+describe('SpoolLifecycle runKeyed', () => {
+  it('keeps call order per key', async () => {
+    const lifecycle = new SpoolLifecycle('data', '/spool/data');
+    const queue = new KeyedQueue();
+    const held = gate();
+    const order: string[] = [];
+
+    const first = lifecycle.runKeyed('store', queue, 'id', async () => {
+      await held.promise;
+      order.push('first');
+    });
+    const second = lifecycle.runKeyed('remove', queue, 'id', async () => {
+      order.push('second');
+    });
+    await settle();
+    held.open();
+    await Promise.all([first, second]);
+
+    expect(order).toEqual(['first', 'second']);
+  });
+
+  it('close waits for a keyed call', async () => {
+    const lifecycle = new SpoolLifecycle('data', '/spool/data');
+    const queue = new KeyedQueue();
+    const held = gate();
+    let released = false;
+
+    const call = lifecycle.runKeyed('load', queue, 'id', () => held.promise);
+    const closing = lifecycle.close(async () => {
+      released = true;
+    });
+    await settle();
+    expect(released).toBe(false);
+
+    held.open();
+    await call;
+    await closing;
+    expect(released).toBe(true);
+  });
+
+  it('rejects after close with SPOOL_CLOSED', async () => {
+    const lifecycle = new SpoolLifecycle('data', '/spool/data');
+    await lifecycle.close(async () => undefined);
+    let ran = false;
+
+    const call = lifecycle.runKeyed(
+      'load',
+      new KeyedQueue(),
+      'id',
+      async () => {
+        ran = true;
+      },
+    );
+
+    await expect(call).rejects.toMatchObject({ code: SpoolErrorCode.Closed });
+    expect(ran).toBe(false);
+  });
+});
+
 describe('SpoolLifecycle', () => {
   it('runs work while open', async () => {
     const lifecycle = new SpoolLifecycle('data', '/spool/data');
