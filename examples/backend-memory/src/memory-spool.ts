@@ -53,10 +53,13 @@ export class MemorySpool implements Spool {
   /** Copies `data` at once, then replaces the entry in call order with other writes to `id`. */
   store(id: SpoolId, data: Uint8Array): Promise<void> {
     const copy = Buffer.from(data);
-    return this.#lifecycle.run('store', () =>
-      this.#queue.run(id.toString(), async () => {
+    return this.#lifecycle.runKeyed(
+      'store',
+      this.#queue,
+      id.toString(),
+      async () => {
         this.#shelf.entries.set(id.toString(), copy);
-      }),
+      },
     );
   }
 
@@ -77,10 +80,13 @@ export class MemorySpool implements Spool {
 
   /** Deletes the entry, in call order with other writes to `id`; a missing entry is fine. */
   remove(id: SpoolId): Promise<void> {
-    return this.#lifecycle.run('remove', () =>
-      this.#queue.run(id.toString(), async () => {
+    return this.#lifecycle.runKeyed(
+      'remove',
+      this.#queue,
+      id.toString(),
+      async () => {
         this.#shelf.entries.delete(id.toString());
-      }),
+      },
     );
   }
 
