@@ -5,7 +5,7 @@ import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import type { SpoolEntry } from '@spoolkit/core';
-import { afterEach } from 'vitest';
+import { afterAll, afterEach, beforeAll } from 'vitest';
 import {
   defaultLocalDiskFs,
   type LocalDiskFileHandle,
@@ -279,3 +279,23 @@ export const NOBODY = { uid: 65534, gid: 65534 };
 
 /** Whether this process may start children as `nobody` and chown files to it. */
 export const IS_ROOT = process.getuid?.() === 0;
+
+/**
+ * Collects the reasons of unhandled rejections while the calling test
+ * file runs, emptied after each test, so a test can assert that none
+ * happened.
+ */
+export function recordUnhandledRejections(): unknown[] {
+  const unhandled: unknown[] = [];
+  const onUnhandled = (reason: unknown) => unhandled.push(reason);
+  beforeAll(() => {
+    process.on('unhandledRejection', onUnhandled);
+  });
+  afterEach(() => {
+    unhandled.length = 0;
+  });
+  afterAll(() => {
+    process.off('unhandledRejection', onUnhandled);
+  });
+  return unhandled;
+}

@@ -5,15 +5,7 @@ import {
   type SpoolEntry,
   SpoolId,
 } from '@spoolkit/core';
-import {
-  afterAll,
-  afterEach,
-  beforeAll,
-  describe,
-  expect,
-  it,
-  vi,
-} from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { READ_AHEAD_LIMIT } from '../src/walk.js';
 import {
   collect,
@@ -21,6 +13,7 @@ import {
   future,
   makeTempDir,
   openSpool,
+  recordUnhandledRejections,
   systemError,
 } from './helpers.js';
 
@@ -50,18 +43,7 @@ function makeGate(): { wait: Promise<void>; open: () => void } {
   return { wait, open };
 }
 
-const unhandled: unknown[] = [];
-const onUnhandled = (reason: unknown) => unhandled.push(reason);
-
-beforeAll(() => {
-  process.on('unhandledRejection', onUnhandled);
-});
-afterEach(() => {
-  unhandled.length = 0;
-});
-afterAll(() => {
-  process.off('unhandledRejection', onUnhandled);
-});
+const unhandled = recordUnhandledRejections();
 
 describe('walk read-ahead', () => {
   it('stops at the limit while paused', async () => {
