@@ -10,6 +10,7 @@ import {
 } from '@spoolkit/core';
 import { prepareDirectory } from './directory.js';
 import { toOpenOptions, unappliedKeys } from './open-options.js';
+import { checkOptions } from './options.js';
 import { parseRocksParams, type RocksParams } from './params.js';
 import { RocksDbSpool } from './spool.js';
 import { classifyStatus } from './status.js';
@@ -62,7 +63,8 @@ export interface RocksDbSpoolOptions {
  * free-space monitors. Keys of `rocksParams` the binding cannot apply are
  * logged once as a warning.
  *
- * @throws `SPOOL_INVALID_DEFINITION` for invalid `rocksParams`,
+ * @throws `SPOOL_INVALID_ARGUMENT` for invalid options (see
+ * `checkOptions`), `SPOOL_INVALID_DEFINITION` for invalid `rocksParams`,
  * `SPOOL_DIRECTORY_UNUSABLE` when the directory cannot be used,
  * `SPOOL_LOCKED` when another process or another open spool has locked
  * the database's LOCK file, `SPOOL_CORRUPT` for a corrupt database, or `SPOOL_IO`.
@@ -70,8 +72,9 @@ export interface RocksDbSpoolOptions {
 export async function openRocksDbSpool(
   options: RocksDbSpoolOptions,
 ): Promise<RocksDbSpool> {
-  const params = parseRocksParams(options.rocksParams, options.name);
-  return openWithParams(options, params);
+  const checked = checkOptions(options);
+  const params = parseRocksParams(checked.rocksParams, checked.name);
+  return openWithParams(checked, params);
 }
 
 /** Opens a spool from `rocks_params` that were already validated. */

@@ -1,4 +1,5 @@
 export {
+  describeArgument,
   validateEnumerateOptions,
   validateId,
   validateStoreArguments,
