@@ -16,10 +16,27 @@ const chmodFd = promisify(fs.fchmod);
 const datasyncFd = promisify(fs.fdatasync);
 const syncFd = promisify(fs.fsync);
 
-/** `fs.readFile` on a path or descriptor, resolving to a new buffer. */
-export const readFile = promisify(fs.readFile) as (
+const readWhole = promisify(fs.readFile) as (
   target: string | number,
+  options?: { flag: number },
 ) => Promise<Buffer>;
+
+/** Flags that open a file for reading and fail with ELOOP when its name is a symbolic link. */
+const READ_NO_FOLLOW = {
+  flag: fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW,
+};
+
+/**
+ * Reads a whole file into a new buffer. A path that names a symbolic link
+ * fails with ELOOP instead of reading the link's target, so an entry can
+ * never return a file from outside the spool. A descriptor reads from its
+ * position.
+ */
+export function readFile(target: string | number): Promise<Buffer> {
+  return typeof target === 'number'
+    ? readWhole(target)
+    : readWhole(target, READ_NO_FOLLOW);
+}
 
 /** `mkdir(2)`, or `mkdir -p` with `recursive`; resolves to the first directory created when recursive. */
 export const mkdir = promisify(fs.mkdir) as (

@@ -102,7 +102,7 @@ export class EntryFiles {
     }
   }
 
-  /** Reads the entry. Rejects with `SPOOL_NOT_FOUND`, `SPOOL_CORRUPT` (a directory in its place) or `SPOOL_IO`. */
+  /** Reads the entry. Rejects with `SPOOL_NOT_FOUND`, `SPOOL_CORRUPT` (a directory or a symbolic link in its place) or `SPOOL_IO`. */
   load(id: SpoolId): Promise<Buffer> {
     const finalPath = this.entryPath(id);
     let reading: Promise<Buffer>;
@@ -127,6 +127,18 @@ export class EntryFiles {
       throw new SpoolError(
         SpoolErrorCode.NotFound,
         `spool '${this.#spool}' has no entry ${id} (no file at ${finalPath}); it was never stored or has been removed`,
+        {
+          spool: this.#spool,
+          id: id.toString(),
+          path: finalPath,
+          cause: error,
+        },
+      );
+    }
+    if (code === 'ELOOP') {
+      throw new SpoolError(
+        SpoolErrorCode.Corrupt,
+        `failed to load ${id} from spool '${this.#spool}': ${finalPath} is a symbolic link where a file should be, and the spool never follows one; remove(id) deletes the link`,
         {
           spool: this.#spool,
           id: id.toString(),

@@ -4,6 +4,7 @@ import {
   chownSync,
   mkdirSync,
   readdirSync,
+  readFileSync,
   symlinkSync,
   truncateSync,
   writeFileSync,
@@ -241,6 +242,44 @@ describe('damaged tree', () => {
         file.startsWith(directoryId.relativePath()),
       ),
     ).toBe(false);
+  });
+});
+
+describe('symbolic link entry', () => {
+  it('refuses to load through a link', async () => {
+    const dir = makeTempDir();
+    const outside = path.join(makeTempDir(), 'outside');
+    writeFileSync(outside, 'not a spooled message');
+    const id = SpoolId.generate();
+    const linkPath = path.join(dir, 'data', id.relativePath());
+    mkdirSync(path.dirname(linkPath), { recursive: true });
+    symlinkSync(outside, linkPath);
+    const spool = await openSpool({ path: dir });
+
+    const error = await spool.load(id).catch((caught) => caught);
+
+    expect(error.code).toBe('SPOOL_CORRUPT');
+    expect(error.path).toBe(linkPath);
+    expect(error.message).toContain('is a symbolic link');
+    expect(error.message).toContain('remove(id)');
+  });
+
+  it('removes the link, not its target', async () => {
+    const dir = makeTempDir();
+    const outside = path.join(makeTempDir(), 'outside');
+    writeFileSync(outside, 'kept');
+    const id = SpoolId.generate();
+    const linkPath = path.join(dir, 'data', id.relativePath());
+    mkdirSync(path.dirname(linkPath), { recursive: true });
+    symlinkSync(outside, linkPath);
+    const spool = await openSpool({ path: dir });
+
+    await spool.remove(id);
+
+    await expect(spool.load(id)).rejects.toMatchObject({
+      code: 'SPOOL_NOT_FOUND',
+    });
+    expect(readFileSync(outside, 'utf8')).toBe('kept');
   });
 });
 
