@@ -6,7 +6,7 @@ import { describeMachine } from './machine.js';
 import { renderMarkdown } from './report/markdown.js';
 import { checkTargets } from './report/targets.js';
 import type { BenchReport } from './report/types.js';
-import { setScratchRoot } from './scratch.js';
+import { removeScratchOnSignal, setScratchRoot } from './scratch.js';
 import { benchEnumeration } from './sections/enumeration.js';
 import { benchLifecycle } from './sections/lifecycle.js';
 import { benchOperations } from './sections/operations.js';
@@ -184,6 +184,7 @@ const selection: BenchSelection = {
 const scratch = path.resolve(USER_CWD, options.scratch);
 await mkdir(scratch, { recursive: true });
 setScratchRoot(scratch);
+removeScratchOnSignal(progress);
 
 const started = performance.now();
 const report: BenchReport = {

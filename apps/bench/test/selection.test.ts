@@ -1,9 +1,9 @@
-import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { execFile, spawn } from 'node:child_process';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 
 const CLI = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
 
@@ -78,4 +78,40 @@ describe('bench selection options', () => {
     expect(code).not.toBe(0);
     expect(stderr).toContain('"16m" is not a size');
   });
+
+  it('deletes its scratch data on SIGINT', async () => {
+    const scratch = await mkdtemp(path.join(directory, 'interrupted-'));
+    const child = spawn(
+      process.execPath,
+      [
+        CLI,
+        '--sections',
+        'enumeration',
+        '--entries',
+        '200000',
+        '--scratch',
+        scratch,
+        '--out',
+        path.join(directory, 'interrupted-out'),
+      ],
+      { stdio: ['ignore', 'ignore', 'pipe'] },
+    );
+    let stderr = '';
+    child.stderr.on('data', (chunk) => {
+      stderr += chunk;
+    });
+    const exited = new Promise<number | null>((resolve) => {
+      child.on('exit', (code) => resolve(code));
+    });
+
+    await vi.waitFor(
+      async () => expect((await readdir(scratch)).length).toBeGreaterThan(0),
+      { timeout: 30_000, interval: 100 },
+    );
+    child.kill('SIGINT');
+
+    expect(await exited).toBe(130);
+    expect(stderr).toContain('SIGINT: deleting 1 scratch directories');
+    expect(await readdir(scratch)).toEqual([]);
+  }, 120_000);
 });
