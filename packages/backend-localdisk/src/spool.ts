@@ -20,6 +20,7 @@ import {
   type ResolvedOptions,
   resolveOptions,
 } from './options.js';
+import { assertNoRocksDb } from './other-kind.js';
 import {
   prepareDirectories,
   type SpoolLayout,
@@ -92,6 +93,7 @@ export class LocalDiskSpool implements Spool {
     const resolved = resolveOptions(options);
     const { fs, name, logger } = resolved;
     const layout = spoolLayout(resolved.path);
+    await assertNoRocksDb(fs, name, layout.root);
     const lockHandle = await acquirePidLock(fs, name, layout.root, logger);
     const openedAtMs = SpoolId.nowMs();
     const monitor = new DiskSpaceMonitor({

@@ -1,6 +1,6 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
-import { readFileSync, statSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { SpoolError } from '@spoolkit/core';
 import { describe, expect, it } from 'vitest';
@@ -202,5 +202,22 @@ describe('pid lock', () => {
     expect(readFileSync(path.join(dir, 'lock'), 'utf8')).toBe(
       `${process.pid}\n`,
     );
+  });
+});
+
+describe('other kinds', () => {
+  it('refuses a directory with a RocksDB database', async () => {
+    const dir = makeTempDir();
+    writeFileSync(path.join(dir, 'CURRENT'), 'MANIFEST-000005\n');
+
+    const error = await openLocalDiskSpool({ name: 'data', path: dir }).catch(
+      (caught) => caught,
+    );
+
+    expect(error.code).toBe('SPOOL_DIRECTORY_UNUSABLE');
+    expect(error.spool).toBe('data');
+    expect(error.message).toContain('contains a RocksDB database');
+    expect(error.message).toContain("set kind = 'RocksDB'");
+    expect(readdirSync(dir)).toEqual(['CURRENT']);
   });
 });

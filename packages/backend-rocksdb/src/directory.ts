@@ -9,12 +9,14 @@ import { errnoCode, SpoolError, SpoolErrorCode } from '@spoolkit/core';
  * new name, delete it. The probe file is removed on every path.
  *
  * @throws `SPOOL_DIRECTORY_UNUSABLE` naming the step that failed, the
- * directory's owner and mode, and the process's user and group ids.
+ * directory's owner and mode, and the process's user and group ids, or
+ * when the directory holds a LocalDisk spool.
  */
 export async function prepareDirectory(
   spool: string,
   path: string,
 ): Promise<void> {
+  await assertNoLocalDisk(spool, path);
   try {
     await mkdir(path, { recursive: true, mode: 0o755 });
   } catch (error) {
@@ -98,4 +100,31 @@ function unusableFix(cause: unknown): string {
     return 'The file system is mounted read-only; remount it read-write or choose another path';
   }
   return 'Fix the permissions or choose another path';
+}
+
+/**
+ * Throws `SPOOL_DIRECTORY_UNUSABLE` when `path` holds a LocalDisk spool
+ * (its `lock` file and `data/` directory). A policy that changes a spool's
+ * kind from LocalDisk to RocksDB would otherwise open an empty database
+ * beside the stored messages, and LocalDisk's `lock` does not exclude
+ * RocksDB, which locks `LOCK`.
+ */
+async function assertNoLocalDisk(spool: string, path: string): Promise<void> {
+  const found = await Promise.all([
+    stat(join(path, 'lock')).then(
+      (stats) => stats.isFile(),
+      () => false,
+    ),
+    stat(join(path, 'data')).then(
+      (stats) => stats.isDirectory(),
+      () => false,
+    ),
+  ]);
+  if (found.every(Boolean)) {
+    throw new SpoolError(
+      SpoolErrorCode.DirectoryUnusable,
+      `cannot open spool '${spool}' as RocksDB: ${path} contains a LocalDisk spool (lock and data/), and a spool's kind cannot change in place; set kind = 'LocalDisk' for it again, or give the RocksDB spool another path`,
+      { spool, path },
+    );
+  }
 }

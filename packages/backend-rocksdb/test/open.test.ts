@@ -1,4 +1,4 @@
-import { readdir, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { SpoolId } from '@spoolkit/core';
 import { describe, expect, it } from 'vitest';
@@ -69,5 +69,21 @@ describe('openRocksDbSpool', () => {
     );
     expect(error.code).toBe('SPOOL_INVALID_DEFINITION');
     await expect(readdir(path)).rejects.toThrow(/ENOENT/);
+  });
+});
+
+describe('openRocksDbSpool over another kind', () => {
+  it('refuses a directory with a LocalDisk spool', async () => {
+    const path = join(await tempDir(), 'spool');
+    await mkdir(join(path, 'data'), { recursive: true });
+    await writeFile(join(path, 'lock'), `${process.pid}\n`);
+
+    const error = await rejectionOf(openRocksDbSpool({ name: 'data', path }));
+
+    expect(error.code).toBe('SPOOL_DIRECTORY_UNUSABLE');
+    expect(error.spool).toBe('data');
+    expect(error.message).toContain('contains a LocalDisk spool');
+    expect(error.message).toContain("set kind = 'LocalDisk'");
+    expect((await readdir(path)).sort()).toEqual(['data', 'lock']);
   });
 });
