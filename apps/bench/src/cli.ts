@@ -56,6 +56,9 @@ function parseKind(value: string): BackendKind {
   return value as BackendKind;
 }
 
+/** The largest value size accepted, so a typo cannot ask for gigabytes per value. */
+const MAX_VALUE_BYTES = 64 * 1024 * 1024;
+
 /** Parses a size in bytes, or in KiB with a `k` or `KiB` suffix: `1024`, `16k`, `256KiB`. */
 function parseSize(value: string): number {
   const match = /^(\d+)\s*(k|kib)?$/i.exec(value);
@@ -63,6 +66,11 @@ function parseSize(value: string): number {
   if (!Number.isSafeInteger(bytes) || bytes < 1) {
     throw new InvalidArgumentError(
       `"${value}" is not a size; give bytes (1024) or KiB (16k, 256KiB)`,
+    );
+  }
+  if (bytes > MAX_VALUE_BYTES) {
+    throw new InvalidArgumentError(
+      `"${value}" is larger than the largest value size the bench runs, ${MAX_VALUE_BYTES / 1024 / 1024} MiB`,
     );
   }
   return bytes;

@@ -73,6 +73,12 @@ describe('bench selection options', () => {
     expect(stderr).toContain('unknown kind "Memory"');
   });
 
+  it('rejects a size over 64 MiB', async () => {
+    const { code, stderr } = await runBench(['--value-sizes', '99999999999k']);
+    expect(code).not.toBe(0);
+    expect(stderr).toContain('is larger than the largest value size');
+  });
+
   it('rejects an unknown size unit', async () => {
     const { code, stderr } = await runBench(['--value-sizes', '16m']);
     expect(code).not.toBe(0);

@@ -8,6 +8,9 @@ import {
   SpoolErrorCode,
   SpoolId,
   SpoolLifecycle,
+  type StoreOptions,
+  validateId,
+  validateStoreArguments,
 } from '@spoolkit/core';
 import { type MemoryShelf, shelfFor } from './store.js';
 
@@ -51,8 +54,18 @@ export class MemorySpool implements Spool {
   }
 
   /** Copies `data` at once, then replaces the entry in call order with other writes to `id`. */
-  store(id: SpoolId, data: Uint8Array): Promise<void> {
-    const copy = Buffer.from(data);
+  store(
+    id: SpoolId,
+    data: Uint8Array,
+    options: StoreOptions = {},
+  ): Promise<void> {
+    let copy: Buffer;
+    try {
+      validateStoreArguments(id, data, options, this.name);
+      copy = Buffer.from(data);
+    } catch (error) {
+      return Promise.reject(error);
+    }
     return this.#lifecycle.runKeyed(
       'store',
       this.#queue,
@@ -66,6 +79,7 @@ export class MemorySpool implements Spool {
   /** Resolves to a copy of the entry; rejects with `SPOOL_NOT_FOUND` when there is none. */
   load(id: SpoolId): Promise<Buffer> {
     return this.#lifecycle.run('load', async () => {
+      validateId(id, 'load', this.name);
       const value = this.#shelf.entries.get(id.toString());
       if (value === undefined) {
         throw new SpoolError(
@@ -80,6 +94,11 @@ export class MemorySpool implements Spool {
 
   /** Deletes the entry, in call order with other writes to `id`; a missing entry is fine. */
   remove(id: SpoolId): Promise<void> {
+    try {
+      validateId(id, 'remove', this.name);
+    } catch (error) {
+      return Promise.reject(error);
+    }
     return this.#lifecycle.runKeyed(
       'remove',
       this.#queue,

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import {
-  describeType,
+  describeArgument,
   formatMinFree,
   type MinFree,
   parseMinFree,
@@ -77,7 +77,7 @@ export function resolveOptions(
 ): ResolvedOptions {
   if (options === null || typeof options !== 'object') {
     throw invalidOption(
-      `LocalDisk spool options must be an object, got ${describeType(options)}`,
+      `LocalDisk spool options must be an object, got ${describeArgument(options)}`,
     );
   }
   for (const key of Object.keys(options)) {
@@ -93,7 +93,7 @@ export function resolveOptions(
   const flush = options.flush ?? false;
   if (typeof flush !== 'boolean') {
     throw invalidOption(
-      `flush of ${where} must be true or false, got ${describeType(flush)}`,
+      `flush of ${where} must be true or false, got ${describeArgument(flush)}`,
     );
   }
   const interval = options.diskCheckIntervalMs ?? 5000;
@@ -120,7 +120,7 @@ export function resolveOptions(
 function readString(value: unknown, where: string): string {
   if (typeof value !== 'string' || value.trim() === '') {
     throw invalidOption(
-      `${where} must be a non-empty string, got ${describeType(value)}`,
+      `${where} must be a non-empty string, got ${value === '' ? 'an empty string' : describeArgument(value)}`,
     );
   }
   return value;

@@ -226,7 +226,7 @@ export class LocalDiskSpool implements Spool {
    * while stores run: they create a pruned directory again.
    */
   cleanup(): Promise<void> {
-    return this.#lifecycle.run('cleanup', async () => {
+    return this.#lifecycle.run('clean up', async () => {
       this.#files.forgetDirectories();
       const { fs, name, logger } = this.#options;
       const removed = await pruneEmptyDirectories(

@@ -44,18 +44,30 @@ export function validateStoreArguments(
     throw invalidArgument(
       spool,
       `store of ${id} needs the data as a Uint8Array or Buffer, got ${describeArgument(data)}`,
+      id,
     );
   }
   if (options === null || typeof options !== 'object') {
     throw invalidArgument(
       spool,
       `store options of ${id} must be an object, got ${describeArgument(options)}`,
+      id,
     );
+  }
+  for (const key of Object.keys(options)) {
+    if (!STORE_OPTION_KEYS.includes(key)) {
+      throw invalidArgument(
+        spool,
+        `unknown store option "${key}" for ${id}; valid options are ${STORE_OPTION_KEYS.join(', ')}`,
+        id,
+      );
+    }
   }
   if (options.sync !== undefined && typeof options.sync !== 'boolean') {
     throw invalidArgument(
       spool,
       `store option sync of ${id} must be true or false, got ${describeArgument(options.sync)}`,
+      id,
     );
   }
   const deadline = options.deadline;
@@ -66,7 +78,8 @@ export function validateStoreArguments(
   if (!validDeadline) {
     throw invalidArgument(
       spool,
-      `store option deadline of ${id} must be a valid Date or a number of milliseconds since the Unix epoch, got ${String(deadline)}`,
+      `store option deadline of ${id} must be a valid Date or a number of milliseconds since the Unix epoch, got ${deadline instanceof Date ? 'an invalid Date' : describeArgument(deadline)}`,
+      id,
     );
   }
 }
@@ -89,7 +102,7 @@ export function validateEnumerateOptions(
   ) {
     throw invalidArgument(
       spool,
-      `enumerate option createdBefore must be a valid Date, got ${String(createdBefore)}`,
+      `enumerate option createdBefore must be a valid Date, got ${createdBefore instanceof Date ? 'an invalid Date' : describeArgument(createdBefore)}`,
     );
   }
   if (signal !== undefined && !(signal instanceof AbortSignal)) {
@@ -100,11 +113,18 @@ export function validateEnumerateOptions(
   }
 }
 
-function invalidArgument(spool: string, message: string): SpoolError {
+/** The keys of `StoreOptions`; a misspelt key such as `snyc` would silently turn sync off. */
+const STORE_OPTION_KEYS = ['sync', 'deadline'];
+
+function invalidArgument(
+  spool: string,
+  message: string,
+  id?: SpoolId,
+): SpoolError {
   return new SpoolError(
     SpoolErrorCode.InvalidArgument,
     `spool '${spool}': ${message}`,
-    { spool },
+    { spool, id: id?.toString() },
   );
 }
 
@@ -125,5 +145,7 @@ export function describeArgument(value: unknown): string {
       ? (Object.getPrototypeOf(value)?.constructor?.name ?? 'object')
       : typeof value;
   const label = name === 'Object' ? 'object' : name;
-  return `${/^[aeiou]/i.test(label) ? 'an' : 'a'} ${label}`;
+  // "an object", "an ArrayBuffer", but "a Uint8Array", whose U sounds like "you".
+  const vowelSound = /^(?:[aeio]|u(?!int|ni|s))/i.test(label);
+  return `${vowelSound ? 'an' : 'a'} ${label}`;
 }

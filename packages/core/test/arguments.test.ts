@@ -121,6 +121,7 @@ describe('argument validation', () => {
     [Object.create(null), 'an object'],
     [new Date(0), 'a Date'],
     [new ArrayBuffer(1), 'an ArrayBuffer'],
+    [new Uint16Array(1), 'a Uint16Array'],
   ])('names the type of %o for JS callers', (value, expected) => {
     expect(describeArgument(value)).toBe(expected);
   });
@@ -129,5 +130,23 @@ describe('argument validation', () => {
     expect(() =>
       validateStoreArguments(id, 'body' as unknown as Uint8Array, {}, 'data'),
     ).toThrow(/needs the data as a Uint8Array or Buffer, got a string$/);
+  });
+
+  it('rejects a misspelt store option', () => {
+    const store = () =>
+      validateStoreArguments(
+        id,
+        Buffer.from('x'),
+        { snyc: true } as unknown as { sync: boolean },
+        'data',
+      );
+    expect(store).toThrow(
+      expect.objectContaining({
+        code: SpoolErrorCode.InvalidArgument,
+        spool: 'data',
+        id: id.toString(),
+      }),
+    );
+    expect(store).toThrow(/unknown store option "snyc"/);
   });
 });
