@@ -150,11 +150,17 @@ export class SpoolLifecycle {
  * made.
  */
 export class KeyedQueue {
-  readonly #tails = new Map<string, Promise<unknown>>();
+  /**
+   * The keys with a call running, each with the starts of the calls
+   * waiting behind it. Only these small records live in the map: a map
+   * entry that outlives a young-generation collection would keep the
+   * promise it holds, and with it a loaded value, until a full collection.
+   */
+  readonly #running = new Map<string, (() => void)[]>();
 
   /** The number of keys with work queued or running. */
   get size(): number {
-    return this.#tails.size;
+    return this.#running.size;
   }
 
   /**
@@ -168,41 +174,51 @@ export class KeyedQueue {
     work: () => Promise<T>,
     onSettled?: () => void,
   ): Promise<T> {
-    const previous = this.#tails.get(key);
-    let started: Promise<T>;
-    if (previous !== undefined) {
-      started = previous.then(work, work);
-    } else {
-      // Nothing is queued for `key`, so `work` starts now, without the
-      // microtask a chained start would cost.
-      try {
-        started = work();
-      } catch (error) {
-        started = Promise.reject(error);
-      }
+    const waiting = this.#running.get(key);
+    if (waiting === undefined) {
+      // Nothing runs for `key`, so `work` starts now, without a microtask.
+      this.#running.set(key, []);
+      return this.#start(key, work, onSettled);
     }
-    // One reaction both removes the key and passes the result on, and the
-    // caller gets that promise. A later call chains on it with `work` as
-    // both handlers, so a rejection here never goes unhandled there.
-    const settled: Promise<T> = started.then(
+    return new Promise<T>((resolve, reject) => {
+      waiting.push(() => {
+        this.#start(key, work, onSettled).then(resolve, reject);
+      });
+    });
+  }
+
+  /** Starts `work`; one reaction starts the next call for `key` and passes the result on. */
+  #start<T>(
+    key: string,
+    work: () => Promise<T>,
+    onSettled: (() => void) | undefined,
+  ): Promise<T> {
+    let started: Promise<T>;
+    try {
+      started = work();
+    } catch (error) {
+      started = Promise.reject(error);
+    }
+    return started.then(
       (value) => {
-        this.#forget(key, settled);
+        this.#startNext(key);
         onSettled?.();
         return value;
       },
       (error: unknown) => {
-        this.#forget(key, settled);
+        this.#startNext(key);
         onSettled?.();
         throw error;
       },
     );
-    this.#tails.set(key, settled);
-    return settled;
   }
 
-  #forget(key: string, tail: Promise<unknown>): void {
-    if (this.#tails.get(key) === tail) {
-      this.#tails.delete(key);
+  #startNext(key: string): void {
+    const next = this.#running.get(key)?.shift();
+    if (next === undefined) {
+      this.#running.delete(key);
+    } else {
+      next();
     }
   }
 }
