@@ -1,9 +1,8 @@
 import path from 'node:path';
 import {
   describeArgument,
-  formatMinFree,
   type MinFree,
-  parseMinFree,
+  parseMinFreeOption,
   SpoolError,
   SpoolErrorCode,
   type SpoolLogger,
@@ -106,10 +105,15 @@ export function resolveOptions(
     name,
     path: path.resolve(spoolPath),
     flush,
-    minFreeSpace: readMinFree(options.minFreeSpace, `minFreeSpace of ${where}`),
-    minFreeInodes: readMinFree(
+    minFreeSpace: parseMinFreeOption(
+      options.minFreeSpace,
+      `minFreeSpace of ${where}`,
+      name,
+    ),
+    minFreeInodes: parseMinFreeOption(
       options.minFreeInodes,
       `minFreeInodes of ${where}`,
+      name,
     ),
     diskCheckIntervalMs: interval,
     logger: options.logger ?? silentLogger,
@@ -124,22 +128,6 @@ function readString(value: unknown, where: string): string {
     );
   }
   return value;
-}
-
-function readMinFree(
-  value: LocalDiskSpoolOptions['minFreeSpace'],
-  where: string,
-): MinFree {
-  try {
-    // A MinFree object goes through its text form, so that it is checked like the text.
-    const text =
-      value !== null && typeof value === 'object'
-        ? formatMinFree(value)
-        : value;
-    return parseMinFree(text, where);
-  } catch (error) {
-    throw invalidOption((error as Error).message, error);
-  }
 }
 
 function invalidOption(message: string, cause?: unknown): SpoolError {

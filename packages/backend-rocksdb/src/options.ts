@@ -1,8 +1,7 @@
 import {
   describeArgument,
-  formatMinFree,
   type MinFree,
-  parseMinFree,
+  parseMinFreeOption,
   SpoolError,
   SpoolErrorCode,
 } from '@spoolkit/core';
@@ -100,24 +99,15 @@ function readText(
   return value;
 }
 
+/** Parses a free-space option, leaving it `undefined` so that the open applies the default. */
 function readMinFree(
   value: unknown,
   key: string,
   spool: string,
 ): MinFree | undefined {
-  if (value === undefined) {
-    return undefined;
-  }
-  try {
-    // A MinFree object goes through its text form, so that it is checked like the text.
-    const text =
-      value !== null && typeof value === 'object'
-        ? formatMinFree(value as MinFree)
-        : value;
-    return parseMinFree(text, `${key} of spool '${spool}'`);
-  } catch (error) {
-    throw invalidOption((error as Error).message, spool, error);
-  }
+  return value === undefined
+    ? undefined
+    : parseMinFreeOption(value, `${key} of spool '${spool}'`, spool);
 }
 
 function invalidOption(

@@ -34,6 +34,7 @@ export {
   formatMinFree,
   type MinFree,
   parseMinFree,
+  parseMinFreeOption,
 } from './min-free.js';
 export {
   describeType,

@@ -1,3 +1,4 @@
+import { SpoolError, SpoolErrorCode } from './errors.js';
 import { describeType, describeValue, invalidDefinition } from './params.js';
 
 /** A free-space minimum: a percentage of the file system, or an absolute count. */
@@ -67,4 +68,30 @@ export function formatMinFree(minimum: MinFree): string {
   return minimum.kind === 'percent'
     ? `${minimum.percent}%`
     : String(minimum.count);
+}
+
+/**
+ * Parses a `minFreeSpace` or `minFreeInodes` option of a backend's open
+ * function, which may also be a `MinFree` object. The object goes through
+ * its text form, so it is checked like the text. Throws
+ * `SPOOL_INVALID_ARGUMENT` naming `where` and `spool`.
+ */
+export function parseMinFreeOption(
+  value: unknown,
+  where: string,
+  spool?: string,
+): MinFree {
+  try {
+    const text =
+      value !== null && typeof value === 'object'
+        ? formatMinFree(value as MinFree)
+        : value;
+    return parseMinFree(text, where);
+  } catch (error) {
+    throw new SpoolError(
+      SpoolErrorCode.InvalidArgument,
+      (error as Error).message,
+      { spool, cause: error },
+    );
+  }
 }
