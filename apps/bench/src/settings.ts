@@ -9,9 +9,9 @@ export const CONCURRENCIES = [1, 64] as const;
 export const SYNC_MODES = [false, true] as const;
 
 /**
- * Which configurations the operations and lifecycle sections run; the
- * defaults cover every one. Narrowing them reproduces a few rows of the
- * table in a fraction of the time.
+ * The configurations the operations and lifecycle sections run. The
+ * defaults cover every one, and narrowing them reproduces a few rows of
+ * the table in a fraction of the time.
  */
 export interface BenchSelection {
   kinds: readonly BackendKind[];
@@ -51,8 +51,8 @@ export interface BenchSettings {
   /**
    * Rounds of the operations and lifecycle sections. In each round of the
    * operations, the backend and its baseline run back to back, taking
-   * turns going first; in each round of the lifecycle, LocalDisk and
-   * RocksDB do. The report gives the median of the per-round ratios, so a
+   * turns going first. In each round of the lifecycle, LocalDisk and
+   * RocksDB do the same. The report gives the median of the per-round ratios, so a
    * burst of other load on the machine does not decide a comparison.
    */
   rounds: number;

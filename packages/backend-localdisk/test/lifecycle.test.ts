@@ -119,7 +119,7 @@ describe('enumerate bounds', () => {
     expect(counts.maxOpenDirs).toBeLessThanOrEqual(5);
     expect(counts.openDirs).toBe(0);
     expect(maxExtra).toBeGreaterThan(0);
-    // Each entry-file read in flight holds a descriptor of its own.
+    // Each entry-file read in flight keeps a descriptor of its own open.
     expect(maxExtra).toBeLessThanOrEqual(5 + READ_AHEAD_LIMIT);
   });
 });

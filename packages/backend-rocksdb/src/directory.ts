@@ -10,7 +10,7 @@ import { errnoCode, SpoolError, SpoolErrorCode } from '@spoolkit/core';
  *
  * @throws `SPOOL_DIRECTORY_UNUSABLE` naming the step that failed, the
  * directory's owner and mode, and the process's user and group ids, or
- * when the directory holds a LocalDisk spool.
+ * when the directory contains a LocalDisk spool.
  */
 export async function prepareDirectory(
   spool: string,
@@ -103,7 +103,7 @@ function unusableFix(cause: unknown): string {
 }
 
 /**
- * Throws `SPOOL_DIRECTORY_UNUSABLE` when `path` holds a LocalDisk spool
+ * Throws `SPOOL_DIRECTORY_UNUSABLE` when `path` contains a LocalDisk spool
  * (its `lock` file and `data/` directory). A policy that changes a spool's
  * kind from LocalDisk to RocksDB would otherwise open an empty database
  * beside the stored messages, and LocalDisk's `lock` does not exclude

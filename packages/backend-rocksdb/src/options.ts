@@ -41,8 +41,8 @@ export function checkOptions(options: unknown): CheckedOptions {
       `RocksDB spool options must be an object, got ${describeArgument(options)}`,
     );
   }
-  const given = options as Record<string, unknown>;
-  for (const key of Object.keys(given)) {
+  const fields = options as Record<string, unknown>;
+  for (const key of Object.keys(fields)) {
     if (!(OPTION_KEYS as readonly string[]).includes(key)) {
       throw invalidOption(
         `unknown RocksDB spool option "${key}"; valid options are ${OPTION_KEYS.join(', ')}`,
@@ -50,16 +50,16 @@ export function checkOptions(options: unknown): CheckedOptions {
     }
   }
 
-  const name = readText(given.name, 'name of a RocksDB spool', undefined);
+  const name = readText(fields.name, 'name of a RocksDB spool', undefined);
   const where = `spool '${name}'`;
-  readText(given.path, `path of ${where}`, name);
-  if (given.flush !== undefined && typeof given.flush !== 'boolean') {
+  readText(fields.path, `path of ${where}`, name);
+  if (fields.flush !== undefined && typeof fields.flush !== 'boolean') {
     throw invalidOption(
-      `flush of ${where} must be true or false, got ${describeArgument(given.flush)}`,
+      `flush of ${where} must be true or false, got ${describeArgument(fields.flush)}`,
       name,
     );
   }
-  const params = given.rocksParams;
+  const params = fields.rocksParams;
   if (params !== undefined && (params === null || typeof params !== 'object')) {
     throw invalidOption(
       `rocksParams of ${where} must be an object of rocks_params keys, got ${describeArgument(params)}`,
@@ -67,7 +67,7 @@ export function checkOptions(options: unknown): CheckedOptions {
     );
   }
   for (const key of ['healthCheckIntervalMs', 'diskCheckIntervalMs']) {
-    const interval = given[key];
+    const interval = fields[key];
     if (
       interval !== undefined &&
       (!Number.isInteger(interval) || (interval as number) <= 0)
@@ -79,9 +79,9 @@ export function checkOptions(options: unknown): CheckedOptions {
     }
   }
   return {
-    ...(given as unknown as RocksDbSpoolOptions),
-    minFreeSpace: readMinFree(given.minFreeSpace, 'minFreeSpace', name),
-    minFreeInodes: readMinFree(given.minFreeInodes, 'minFreeInodes', name),
+    ...(fields as unknown as RocksDbSpoolOptions),
+    minFreeSpace: readMinFree(fields.minFreeSpace, 'minFreeSpace', name),
+    minFreeInodes: readMinFree(fields.minFreeInodes, 'minFreeInodes', name),
   };
 }
 

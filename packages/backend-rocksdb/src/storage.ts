@@ -128,9 +128,9 @@ const MAX_WRITE_CALLS = 2;
 /**
  * How many gets run in the binding at once, one per thread of libuv's
  * default pool of 4. A `getMany` reads its keys one after another on one
- * thread, so with only two calls, 64 gets of 16 KiB values ran at about
- * 0.75x the raw binding (which spreads them over the 4 threads), while
- * with 4 they ran at 0.86x to 1.0x, and 1 KiB gets at 1.1x to 1.8x
+ * thread, while the raw binding spreads its gets over the 4 threads. With
+ * two calls, 64 gets of 16 KiB values ran at about 0.75x the raw binding.
+ * With four they ran at 0.86x to 1.0x, and 1 KiB gets at 1.1x to 1.8x
  * (bench operations at concurrency 64, 3 rounds, shared 2-core VM).
  */
 const MAX_GET_CALLS = 4;
@@ -138,7 +138,7 @@ const MAX_GET_CALLS = 4;
 /**
  * The value size from which a synced put skips merging and goes straight
  * to the binding, in bytes. A batch runs on one thread-pool thread, while
- * separate puts copy large values on several at once: with 64 stores in
+ * separate puts copy large values on several at once. With 64 stores in
  * flight on a 2-core VM, merged 256 KiB stores ran at about 0.7x the raw
  * binding and 16 KiB stores at 1.0x to 1.1x.
  *

@@ -124,18 +124,18 @@ describe('SpoolLifecycle runKeyed', () => {
   it('keeps call order per key', async () => {
     const lifecycle = new SpoolLifecycle('data', '/spool/data');
     const queue = new KeyedQueue();
-    const held = gate();
+    const blocker = gate();
     const order: string[] = [];
 
     const first = lifecycle.runKeyed('store', queue, 'id', async () => {
-      await held.promise;
+      await blocker.promise;
       order.push('first');
     });
     const second = lifecycle.runKeyed('remove', queue, 'id', async () => {
       order.push('second');
     });
     await settle();
-    held.open();
+    blocker.open();
     await Promise.all([first, second]);
 
     expect(order).toEqual(['first', 'second']);
@@ -144,17 +144,17 @@ describe('SpoolLifecycle runKeyed', () => {
   it('close waits for a keyed call', async () => {
     const lifecycle = new SpoolLifecycle('data', '/spool/data');
     const queue = new KeyedQueue();
-    const held = gate();
+    const blocker = gate();
     let released = false;
 
-    const call = lifecycle.runKeyed('load', queue, 'id', () => held.promise);
+    const call = lifecycle.runKeyed('load', queue, 'id', () => blocker.promise);
     const closing = lifecycle.close(async () => {
       released = true;
     });
     await settle();
     expect(released).toBe(false);
 
-    held.open();
+    blocker.open();
     await call;
     await closing;
     expect(released).toBe(true);
