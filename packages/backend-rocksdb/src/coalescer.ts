@@ -9,6 +9,13 @@ export interface CoalescerOptions<Request, Result> {
   runMany: (requests: Request[], done: Completion<Result[]>) => void;
   /** How many binding calls may run at once. */
   maxCalls: number;
+  /**
+   * Whether to spread the waiting requests over `maxCalls` calls instead
+   * of sending them all in the next one. Gets need it, because a `getMany`
+   * reads its keys one after another on one thread. Writes do not: one
+   * merged batch shares one log write and fsync.
+   */
+  share?: boolean;
 }
 
 interface Waiting<Request, Result> {
@@ -22,7 +29,8 @@ interface Waiting<Request, Result> {
  * request made while fewer than `maxCalls` calls run starts at once,
  * alone. Requests made while `maxCalls` run wait until one finishes, then
  * start together in one call (`runMany`), so that 64 concurrent puts cost
- * a few binding calls and thread-pool hops instead of 64.
+ * a few binding calls and thread-pool hops instead of 64. With `share`,
+ * that call takes only its part of them (see `CoalescerOptions.share`).
  *
  * A failed call rejects every request in it with the same error. Calls
  * may finish in any order, so callers that need an order between two
@@ -31,6 +39,8 @@ interface Waiting<Request, Result> {
 export class Coalescer<Request, Result> {
   readonly #options: CoalescerOptions<Request, Result>;
   #running = 0;
+  /** Requests in the calls that run now. */
+  #requestsRunning = 0;
   #waiting: Waiting<Request, Result>[] = [];
 
   constructor(options: CoalescerOptions<Request, Result>) {
@@ -59,18 +69,20 @@ export class Coalescer<Request, Result> {
   }
 
   #start(batch: Waiting<Request, Result>[]): void {
+    const size = batch.length;
     this.#running += 1;
+    this.#requestsRunning += size;
     try {
-      if (batch.length === 1) {
+      if (size === 1) {
         const [only] = batch as [Waiting<Request, Result>];
         this.#options.runOne(only.request, (error, result) => {
-          this.#startWaiting();
+          this.#startWaiting(1);
           settle(only, error, result as Result);
         });
       } else {
         const requests = batch.map((waiting) => waiting.request);
         this.#options.runMany(requests, (error, results) => {
-          this.#startWaiting();
+          this.#startWaiting(size);
           batch.forEach((waiting, index) => {
             settle(waiting, error, results?.[index] as Result);
           });
@@ -78,22 +90,36 @@ export class Coalescer<Request, Result> {
       }
     } catch (error) {
       // The binding threw before it queued the call, as it does once the database closed.
-      this.#startWaiting();
+      this.#startWaiting(size);
       for (const waiting of batch) {
         waiting.reject(error);
       }
     }
   }
 
-  /** Starts the requests that arrived during the call that just finished. */
-  #startWaiting(): void {
+  /**
+   * Ends a call of `finished` requests and starts the requests that
+   * arrived during it: all of them, or with `share` an even part of every
+   * request in flight, so that `maxCalls` calls carry about equal loads.
+   */
+  #startWaiting(finished: number): void {
     this.#running -= 1;
-    const batch = this.#waiting;
-    if (batch.length === 0) {
+    this.#requestsRunning -= finished;
+    const waiting = this.#waiting;
+    if (waiting.length === 0) {
       return;
     }
-    this.#waiting = [];
-    this.#start(batch);
+    const share = this.#options.share
+      ? Math.ceil(
+          (waiting.length + this.#requestsRunning) / this.#options.maxCalls,
+        )
+      : waiting.length;
+    if (share >= waiting.length) {
+      this.#waiting = [];
+      this.#start(waiting);
+    } else {
+      this.#start(waiting.splice(0, share));
+    }
   }
 }
 

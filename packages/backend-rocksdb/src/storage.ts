@@ -128,10 +128,18 @@ const MAX_WRITE_CALLS = 2;
 /**
  * How many gets run in the binding at once, one per thread of libuv's
  * default pool of 4. A `getMany` reads its keys one after another on one
- * thread, while the raw binding spreads its gets over the 4 threads. With
- * two calls, 64 gets of 16 KiB values ran at about 0.75x the raw binding.
- * With four they ran at 0.86x to 1.0x, and 1 KiB gets at 1.1x to 1.8x
- * (bench operations at concurrency 64, 3 rounds, shared 2-core VM).
+ * thread, while the raw binding spreads its gets over the 4 threads, so
+ * the waiting gets are shared out over the 4 calls. When the first call
+ * to finish took every waiting get, one thread read most of them: 64
+ * gets of 16 KiB values in flight ran at 0.60x the raw binding and of
+ * 256 KiB at 0.78x. Shared out, they ran at 0.94x and 1.0x, and 1 KiB
+ * gets at 1.6x (same database, alternating 150 ms slices, quiet 2-core
+ * VM).
+ *
+ * NOTE: with 8 or 16 gets in flight, a call often finishes with only a
+ * few gets waiting, and its thread idles until the JS thread starts the
+ * next one. 16 KiB gets then ran at 0.82x to 0.87x the raw binding, where
+ * separate gets ran at 0.90x to 0.95x (same measurement).
  */
 const MAX_GET_CALLS = 4;
 
@@ -161,10 +169,11 @@ interface OpenDatabase {
 
 /**
  * `RocksStorage` on the `rocksdb` 5.2.1 binding (Level), whose API takes
- * callbacks. Gets made while `MAX_GET_CALLS` gets run, and merged writes
- * (see `MAX_WRITE_CALLS`) made while `MAX_WRITE_CALLS` of them run, wait
- * for one of them and then run as one `getMany` or one atomic `batch`. A batch fails or succeeds
- * for all its writes together.
+ * callbacks. Gets made while `MAX_GET_CALLS` gets run wait for one of
+ * them, then run as a `getMany` of their share of the gets in flight.
+ * Merged writes (see `MAX_WRITE_CALLS`) made while `MAX_WRITE_CALLS` of
+ * them run wait the same way, then all run as one atomic `batch`, which
+ * fails or succeeds for all its writes together.
  */
 export class BindingStorage implements RocksStorage {
   readonly location: string;
@@ -311,6 +320,7 @@ function coalesceGets(
     },
     runMany: (keys, done) => db.getMany(keys, options, done),
     maxCalls: MAX_GET_CALLS,
+    share: true,
   });
 }
 

@@ -4,9 +4,10 @@ import { Coalescer, type Completion } from '../src/coalescer.js';
 import { openTestSpool, rejectionOf } from './helpers.js';
 
 /** A coalescer over calls that finish when the test says so. */
-function heldCoalescer(maxCalls: number) {
+function heldCoalescer(maxCalls: number, share = false) {
   const calls: { requests: number[]; done: Completion<number[]> }[] = [];
   const coalescer = new Coalescer<number, number>({
+    share,
     runOne: (request, done) => {
       calls.push({
         requests: [request],
@@ -42,6 +43,27 @@ describe('Coalescer', () => {
     }
     expect(calls.map((call) => call.requests)).toEqual([[1], [2]]);
     expect(coalescer.busy).toBe(true);
+  });
+
+  it('shares waiting requests out over the calls', async () => {
+    const { coalescer, calls } = heldCoalescer(2, true);
+    const numbers = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10];
+    const results = numbers.map((n) => coalescer.run(n));
+    expect(calls.map((call) => call.requests)).toEqual([[1], [2]]);
+
+    // Eight wait and one runs, so the next call takes half of the nine.
+    calls[0]?.done(undefined, [10]);
+    expect(calls[2]?.requests).toEqual([3, 4, 5, 6, 7]);
+    // Three wait and five run: half of eight is four, so all three go.
+    calls[1]?.done(undefined, [20]);
+    expect(calls[3]?.requests).toEqual([8, 9, 10]);
+    expect(coalescer.busy).toBe(true);
+
+    calls[2]?.done(undefined, [30, 40, 50, 60, 70]);
+    calls[3]?.done(undefined, [80, 90, 100]);
+    expect(await Promise.all(results)).toEqual(numbers.map((n) => n * 10));
+    expect(calls).toHaveLength(4);
+    expect(coalescer.busy).toBe(false);
   });
 
   it('rejects every request of a failed call', async () => {
