@@ -83,6 +83,10 @@ const program = new Command()
       .default('warn'),
   );
 
+// commander exits 1 on a usage error, and 1 means a wrong body here.
+program.exitOverride((error) => {
+  process.exit(error.exitCode === 0 ? 0 : 2);
+});
 program.parse();
 const options = program.opts<{
   policy?: string;

@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { errnoCode, type SpoolLogger } from '@spoolkit/core';
@@ -93,6 +93,9 @@ export async function runExample(
   for (const message of skipped) {
     options.logger.warn(message, 'skipped a message without an envelope');
   }
+  if (phase === 'verify') {
+    await assertStoredBefore(options.spoolRoot as string);
+  }
   const spoolRoot = await prepareSpoolRoot(options.spoolRoot);
   const summary: ExampleSummary = {
     policyPath: options.policyPath,
@@ -171,6 +174,24 @@ async function prepareSpoolRoot(
     );
   }
   return spoolRoot;
+}
+
+/**
+ * Rejects a verify run whose spool root does not exist, which would
+ * otherwise create empty spools there and report every message missing.
+ */
+async function assertStoredBefore(spoolRoot: string): Promise<void> {
+  try {
+    await stat(spoolRoot);
+  } catch (error) {
+    if (errnoCode(error) !== 'ENOENT') {
+      return; // prepareSpoolRoot reports other failures.
+    }
+    throw new Error(
+      `--spool-root ${spoolRoot} does not exist, so there is nothing to verify; run --phase store with the same --spool-root first`,
+      { cause: error },
+    );
+  }
 }
 
 function describeMkdirError(error: unknown): string {

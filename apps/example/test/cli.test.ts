@@ -1,4 +1,4 @@
-import { cp, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -221,7 +221,7 @@ describe('example cli', () => {
         value,
       ]);
 
-      expect(result.code, value).toBe(1);
+      expect(result.code, value).toBe(2);
       expect(result.stderr, value).toContain("option '--large-message <MiB>'");
       expect(result.stderr, value).toMatch(/expected (0 to 256 MiB|a number)/);
       expect(result.stderr, value).not.toContain('out of range');
@@ -328,6 +328,25 @@ describe('example cli', () => {
       }
     }, spoolRoot);
     expect(remaining).toBe(0);
+  });
+
+  it('verify of a missing folder', async () => {
+    const missing = path.join(root, 'never-stored');
+
+    const result = await runCli(['--phase', 'verify', '--spool-root', missing]);
+
+    expect(result.code).toBe(2);
+    expect(errorLine(result.stderr)).toBe(
+      `--spool-root ${missing} does not exist, so there is nothing to verify; run --phase store with the same --spool-root first`,
+    );
+    await expect(stat(missing)).rejects.toMatchObject({ code: 'ENOENT' });
+  });
+
+  it('unknown option exits 2', async () => {
+    const result = await runCli(['--spool-root', root, '--kind', 'Memory']);
+
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain("argument 'Memory' is invalid");
   });
 
   it('missing policy exits 2', async () => {
