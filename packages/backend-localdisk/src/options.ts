@@ -88,17 +88,19 @@ export function resolveOptions(
   }
   const name = readString(options.name, 'name');
   const where = `spool '${name}'`;
-  const spoolPath = readString(options.path, `path of ${where}`);
+  const spoolPath = readString(options.path, `path of ${where}`, name);
   const flush = options.flush ?? false;
   if (typeof flush !== 'boolean') {
     throw invalidOption(
       `flush of ${where} must be true or false, got ${describeArgument(flush)}`,
+      name,
     );
   }
   const interval = options.diskCheckIntervalMs ?? 5000;
   if (!Number.isInteger(interval) || interval <= 0) {
     throw invalidOption(
       `diskCheckIntervalMs of ${where} must be a positive integer of milliseconds, got ${String(interval)}`,
+      name,
     );
   }
   return {
@@ -121,15 +123,21 @@ export function resolveOptions(
   };
 }
 
-function readString(value: unknown, where: string): string {
+function readString(value: unknown, where: string, spool?: string): string {
   if (typeof value !== 'string' || value.trim() === '') {
     throw invalidOption(
       `${where} must be a non-empty string, got ${value === '' ? 'an empty string' : describeArgument(value)}`,
+      spool,
     );
   }
   return value;
 }
 
-function invalidOption(message: string, cause?: unknown): SpoolError {
-  return new SpoolError(SpoolErrorCode.InvalidArgument, message, { cause });
+/** Builds `SPOOL_INVALID_ARGUMENT`, naming the spool once its name is known. */
+function invalidOption(message: string, spool?: string): SpoolError {
+  return new SpoolError(
+    SpoolErrorCode.InvalidArgument,
+    message,
+    spool === undefined ? {} : { spool },
+  );
 }

@@ -49,8 +49,12 @@ export async function unusableDirectory(
 }
 
 function unusableFix(error: unknown): string {
-  if (errnoCode(error) === 'EROFS') {
+  const code = errnoCode(error);
+  if (code === 'EROFS') {
     return 'the file system is mounted read-only; remount it read-write or choose another path';
+  }
+  if (code === 'EEXIST' || code === 'ENOTDIR') {
+    return 'a file is in the way where a directory is needed; move that file or choose another path';
   }
   return 'fix the ownership or permissions, or choose another path';
 }

@@ -220,6 +220,27 @@ describe('argument checks', () => {
     });
     expect(listNames(dir)).toEqual([]);
   });
+
+  it('names the spool in option errors', async () => {
+    const dir = makeTempDir();
+    const cases = [
+      { flush: 'yes' },
+      { diskCheckIntervalMs: 0 },
+      { minFreeSpace: '200%' },
+    ];
+
+    for (const extra of cases) {
+      const error = await openLocalDiskSpool({
+        name: 'data',
+        path: dir,
+        ...extra,
+      } as never).catch((caught) => caught);
+
+      expect(error.code, JSON.stringify(extra)).toBe('SPOOL_INVALID_ARGUMENT');
+      expect(error.spool, JSON.stringify(extra)).toBe('data');
+      expect(error.message, JSON.stringify(extra)).toContain("spool 'data'");
+    }
+  });
 });
 
 describe('enumerate', () => {

@@ -130,6 +130,24 @@ describe('unusable directory', () => {
     expect(error.message).toContain(
       `unable to create the spool directory at ${file}`,
     );
+    expect(error.message).toContain(
+      'a file is in the way where a directory is needed; move that file or choose another path',
+    );
+    expect(error.message).not.toContain('permissions');
+  });
+
+  it('rejects a path under a file', async () => {
+    const file = path.join(makeTempDir(), 'file');
+    writeFileSync(file, 'not a directory');
+    const under = path.join(file, 'spool');
+
+    const error = await openLocalDiskSpool({ name: 'data', path: under }).catch(
+      (caught) => caught,
+    );
+
+    expect(error.code).toBe('SPOOL_DIRECTORY_UNUSABLE');
+    expect(error.path).toBe(under);
+    expect(error.message).toContain('a file is in the way');
   });
 
   it('rejects a failed listing from the fs layer', async () => {
