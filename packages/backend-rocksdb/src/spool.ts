@@ -284,7 +284,7 @@ export class RocksDbSpool implements Spool {
         if (value === undefined) {
           throw new SpoolError(
             SpoolErrorCode.NotFound,
-            `no such key ${id} in spool '${this.name}' at ${this.path}`,
+            `spool '${this.name}' has no entry ${id} (no key in the database at ${this.path}); it was never stored or has been removed`,
             { spool: this.name, path: this.path, id: id.toString() },
           );
         }

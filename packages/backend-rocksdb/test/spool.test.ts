@@ -53,7 +53,10 @@ describe('RocksDbSpool', () => {
     const id = SpoolId.generate();
     const error = await rejectionOf(spool.load(id));
     expect(error.code).toBe('SPOOL_NOT_FOUND');
-    expect(error.message).toContain(`no such key ${id}`);
+    expect(error.message).toContain(
+      `spool 'data' has no entry ${id} (no key in the database at`,
+    );
+    expect(error.message).toContain('never stored or has been removed');
     expect(error.id).toBe(id.toString());
     expect(error.spool).toBe('data');
   });
