@@ -194,9 +194,23 @@ await mkdir(scratch, { recursive: true });
 setScratchRoot(scratch);
 removeScratchOnSignal(progress);
 
+const narrowingOptions = {
+  '--sections': options.sections.length < SECTIONS.length,
+  '--kinds': options.kinds !== undefined,
+  '--value-sizes': options.valueSizes !== undefined,
+  '--concurrency': options.concurrency !== undefined,
+  '--rounds': options.rounds !== undefined,
+  '--seconds': options.seconds !== undefined,
+  '--entries': options.entries !== undefined,
+  '--localdisk-entries': options.localdiskEntries !== undefined,
+};
+
 const started = performance.now();
 const report: BenchReport = {
   mode: options.smoke ? 'smoke' : 'full',
+  narrowedBy: Object.entries(narrowingOptions)
+    .filter(([, given]) => given)
+    .map(([flag]) => flag),
   startedAt: new Date().toISOString(),
   seconds: 0,
   machine: await describeMachine(scratch),

@@ -65,6 +65,17 @@ describe('bench selection options', () => {
     expect(report.lifecycle).toHaveLength(1);
     expect(report.lifecycle[0].kind).toBe('RocksDB');
     expect(report.lifecycle[0].roundsPerSecond).toHaveLength(2);
+    expect(report.narrowedBy).toEqual([
+      '--sections',
+      '--kinds',
+      '--value-sizes',
+      '--concurrency',
+      '--rounds',
+    ]);
+    const markdown = await readFile(path.join(out, 'bench.md'), 'utf8');
+    expect(markdown.split('\n')[0]).toBe(
+      '# spoolkit benchmark (smoke, narrowed by --sections --kinds --value-sizes --concurrency --rounds)',
+    );
   }, 120_000);
 
   it('rejects an unknown kind', async () => {

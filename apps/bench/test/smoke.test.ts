@@ -174,5 +174,8 @@ describe('bench --smoke', () => {
       expect(markdown).toContain(heading);
     }
     expect(stdout).toBe(markdown);
+    expect(markdown.split('\n')[0]).toBe(
+      '# spoolkit benchmark (smoke, narrowed by --entries)',
+    );
   });
 });

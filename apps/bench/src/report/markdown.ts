@@ -209,7 +209,7 @@ function machineLine(machine: MachineInfo): string {
 /** Renders the whole report as markdown. */
 export function renderMarkdown(report: BenchReport): string {
   const lines = [
-    `# spoolkit benchmark (${report.mode})`,
+    `# spoolkit benchmark (${report.mode}${report.narrowedBy.length === 0 ? '' : `, narrowed by ${report.narrowedBy.join(' ')}`})`,
     '',
     `Run ${report.startedAt}, took ${report.seconds.toFixed(0)} s. ${machineLine(report.machine)}.`,
     '',

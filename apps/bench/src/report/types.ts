@@ -4,6 +4,8 @@ import type { Measurements, TargetCheck } from './targets.js';
 /** Everything one benchmark run writes to its JSON file. */
 export interface BenchReport extends Measurements {
   mode: 'full' | 'smoke';
+  /** The options that narrowed the run, such as `--kinds`; empty for a whole run. */
+  narrowedBy: string[];
   startedAt: string;
   seconds: number;
   machine: MachineInfo;
