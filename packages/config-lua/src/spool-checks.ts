@@ -69,10 +69,15 @@ export class SpoolChecker {
     const backend = this.#checkKind(normalized.kind, where);
     if (normalized.rocksParams !== undefined) {
       rejectRocksFloats(normalized.rocksParams, floats, where);
-      // A registered RocksDB backend owns the rest of the rocks_params
-      // schema, which may be wider than kumod's. For other kinds kumod
-      // still parses the table, so it is checked here.
-      if (normalized.kind !== 'RocksDB' || backend === undefined) {
+      // kumod parses rocks_params for its own kinds, so a LocalDisk spool
+      // and an unchecked RocksDB spool get kumod's schema here. A
+      // registered backend of any other kind owns the table, as a
+      // registered RocksDB backend does.
+      const kumodKind = BUILT_IN_KINDS.includes(normalized.kind);
+      if (
+        backend === undefined ||
+        (kumodKind && normalized.kind !== 'RocksDB')
+      ) {
         checkRocksParams(normalized.rocksParams, where);
       }
     }

@@ -173,6 +173,22 @@ kumo.define_spool { name = 'meta', path = '/s/meta', kind = 'RocksDB', rocks_par
     expect(error.message).toContain('Lua float 1024.0');
   });
 
+  it('leaves rocks_params to a third-party backend', async () => {
+    const seen: NormalizedSpoolDefinition[] = [];
+    const registry = new SpoolRegistry({ importBackend: packageMissing });
+    registry.register(memoryBackend(seen));
+    const policy = writePolicy({
+      'init.lua': inInit(
+        `kumo.define_spool { name = 'data', path = '/s', kind = 'Memory', rocks_params = { cache_mb = 64 } }`,
+      ),
+    });
+
+    const { spools } = await loadPolicy(policy, { env: {}, registry });
+
+    expect(spools[0]?.rocks_params).toEqual({ cache_mb: 64 });
+    expect(seen[0]?.rocksParams).toEqual({ cache_mb: 64 });
+  });
+
   it('checks rocks_params of a LocalDisk spool', async () => {
     const registry = new SpoolRegistry({ importBackend: builtInsPresent });
     const policy = writePolicy({
