@@ -95,6 +95,14 @@ export function validateEnumerateOptions(
       `enumerate options must be an object, got ${describeArgument(options)}`,
     );
   }
+  for (const key of Object.keys(options)) {
+    if (!ENUMERATE_OPTION_KEYS.includes(key)) {
+      throw invalidArgument(
+        spool,
+        `unknown enumerate option "${key}"; valid options are ${ENUMERATE_OPTION_KEYS.join(', ')}`,
+      );
+    }
+  }
   const { createdBefore, signal } = options;
   if (
     createdBefore !== undefined &&
@@ -115,6 +123,9 @@ export function validateEnumerateOptions(
 
 /** The keys of `StoreOptions`; a misspelt key such as `snyc` would silently turn sync off. */
 const STORE_OPTION_KEYS = ['sync', 'deadline'];
+
+/** The keys of `EnumerateOptions`; a misspelt `createdBefore` would silently hide newer entries. */
+const ENUMERATE_OPTION_KEYS = ['createdBefore', 'signal'];
 
 function invalidArgument(
   spool: string,

@@ -149,4 +149,21 @@ describe('argument validation', () => {
     );
     expect(store).toThrow(/unknown store option "snyc"/);
   });
+
+  it('rejects a misspelt enumerate option', () => {
+    const enumerate = () =>
+      validateEnumerateOptions(
+        { createdBfore: new Date() } as unknown as { createdBefore: Date },
+        'data',
+      );
+    expect(enumerate).toThrow(
+      expect.objectContaining({
+        code: SpoolErrorCode.InvalidArgument,
+        spool: 'data',
+      }),
+    );
+    expect(enumerate).toThrow(
+      /unknown enumerate option "createdBfore"; valid options are createdBefore, signal/,
+    );
+  });
 });
