@@ -41,7 +41,7 @@ const program = new Command()
   .addOption(
     new Option(
       '--kind <kind>',
-      'use the bundled policy whose spools are of this kind',
+      'use the bundled policy whose spools are of this kind (not with --policy)',
     )
       .choices(['LocalDisk', 'RocksDB'])
       .default('LocalDisk'),
@@ -98,6 +98,16 @@ const options = program.opts<{
   keep: boolean;
   logLevel: string;
 }>();
+
+if (
+  options.policy !== undefined &&
+  program.getOptionValueSource('kind') === 'cli'
+) {
+  // The policy's define_spool calls choose the kinds, so --kind would be ignored.
+  program.error(
+    'error: --kind selects a bundled policy and cannot be combined with --policy; set kind in the policy instead',
+  );
+}
 
 const logger = pino({ level: options.logLevel }, pino.destination(2));
 const policyPath =

@@ -342,6 +342,22 @@ describe('example cli', () => {
     await expect(stat(missing)).rejects.toMatchObject({ code: 'ENOENT' });
   });
 
+  it('kind with policy exits 2', async () => {
+    const result = await runCli([
+      '--kind',
+      'RocksDB',
+      '--policy',
+      BUNDLED_POLICIES.LocalDisk,
+      '--spool-root',
+      root,
+    ]);
+
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain(
+      '--kind selects a bundled policy and cannot be combined with --policy',
+    );
+  });
+
   it('unknown option exits 2', async () => {
     const result = await runCli(['--spool-root', root, '--kind', 'Memory']);
 

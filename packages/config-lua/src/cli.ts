@@ -6,7 +6,7 @@ import { loadPolicy } from './load-policy.js';
 /**
  * `spoolkit-check-policy POLICY`: evaluates a KumoMTA policy and prints its
  * spool definitions as JSON on stdout. Exits 1 with the error on stderr
- * when the policy is invalid.
+ * when the policy is invalid, and 2 on a usage error.
  */
 async function main(argv: string[]): Promise<number> {
   const program = new Command()
@@ -35,7 +35,11 @@ async function main(argv: string[]): Promise<number> {
       parsePositive,
       64 * 1024 * 1024,
     )
-    .showHelpAfterError();
+    .showHelpAfterError()
+    // commander exits 1 on a usage error, and 1 means an invalid policy here.
+    .exitOverride((error) => {
+      process.exit(error.exitCode === 0 ? 0 : 2);
+    });
   program.parse(argv);
 
   const options = program.opts<{

@@ -64,9 +64,15 @@ kumo.define_spool {
 
   it('rejects a bad option', async () => {
     const result = await checkPolicy('--timeout', 'soon', 'init.lua');
-    expect(result.code).toBe(1);
+    expect(result.code).toBe(2);
     expect(result.stderr).toContain(
       "'--timeout <ms>' argument 'soon' is invalid",
     );
+  });
+
+  it('missing policy argument exits 2', async () => {
+    const result = await checkPolicy();
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain("missing required argument 'policy'");
   });
 });
