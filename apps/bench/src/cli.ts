@@ -1,4 +1,10 @@
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import {
+  access,
+  constants,
+  mkdir,
+  readFile,
+  writeFile,
+} from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
@@ -164,6 +170,23 @@ const options = new Command()
     seconds?: number;
   }>();
 
+/**
+ * Checks before the run that the results can be written to `directory`,
+ * so that a long run does not end with nowhere to put them. Exits 2 if not.
+ */
+async function assertWritable(directory: string): Promise<void> {
+  try {
+    await mkdir(directory, { recursive: true });
+    await access(directory, constants.W_OK);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? String(error);
+    process.stderr.write(
+      `error: cannot write the results to --out ${directory} (${code}); choose a writable directory\n`,
+    );
+    process.exit(2);
+  }
+}
+
 const progress = (message: string): void => {
   process.stderr.write(
     `[bench ${new Date().toISOString().slice(11, 19)}] ${message}\n`,
@@ -189,6 +212,8 @@ const selection: BenchSelection = {
   valueSizes: options.valueSizes ?? EVERY_CONFIGURATION.valueSizes,
   concurrencies: options.concurrency ?? EVERY_CONFIGURATION.concurrencies,
 };
+const outDir = path.resolve(USER_CWD, options.out);
+await assertWritable(outDir);
 const scratch = path.resolve(USER_CWD, options.scratch);
 await mkdir(scratch, { recursive: true });
 setScratchRoot(scratch);
@@ -253,8 +278,6 @@ await runSection('enumeration', async () => {
 
 report.seconds = (performance.now() - started) / 1000;
 report.targets = checkTargets(report);
-const outDir = path.resolve(USER_CWD, options.out);
-await mkdir(outDir, { recursive: true });
 const markdown = renderMarkdown(report);
 await writeFile(
   path.join(outDir, 'bench.json'),

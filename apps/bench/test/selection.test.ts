@@ -1,5 +1,5 @@
 import { execFile, spawn } from 'node:child_process';
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -94,6 +94,20 @@ describe('bench selection options', () => {
     const { code, stderr } = await runBench(['--value-sizes', '16m']);
     expect(code).not.toBe(0);
     expect(stderr).toContain('"16m" is not a size');
+  });
+
+  it('rejects an unwritable --out first', async () => {
+    const file = path.join(directory, 'a-file');
+    await writeFile(file, 'not a directory');
+    const out = path.join(file, 'results');
+
+    const { code, stderr } = await runBench(['--out', out]);
+
+    expect(code).toBe(2);
+    expect(stderr).toContain(
+      `error: cannot write the results to --out ${out} (ENOTDIR); choose a writable directory`,
+    );
+    expect(stderr).not.toContain('starting');
   });
 
   it('deletes its scratch data on SIGINT', async () => {

@@ -206,10 +206,19 @@ function machineLine(machine: MachineInfo): string {
   return `${machine.cpus} CPUs (${machine.cpuModel}), ${(machine.memoryBytes / 1024 ** 3).toFixed(1)} GiB RAM, Node ${machine.node} on ${machine.platform} (kernel ${machine.kernel}); scratch on ${disk.fsType} (${disk.device}, ${(disk.sizeBytes / 1024 ** 3).toFixed(0)} GiB, ${(disk.freeBytes / 1024 ** 3).toFixed(0)} GiB free); load average at start ${machine.loadAverage.join(' / ')}`;
 }
 
+/** Names the kind of run: `full`, `smoke`, or which options narrowed it. */
+function describeRun(report: BenchReport): string {
+  if (report.narrowedBy.length === 0) {
+    return report.mode;
+  }
+  const narrowed = `narrowed by ${report.narrowedBy.join(' ')}`;
+  return report.mode === 'smoke' ? `smoke, ${narrowed}` : narrowed;
+}
+
 /** Renders the whole report as markdown. */
 export function renderMarkdown(report: BenchReport): string {
   const lines = [
-    `# spoolkit benchmark (${report.mode}${report.narrowedBy.length === 0 ? '' : `, narrowed by ${report.narrowedBy.join(' ')}`})`,
+    `# spoolkit benchmark (${describeRun(report)})`,
     '',
     `Run ${report.startedAt}, took ${report.seconds.toFixed(0)} s. ${machineLine(report.machine)}.`,
     '',
