@@ -1,3 +1,4 @@
+import { rmSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { inspect } from 'node:util';
@@ -115,6 +116,26 @@ const policyPath =
     ? BUNDLED_POLICIES[options.kind]
     : path.resolve(USER_CWD, options.policy);
 
+let temporaryRoot: string | undefined;
+for (const [signal, number] of [
+  ['SIGINT', 2],
+  ['SIGTERM', 15],
+] as const) {
+  process.once(signal, () => {
+    // The spools are left unclosed: the process ends now and the OS drops
+    // their locks. Only a root this run created is deleted.
+    if (temporaryRoot !== undefined && !options.keep) {
+      rmSync(temporaryRoot, { recursive: true, force: true });
+      console.error(
+        `interrupted by ${signal}: deleted the temporary spool root ${temporaryRoot}`,
+      );
+    } else {
+      console.error(`interrupted by ${signal}`);
+    }
+    process.exit(128 + number);
+  });
+}
+
 try {
   const summary = await runExample({
     policyPath,
@@ -126,6 +147,10 @@ try {
     largeMessageBytes: Math.round(options.largeMessage * MIB),
     phase: options.phase,
     keep: options.keep || options.phase === 'store',
+    onTemporaryRoot: (root) => {
+      temporaryRoot = root;
+      logger.info({ spoolRoot: root }, 'created a temporary spool root');
+    },
     logger,
   });
   for (const line of formatSummary(summary)) {

@@ -44,6 +44,12 @@ export interface ExampleOptions {
   phase?: Phase;
   /** Leave the entries in the spools and the spool root in place. @default false */
   keep?: boolean;
+  /**
+   * Called with the temporary spool root right after the run creates it
+   * (only when `spoolRoot` is not given), so that a caller can delete it
+   * if the process is interrupted.
+   */
+  onTemporaryRoot?: (root: string) => void;
   logger: SpoolLogger;
 }
 
@@ -97,6 +103,9 @@ export async function runExample(
     await assertStoredBefore(options.spoolRoot as string);
   }
   const spoolRoot = await prepareSpoolRoot(options.spoolRoot);
+  if (options.spoolRoot === undefined) {
+    options.onTemporaryRoot?.(spoolRoot);
+  }
   const summary: ExampleSummary = {
     policyPath: options.policyPath,
     spoolRoot,

@@ -1,11 +1,12 @@
-import { cp, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
+import { spawn } from 'node:child_process';
+import { cp, mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SpoolId } from '@spoolkit/core';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { BUNDLED_POLICIES, openSpools } from '../src/spools.js';
-import { runCli, summaryLine } from './run-cli.js';
+import { CLI, runCli, summaryLine } from './run-cli.js';
 
 const BUNDLED_MESSAGES = fileURLToPath(new URL('../messages', import.meta.url));
 
@@ -341,6 +342,42 @@ describe('example cli', () => {
     );
     await expect(stat(missing)).rejects.toMatchObject({ code: 'ENOENT' });
   });
+
+  it('interrupt deletes the temporary root', async () => {
+    const tmp = await mkdtemp(path.join(os.tmpdir(), 'spoolkit-example-int-'));
+    const child = spawn(
+      process.execPath,
+      [CLI, '--large-message', '256', '--log-level', 'info'],
+      {
+        stdio: ['ignore', 'ignore', 'pipe'],
+        env: { ...process.env, TMPDIR: tmp },
+      },
+    );
+    let stderr = '';
+    child.stderr.on('data', (chunk) => {
+      stderr += chunk;
+    });
+    const exited = new Promise<number | null>((resolve) => {
+      child.on('exit', (code) => resolve(code));
+    });
+
+    await vi.waitFor(
+      () => expect(stderr).toContain('created a temporary spool root'),
+      { timeout: 60_000, interval: 20 },
+    );
+    const created = (await readdir(tmp)).filter((name) =>
+      name.startsWith('spoolkit-example-'),
+    );
+    expect(created).toHaveLength(1);
+    child.kill('SIGINT');
+
+    expect(await exited).toBe(130);
+    expect(stderr).toContain(
+      `interrupted by SIGINT: deleted the temporary spool root ${path.join(tmp, created[0] as string)}`,
+    );
+    expect(await readdir(tmp)).toEqual([]);
+    await rm(tmp, { recursive: true, force: true });
+  }, 120_000);
 
   it('kind with policy exits 2', async () => {
     const result = await runCli([
