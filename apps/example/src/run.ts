@@ -66,8 +66,8 @@ export interface ExampleSummary {
   totalMs: number;
   ok: boolean;
   /**
-   * True when verification failed, so the entries and the spool root were
-   * left in place although `keep` was off.
+   * True when verification failed and found entries, so the entries and
+   * the spool root were left in place although `keep` was off.
    */
   keptForInspection: boolean;
 }
@@ -148,8 +148,9 @@ export async function runExample(
           verify.missingData.length === 0 &&
           verify.missingMessages.length === 0;
         // A failed verification keeps its entries so that it can be rerun
-        // or inspected.
-        summary.keptForInspection = !summary.ok && !options.keep;
+        // or inspected, when it found any.
+        summary.keptForInspection =
+          !summary.ok && !options.keep && verify.ids.length > 0;
         if (summary.ok && !options.keep) {
           summary.remove = await removeEntries(spools, verify.ids);
         }

@@ -379,6 +379,30 @@ describe('example cli', () => {
     await rm(tmp, { recursive: true, force: true });
   }, 120_000);
 
+  it('verify of emptied spools keeps nothing', async () => {
+    const spoolRoot = path.join(root, 'emptied');
+    const store = await runCli(['--phase', 'store', '--spool-root', spoolRoot]);
+    expect(store.code).toBe(0);
+    const first = await runCli([
+      '--phase',
+      'verify',
+      '--spool-root',
+      spoolRoot,
+    ]);
+    expect(first.code).toBe(0);
+
+    const second = await runCli([
+      '--phase',
+      'verify',
+      '--spool-root',
+      spoolRoot,
+    ]);
+
+    expect(second.code).toBe(1);
+    expect(summaryLine(second.stdout, 'verified')).toMatch(/^0 of /);
+    expect(summaryLine(second.stdout, 'kept')).toBeUndefined();
+  });
+
   it('kind with policy exits 2', async () => {
     const result = await runCli([
       '--kind',
