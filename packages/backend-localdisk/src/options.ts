@@ -1,6 +1,7 @@
 import path from 'node:path';
 import {
   describeArgument,
+  didYouMeanOption,
   type MinFree,
   parseMinFreeOption,
   SpoolError,
@@ -82,7 +83,7 @@ export function resolveOptions(
   for (const key of Object.keys(options)) {
     if (!OPTION_KEYS.includes(key)) {
       throw invalidOption(
-        `unknown LocalDisk spool option "${key}"; valid options are ${OPTION_KEYS.join(', ')}`,
+        `unknown LocalDisk spool option "${key}"${didYouMeanOption(key, OPTION_KEYS)}; valid options are ${OPTION_KEYS.join(', ')}`,
       );
     }
   }

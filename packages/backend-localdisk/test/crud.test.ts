@@ -217,6 +217,18 @@ describe('argument checks', () => {
       openLocalDiskSpool({ name: 'data', path: dir, flsh: true } as never),
     ).rejects.toMatchObject({
       code: 'SPOOL_INVALID_ARGUMENT',
+      message: expect.stringContaining(
+        'unknown LocalDisk spool option "flsh" (did you mean "flush"?)',
+      ),
+    });
+    await expect(
+      openLocalDiskSpool({
+        name: 'data',
+        path: dir,
+        min_free_space: '10%',
+      } as never),
+    ).rejects.toMatchObject({
+      message: expect.stringContaining('(did you mean "minFreeSpace"?)'),
     });
     expect(listNames(dir)).toEqual([]);
   });

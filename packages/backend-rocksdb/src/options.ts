@@ -1,5 +1,6 @@
 import {
   describeArgument,
+  didYouMeanOption,
   type MinFree,
   parseMinFreeOption,
   SpoolError,
@@ -45,7 +46,7 @@ export function checkOptions(options: unknown): CheckedOptions {
   for (const key of Object.keys(fields)) {
     if (!(OPTION_KEYS as readonly string[]).includes(key)) {
       throw invalidOption(
-        `unknown RocksDB spool option "${key}"; valid options are ${OPTION_KEYS.join(', ')}`,
+        `unknown RocksDB spool option "${key}"${didYouMeanOption(key, OPTION_KEYS)}; valid options are ${OPTION_KEYS.join(', ')}`,
       );
     }
   }

@@ -41,15 +41,18 @@ describe('openRocksDbSpool options', () => {
   });
 
   it.each([
-    ['flsuh', true],
-    ['rocks_params', {}],
-  ])('rejects the unknown key %s', async (key, value) => {
+    ['flsuh', true, 'flush'],
+    ['rocks_params', {}, 'rocksParams'],
+    ['min_free_space', '10%', 'minFreeSpace'],
+  ])('rejects the unknown key %s', async (key, value, hint) => {
     const path = join(await tempDir(), 'spool');
 
     const error = await openFails({ name: 'data', path, [key]: value });
 
     expect(error.code).toBe('SPOOL_INVALID_ARGUMENT');
-    expect(error.message).toContain(`unknown RocksDB spool option "${key}"`);
+    expect(error.message).toContain(
+      `unknown RocksDB spool option "${key}" (did you mean "${hint}"?)`,
+    );
     expect(error.message).toContain('rocksParams');
     expect(await readdir(join(path, '..'))).toEqual([]);
   });

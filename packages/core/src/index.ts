@@ -40,6 +40,7 @@ export {
   describeType,
   describeValue,
   didYouMean,
+  didYouMeanOption,
   type IntegerRange,
   invalidDefinition,
   readBoolean,

@@ -61,6 +61,21 @@ export function didYouMean(
 }
 
 /**
+ * Returns `didYouMean` for an unknown key of a JS options object, after
+ * turning a policy-style key such as `rocks_params` into `rocksParams`, so
+ * that a key copied from a Lua policy points at the option's JS name.
+ */
+export function didYouMeanOption(
+  key: string,
+  candidates: readonly string[],
+): string {
+  const camelCased = key.replace(/_([a-z])/g, (_match, letter: string) =>
+    letter.toUpperCase(),
+  );
+  return didYouMean(camelCased, candidates);
+}
+
+/**
  * Throws `SPOOL_INVALID_DEFINITION` for the first key of `table` that is not
  * in `known`, with a "did you mean" hint and the list of valid keys.
  */

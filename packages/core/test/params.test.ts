@@ -1,0 +1,31 @@
+import { describe, expect, it } from 'vitest';
+import { didYouMean, didYouMeanOption } from '../src/index.js';
+
+describe('didYouMean', () => {
+  it('suggests a near miss', () => {
+    expect(didYouMean('flsuh', ['name', 'flush'])).toBe(
+      ' (did you mean "flush"?)',
+    );
+  });
+
+  it('stays quiet for a far word', () => {
+    expect(didYouMean('compression', ['name', 'flush'])).toBe('');
+  });
+});
+
+describe('didYouMeanOption', () => {
+  it.each([
+    ['rocks_params', 'rocksParams'],
+    ['min_free_inodes', 'minFreeInodes'],
+    ['flsuh', 'flush'],
+  ])('points %s at %s', (key, option) => {
+    expect(
+      didYouMeanOption(key, [
+        'flush',
+        'rocksParams',
+        'minFreeSpace',
+        'minFreeInodes',
+      ]),
+    ).toBe(` (did you mean "${option}"?)`);
+  });
+});
