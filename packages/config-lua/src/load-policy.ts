@@ -231,6 +231,17 @@ async function resolveBackends(
   };
 }
 
+/**
+ * Explains a nil error that may come from a stand-in: `kumo.*` functions
+ * that spoolkit does not run return nil, which a valid policy can index.
+ */
+function standInHint(message: string): string {
+  if (!/attempt to (index|call|concatenate) a nil value/.test(message)) {
+    return '';
+  }
+  return '. If that nil came from a kumo.* call that spoolkit does not run, such as kumo.toml_load, note that those calls return nil here; give the result a fallback (`or {}`) so the policy also runs under spoolkit';
+}
+
 function luaFailure(
   policyPath: string,
   outcome: { status: number; message: string | undefined },
@@ -247,9 +258,9 @@ function luaFailure(
   const located = /^[^\s:]+:\d+:/.test(message);
   return new SpoolError(
     SpoolErrorCode.PolicyInvalid,
-    located
+    (located
       ? `${message}; fix the policy ${policyPath} at that line`
-      : `the policy ${policyPath} failed: ${message}`,
+      : `the policy ${policyPath} failed: ${message}`) + standInHint(message),
     { path: policyPath },
   );
 }

@@ -283,6 +283,22 @@ describe('loadPolicy rejections', () => {
     );
   });
 
+  it('nil from a stand-in call', async () => {
+    const policy = writePolicy({
+      'init.lua': inInit(
+        `local cfg = kumo.toml_load('/etc/kumo.toml')\nkumo.define_spool { name = 'data', path = cfg.spool_root }`,
+      ),
+    });
+    const error = await rejection(loadPolicy(policy, { env: {} }));
+    expect(error.code).toBe(SpoolErrorCode.PolicyInvalid);
+    expect(error.message).toMatch(
+      /^init\.lua:3: attempt to index a nil value \(local 'cfg'\)/,
+    );
+    expect(error.message).toContain(
+      'such as kumo.toml_load, note that those calls return nil here; give the result a fallback (`or {}`)',
+    );
+  });
+
   it('error with a table value', async () => {
     const policy = writePolicy({ 'init.lua': `error({ reason = 'x' })\n` });
     const error = await rejection(loadPolicy(policy, { env: {} }));
