@@ -50,8 +50,7 @@ export class SpoolRegistry {
 
   constructor(options: SpoolRegistryOptions = {}) {
     this.#context = { logger: options.logger ?? silentLogger };
-    this.#importBackend =
-      options.importBackend ?? loadBackendPackage;
+    this.#importBackend = options.importBackend ?? loadBackendPackage;
   }
 
   /** Adds a backend. Throws `SPOOL_INVALID_DEFINITION` when its kind is taken. */
