@@ -13,7 +13,7 @@ import { repoRoot, run } from './support.js';
 let project: string;
 
 /** The statements after the loader: define, store, load and enumerate, printed as JSON. */
-const BODY = `
+const ROUND_TRIP_BODY = `
 const [spoolRoot, policy] = process.argv.slice(2);
 const results = {};
 
@@ -45,21 +45,21 @@ async function main() {
 }
 `;
 
-const CJS = `'use strict';
+const CJS_SCRIPT = `'use strict';
 const path = require('node:path');
 const { SpoolId, SpoolRegistry } = require('@spoolkit/core');
 const { applyPolicy } = require('@spoolkit/config-lua');
-${BODY}
+${ROUND_TRIP_BODY}
 main().catch((error) => {
   console.error(error);
   process.exitCode = 1;
 });
 `;
 
-const ESM = `import path from 'node:path';
+const ESM_SCRIPT = `import path from 'node:path';
 import { SpoolId, SpoolRegistry } from '@spoolkit/core';
 import { applyPolicy } from '@spoolkit/config-lua';
-${BODY}
+${ROUND_TRIP_BODY}
 await main();
 `;
 
@@ -88,8 +88,8 @@ beforeAll(async () => {
     path.join(project, 'node_modules'),
     'dir',
   );
-  await writeFile(path.join(project, 'round-trip.cjs'), CJS);
-  await writeFile(path.join(project, 'round-trip.mjs'), ESM);
+  await writeFile(path.join(project, 'round-trip.cjs'), CJS_SCRIPT);
+  await writeFile(path.join(project, 'round-trip.mjs'), ESM_SCRIPT);
   await writeFile(path.join(project, 'policy.lua'), POLICY);
 });
 
@@ -115,16 +115,19 @@ describe.each([
     );
   });
 
-  it.each(['LocalDisk', 'RocksDB'])('stores, loads and enumerates %s', (kind) => {
-    expect(results[kind]).toEqual({
-      kind,
-      loaded: 'hello data',
-      enumerated: [{ type: 'item', same: true, data: 'hello data' }],
-    });
-    expect(existsSync(path.join(spoolRoot, kind))).toBe(true);
-  });
+  it.each(['LocalDisk', 'RocksDB'])(
+    'stores, loads and enumerates %s',
+    (kind) => {
+      expect(results[kind]).toEqual({
+        kind,
+        loaded: 'hello data',
+        enumerated: [{ type: 'item', same: true, data: 'hello data' }],
+      });
+      expect(existsSync(path.join(spoolRoot, kind))).toBe(true);
+    },
+  );
 
-  it('stores through spools applyPolicy defines', () => {
+  it('stores through applyPolicy spools', () => {
     expect(results.policy).toEqual({
       data: {
         kind: 'LocalDisk',

@@ -26,7 +26,7 @@ export function validateId(
   );
 }
 
-/** Whether `value` is a `SpoolId` made by another copy of core (a second install, or the other of its ESM and CommonJS builds). */
+/** Checks whether `value` is a `SpoolId` made by another copy of core (a second install, or the other of its ESM and CommonJS builds). */
 function isForeignSpoolId(value: unknown): value is SpoolId {
   if (typeof value !== 'object' || value === null) {
     return false;

@@ -10,7 +10,7 @@
 export async function loadBackendPackage(
   packageName: string,
 ): Promise<unknown> {
-  // `module` exists only in CommonJS; esbuild leaves it alone in both builds (a bare `require` becomes a throwing shim in ESM).
+  // `module` exists only in CommonJS and esbuild leaves it as is in both builds, whereas a bare `require` becomes a throwing shim in the ESM build.
   if (typeof module === 'object' && typeof module?.require === 'function') {
     return module.require(packageName);
   }
