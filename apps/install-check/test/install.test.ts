@@ -105,36 +105,52 @@ end)
   return policy;
 }
 
-/** A script that applies a policy, stores and loads one entry, and prints the outcome as JSON. */
-const RUN_POLICY = `import { applyPolicy } from '@spoolkit/config-lua';
+/** The body of a script that applies a policy, stores and loads one entry, and prints the outcome as JSON. */
+const RUN_POLICY_BODY = `async function main() {
+  const [policy, spoolRoot] = process.argv.slice(2);
+  const registry = new SpoolRegistry();
+  try {
+    await applyPolicy(registry, policy, { env: { SPOOL_ROOT: spoolRoot } });
+    const data = await registry.open('data');
+    const id = SpoolId.generate();
+    await data.store(id, Buffer.from('Subject: installed\\r\\n\\r\\nhello\\r\\n'));
+    const loaded = (await data.load(id)).toString();
+    await registry.closeAll();
+    console.log(JSON.stringify({ kind: data.kind, loaded, file: id.relativePath() }));
+  } catch (error) {
+    const codes = [];
+    const messages = [];
+    for (let current = error; current; current = current.cause) {
+      codes.push(current.code);
+      messages.push(String(current.message));
+    }
+    console.log(JSON.stringify({ codes, messages }));
+  }
+}
+`;
+
+/** `RUN_POLICY_BODY` as an ES module. */
+const RUN_POLICY_ESM = `import { applyPolicy } from '@spoolkit/config-lua';
 import { SpoolId, SpoolRegistry } from '@spoolkit/core';
 
-const [policy, spoolRoot] = process.argv.slice(2);
-const registry = new SpoolRegistry();
-try {
-  await applyPolicy(registry, policy, { env: { SPOOL_ROOT: spoolRoot } });
-  const data = await registry.open('data');
-  const id = SpoolId.generate();
-  await data.store(id, Buffer.from('Subject: installed\\r\\n\\r\\nhello\\r\\n'));
-  const loaded = (await data.load(id)).toString();
-  await registry.closeAll();
-  console.log(JSON.stringify({ kind: data.kind, loaded, file: id.relativePath() }));
-} catch (error) {
-  const codes = [];
-  const messages = [];
-  for (let current = error; current; current = current.cause) {
-    codes.push(current.code);
-    messages.push(String(current.message));
-  }
-  console.log(JSON.stringify({ codes, messages }));
-}
+${RUN_POLICY_BODY}
+await main();
+`;
+
+/** `RUN_POLICY_BODY` as a CommonJS script, which gets the packages' CommonJS builds. */
+const RUN_POLICY_CJS = `const { applyPolicy } = require('@spoolkit/config-lua');
+const { SpoolId, SpoolRegistry } = require('@spoolkit/core');
+
+${RUN_POLICY_BODY}
+main();
 `;
 
 beforeAll(async () => {
   root = await mkdtemp(path.join(os.tmpdir(), 'spoolkit-install-'));
   project = path.join(root, 'project');
   await installFromTarballs();
-  await writeFile(path.join(project, 'run-policy.mjs'), RUN_POLICY);
+  await writeFile(path.join(project, 'run-policy.mjs'), RUN_POLICY_ESM);
+  await writeFile(path.join(project, 'run-policy.cjs'), RUN_POLICY_CJS);
 });
 
 afterAll(async () => {
@@ -194,15 +210,14 @@ describe('installed from tarballs', () => {
     expect(await findDirs(modules, 'backend-rocksdb')).toEqual([]);
   });
 
-  it('loads a LocalDisk policy and stores', async () => {
+  it.each([
+    ['ESM', 'run-policy.mjs'],
+    ['CommonJS', 'run-policy.cjs'],
+  ])('loads a LocalDisk policy and stores from %s', async (_system, script) => {
     const policy = await writePolicy('localdisk.lua', 'LocalDisk');
-    const spoolRoot = path.join(root, 'spool-localdisk');
+    const spoolRoot = path.join(root, `spool-localdisk-${script}`);
     const output = JSON.parse(
-      await run(
-        process.execPath,
-        ['run-policy.mjs', policy, spoolRoot],
-        project,
-      ),
+      await run(process.execPath, [script, policy, spoolRoot], project),
     );
     expect(output.kind).toBe('LocalDisk');
     expect(output.loaded).toBe('Subject: installed\r\n\r\nhello\r\n');

@@ -11,12 +11,32 @@ export function validateId(
   operation: string,
   spool: string,
 ): asserts id is SpoolId {
-  if (!(id instanceof SpoolId)) {
+  if (id instanceof SpoolId) {
+    return;
+  }
+  if (isForeignSpoolId(id)) {
     throw invalidArgument(
       spool,
-      `${operation} needs a SpoolId, got ${describeArgument(id)}; convert text with SpoolId.parse(text), and load @spoolkit/core only once (one copy, ESM or CommonJS)`,
+      `${operation} got SpoolId ${id.toString()} from a second copy of @spoolkit/core, which this spool's backend does not accept; run \`npm ls @spoolkit/core\` and, if it lists two versions, \`npm dedupe\` until one is left, and load core and the backend packages the same way (all with import or all with require)`,
     );
   }
+  throw invalidArgument(
+    spool,
+    `${operation} needs a SpoolId, got ${describeArgument(id)}; convert text with SpoolId.parse(text)`,
+  );
+}
+
+/** Checks whether `value` is a `SpoolId` made by another copy of core (a second install, or the other of its ESM and CommonJS builds). */
+function isForeignSpoolId(value: unknown): value is SpoolId {
+  if (typeof value !== 'object' || value === null) {
+    return false;
+  }
+  // The bundler may rename the class to _SpoolId.
+  const name = Object.getPrototypeOf(value)?.constructor?.name;
+  return (
+    (name === 'SpoolId' || name === '_SpoolId') &&
+    typeof (value as SpoolId).toString === 'function'
+  );
 }
 
 /**

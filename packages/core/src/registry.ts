@@ -5,6 +5,7 @@ import {
   type SpoolDefinition,
 } from './definition.js';
 import { errnoCode, SpoolError, SpoolErrorCode } from './errors.js';
+import { loadBackendPackage } from './load-backend.js';
 import { type SpoolLogger, silentLogger } from './logger.js';
 import { didYouMean } from './params.js';
 import { describePathOverlap, findPathOverlap } from './paths.js';
@@ -23,7 +24,7 @@ export interface SpoolRegistryOptions {
   /**
    * Loads a backend package by name. The module must export `backend`, a
    * `SpoolBackend`. Tests and bundlers may replace it.
-   * @default a dynamic `import()`
+   * @default `require` from the CommonJS build of core, `import()` from the ESM build
    */
   importBackend?: (packageName: string) => Promise<unknown>;
 }
@@ -49,8 +50,7 @@ export class SpoolRegistry {
 
   constructor(options: SpoolRegistryOptions = {}) {
     this.#context = { logger: options.logger ?? silentLogger };
-    this.#importBackend =
-      options.importBackend ?? ((name) => import(/* @vite-ignore */ name));
+    this.#importBackend = options.importBackend ?? loadBackendPackage;
   }
 
   /** Adds a backend. Throws `SPOOL_INVALID_DEFINITION` when its kind is taken. */

@@ -1,3 +1,4 @@
+import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
 import { describeArgument } from '../src/arguments.js';
 import {
@@ -56,6 +57,21 @@ describe('argument validation', () => {
     expect(() => validateId(id.toString(), 'load', 'data')).toThrow(
       invalidArgument,
     );
+  });
+
+  it('names a SpoolId from another copy of core', () => {
+    // The CommonJS build is a second copy beside these sources; it needs `turbo run build` first.
+    const other = createRequire(import.meta.url)('../dist/index.cjs') as {
+      SpoolId: typeof SpoolId;
+    };
+    const foreign = other.SpoolId.generate();
+    const store = () =>
+      validateStoreArguments(foreign, Buffer.from('x'), {}, 'data');
+    expect(store).toThrow(invalidArgument);
+    expect(store).toThrow(
+      `store got SpoolId ${foreign.toString()} from a second copy of @spoolkit/core`,
+    );
+    expect(store).toThrow('`npm ls @spoolkit/core`');
   });
 
   it.each([

@@ -8,8 +8,9 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 // These tests run the built package (dist/) in a child Node process, so
-// the registry's own dynamic import() resolves packages the way it does
-// in an application. They need `turbo run build` first.
+// the registry's own import() (ESM build) or require (CommonJS build)
+// resolves packages the way it does in an application. They need
+// `turbo run build` first.
 
 const run = promisify(execFile);
 const packageRoot = path.resolve(fileURLToPath(import.meta.url), '../..');
