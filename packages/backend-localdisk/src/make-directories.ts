@@ -30,8 +30,8 @@ export async function makeDirectories(
 
 /**
  * Creates each of `levels` in order with a plain `mkdir`, skipping those
- * that exist (EEXIST). Throws the first other failure; ENOENT then means a
- * parent outside `levels` is missing or was deleted meanwhile.
+ * that exist (EEXIST). Throws the first other failure. ENOENT from it means
+ * that a parent outside `levels` is missing or was deleted meanwhile.
  */
 export async function makeLevelByLevel(
   fs: LocalDiskFs,
