@@ -1,8 +1,9 @@
-import { mkdir, mkdtemp, rm, stat } from 'node:fs/promises';
+import { mkdtemp, rm, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { errnoCode, type SpoolLogger } from '@spoolkit/core';
 import { partitionByEnvelope, type SkippedMessage } from './envelope.js';
+import { makeDirectories } from './make-directories.js';
 import { loadMessages } from './messages.js';
 import {
   type RemoveResult,
@@ -176,7 +177,7 @@ async function prepareSpoolRoot(
     return mkdtemp(path.join(os.tmpdir(), 'spoolkit-example-'));
   }
   try {
-    await mkdir(spoolRoot, { recursive: true });
+    await makeDirectories(spoolRoot);
   } catch (error) {
     throw new Error(
       `--spool-root ${spoolRoot} ${describeMkdirError(error)}; pass a directory path, or omit --spool-root to use a new temporary directory`,
@@ -211,6 +212,9 @@ function describeMkdirError(error: unknown): string {
   }
   if (code === 'ENOTDIR') {
     return 'lies under a file, not a directory';
+  }
+  if (code === 'EROFS') {
+    return 'lies on a file system mounted read-only (EROFS); remount it read-write';
   }
   return `could not be created (${code ?? (error as Error).message})`;
 }

@@ -1,5 +1,13 @@
-import { spawn } from 'node:child_process';
-import { cp, mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { execFileSync, spawn } from 'node:child_process';
+import {
+  cp,
+  mkdir,
+  mkdtemp,
+  readdir,
+  rm,
+  stat,
+  writeFile,
+} from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -241,6 +249,36 @@ describe('example cli', () => {
     );
     expect(errorLine(result.stderr)).not.toContain('EEXIST');
   });
+
+  // NOTE: mounting a tmpfs needs root; skipped otherwise.
+  it.skipIf(process.getuid?.() !== 0)(
+    'spool root on a read-only mount',
+    async () => {
+      const mountPoint = path.join(root, 'mnt');
+      await mkdir(mountPoint);
+      execFileSync('mount', [
+        '-t',
+        'tmpfs',
+        '-o',
+        'size=1m',
+        'tmpfs',
+        mountPoint,
+      ]);
+      try {
+        execFileSync('mount', ['-o', 'remount,ro', mountPoint]);
+        const spoolRoot = path.join(mountPoint, 'new', 'spools');
+
+        const result = await runCli(['--spool-root', spoolRoot]);
+
+        expect(result.code).toBe(2);
+        expect(result.stderr).toContain(
+          `--spool-root ${spoolRoot} lies on a file system mounted read-only (EROFS); remount it read-write`,
+        );
+      } finally {
+        execFileSync('umount', [mountPoint]);
+      }
+    },
+  );
 
   it('messages directory that is missing', async () => {
     const missing = path.join(root, 'absent');

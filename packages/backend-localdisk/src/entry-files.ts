@@ -11,6 +11,7 @@ import {
 import { DirectoryCache } from './directory-cache.js';
 import { describeError, toStorageError } from './errors.js';
 import type { LocalDiskFileHandle, LocalDiskFs } from './fs-layer.js';
+import { makeLevelByLevel } from './make-directories.js';
 import type { SpoolLayout } from './prepare.js';
 
 /**
@@ -347,9 +348,9 @@ export class EntryFiles {
     try {
       await this.#fs.mkdir(deepest, { recursive: true, mode: 0o755 });
     } catch (error) {
-      // EEXIST: a file where the entry's directory belongs, which the rename then reports.
-      if (errnoCode(error) !== 'EEXIST') {
-        return { level: errorPath(error) ?? deepest, error };
+      const failure = await this.#findMkdirFailure(missing, deepest, error);
+      if (failure !== undefined) {
+        return failure;
       }
     }
     // Made now or before this open, which is unknown, so none is durable yet.
@@ -357,6 +358,34 @@ export class EntryFiles {
       this.#directories.remember(level);
     }
     return undefined;
+  }
+
+  /**
+   * Returns the real failure of a recursive `mkdir`, or `undefined` when
+   * the directories exist after all. EEXIST means a file where the entry's
+   * directory belongs, which the rename then reports. Node reports ENOENT
+   * when a level failed with another errno (ENOSPC when out of inodes), so
+   * then the missing levels are created one at a time to learn the real
+   * errno; ENOENT from that means a concurrent cleanup() pruned a parent.
+   */
+  async #findMkdirFailure(
+    missing: string[],
+    deepest: string,
+    error: unknown,
+  ): Promise<{ level: string; error: unknown } | undefined> {
+    const code = errnoCode(error);
+    if (code === 'EEXIST') {
+      return undefined;
+    }
+    if (code !== 'ENOENT') {
+      return { level: errorPath(error) ?? deepest, error };
+    }
+    try {
+      await makeLevelByLevel(this.#fs, missing, 0o755);
+      return undefined;
+    } catch (levelError) {
+      return { level: errorPath(levelError) ?? deepest, error: levelError };
+    }
   }
 
   /**

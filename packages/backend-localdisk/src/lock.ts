@@ -9,6 +9,7 @@ import {
 import fsExt from 'fs-ext';
 import { describeError } from './errors.js';
 import type { LocalDiskFileHandle, LocalDiskFs } from './fs-layer.js';
+import { makeDirectories } from './make-directories.js';
 import { runStep, unusableDirectory } from './unusable.js';
 
 /** The sticky bit, which keeps tmpwatch-style cleaners away from the lock file. */
@@ -25,7 +26,9 @@ const STICKY_BIT = 0o1000;
  * goes away when its holder dies, whatever pid the file still names. This
  * is the same lock kumod takes, so the two exclude each other.
  *
- * Throws `SPOOL_LOCKED` naming the owner's pid, or
+ * Throws `SPOOL_LOCKED` naming the owner's pid (or saying that the pid in
+ * the file is no longer running, since the file keeps the last writer's
+ * pid and a holder such as flock(1) writes none), or
  * `SPOOL_DIRECTORY_UNUSABLE` when the file cannot be created or locked.
  */
 export async function acquirePidLock(
@@ -36,7 +39,7 @@ export async function acquirePidLock(
 ): Promise<LocalDiskFileHandle> {
   const lockPath = path.join(root, 'lock');
   await runStep(fs, spool, root, 'create the spool directory', () =>
-    fs.mkdir(root, { recursive: true }),
+    makeDirectories(fs, root),
   );
   const handle = await runStep(fs, spool, lockPath, 'open the lock file', () =>
     fs.open(lockPath, constants.O_WRONLY | constants.O_CREAT, 0o644),
@@ -127,7 +130,20 @@ function lockedMessage(
   if (owner === process.pid) {
     return `spool '${spool}' at ${root} is locked by pid ${owner}, which is this process; close the spool that is already open there or choose another path`;
   }
+  if (!isRunning(owner)) {
+    return `spool '${spool}' at ${root} is locked by another process; the pid in ${lockPath}, ${owner}, is no longer running, so the holder did not write its pid (find it with 'fuser -v ${lockPath}'); stop that process or choose another path`;
+  }
   return `spool '${spool}' at ${root} is locked by pid ${owner}; stop that process or choose another path`;
+}
+
+/** Returns whether a process with `pid` exists; EPERM means it does but belongs to another user. */
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return errnoCode(error) !== 'ESRCH';
+  }
 }
 
 // NOTE: an owner that has just taken the lock may not have written its pid

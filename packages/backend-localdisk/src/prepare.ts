@@ -3,6 +3,7 @@ import { constants } from 'node:fs';
 import path from 'node:path';
 import { errnoCode, type SpoolLogger } from '@spoolkit/core';
 import type { LocalDiskFs } from './fs-layer.js';
+import { makeDirectories } from './make-directories.js';
 import { runStep, unusableDirectory } from './unusable.js';
 
 /** The name prefix of probe files; one left behind by a crash is removed at the next open. */
@@ -42,10 +43,10 @@ export async function prepareDirectories(
   logger: SpoolLogger,
 ): Promise<void> {
   await runStep(fs, spool, layout.newDir, 'create a directory', () =>
-    fs.mkdir(layout.newDir, { recursive: true }),
+    makeDirectories(fs, layout.newDir),
   );
   await runStep(fs, spool, layout.dataDir, 'create a directory', () =>
-    fs.mkdir(layout.dataDir, { recursive: true }),
+    makeDirectories(fs, layout.dataDir),
   );
   await probeDirectories(fs, spool, layout);
   await listOneEntry(fs, spool, layout.root);

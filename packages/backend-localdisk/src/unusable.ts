@@ -25,10 +25,12 @@ export async function runStep<T>(
 }
 
 /**
- * Builds the `SPOOL_DIRECTORY_UNUSABLE` error for a failed `operation` on
- * `target`. The message gives the owner and mode of the nearest existing
- * directory at or above `target` and the ids of this process, which is
- * what a reader needs to fix a permission problem.
+ * Builds the error for a failed `operation` on `target` while opening.
+ * ENOSPC and EDQUOT become `SPOOL_NO_SPACE`, or `SPOOL_NO_INODES` when
+ * `statfs` shows no free inodes. Every other failure becomes
+ * `SPOOL_DIRECTORY_UNUSABLE`, whose message gives the owner and mode of
+ * the nearest existing directory at or above `target` and the ids of this
+ * process, which is what a reader needs to fix a permission problem.
  */
 export async function unusableDirectory(
   fs: LocalDiskFs,
@@ -37,6 +39,10 @@ export async function unusableDirectory(
   operation: string,
   error: unknown,
 ): Promise<SpoolError> {
+  const code = errnoCode(error);
+  if (code === 'ENOSPC' || code === 'EDQUOT') {
+    return noSpaceAtOpen(fs, spool, target, operation, error, code);
+  }
   const facts = [
     await describeNearestDirectory(fs, target),
     describeProcessIds(),
@@ -46,6 +52,59 @@ export async function unusableDirectory(
     `spool '${spool}' directory is not usable: unable to ${operation} at ${target}: ${describeError(error)} (${facts.join('; ')}); ${unusableFix(error)}`,
     { spool, path: target, cause: error },
   );
+}
+
+async function noSpaceAtOpen(
+  fs: LocalDiskFs,
+  spool: string,
+  target: string,
+  operation: string,
+  error: unknown,
+  code: 'ENOSPC' | 'EDQUOT',
+): Promise<SpoolError> {
+  const prefix = `cannot open spool '${spool}': unable to ${operation} at ${target}`;
+  const fields = { spool, path: target, cause: error };
+  const stats = await statfsNearest(fs, target);
+  // btrfs and some network file systems report 0 inodes in total, meaning "no fixed limit".
+  if (
+    code === 'ENOSPC' &&
+    stats !== undefined &&
+    stats.files > 0 &&
+    stats.ffree === 0
+  ) {
+    return new SpoolError(
+      SpoolErrorCode.NoInodes,
+      `${prefix}: the file system has no free inodes left (ENOSPC, with ${stats.bavail * stats.bsize} bytes still free); delete unused files on the file system that holds ${target}, or move the spool to one with more inodes, then open it again`,
+      fields,
+    );
+  }
+  const reason =
+    code === 'EDQUOT'
+      ? 'the disk quota is exceeded'
+      : 'the file system is out of space';
+  return new SpoolError(
+    SpoolErrorCode.NoSpace,
+    `${prefix}: ${reason} (${code}); free disk space on the file system that holds ${target}, or move the spool to a larger one, then open it again`,
+    fields,
+  );
+}
+
+/** Returns `statfs` of `target` or of its nearest existing parent, or `undefined` when none answers. */
+async function statfsNearest(
+  fs: LocalDiskFs,
+  target: string,
+): Promise<
+  { bavail: number; bsize: number; files: number; ffree: number } | undefined
+> {
+  for (let current = target; ; current = path.dirname(current)) {
+    try {
+      return await fs.statfs(current);
+    } catch {
+      if (path.dirname(current) === current) {
+        return undefined;
+      }
+    }
+  }
 }
 
 function unusableFix(error: unknown): string {

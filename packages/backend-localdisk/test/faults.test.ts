@@ -283,6 +283,83 @@ describe('inode exhaustion', () => {
   });
 });
 
+describe('recursive mkdir reporting ENOENT', () => {
+  /** Fails every recursive mkdir with ENOENT, as Node reports a failed level, and plain ones with `plain`. */
+  function failMkdir(faulty: FaultyFs, plain: string | undefined) {
+    const calls = { recursive: 0, plain: 0 };
+    faulty.faults.mkdir = async (target, options) => {
+      if (options?.recursive) {
+        calls.recursive += 1;
+        throw systemError('ENOENT', 'mkdir', target);
+      }
+      calls.plain += 1;
+      if (plain !== undefined) {
+        throw systemError(plain, 'mkdir', target);
+      }
+      const { mkdir } = await import('node:fs/promises');
+      return mkdir(target, options);
+    };
+    return calls;
+  }
+
+  it('finds ENOSPC one level at a time', async () => {
+    const { dir, faulty, spool } = await openFaulty();
+    const id = SpoolId.generate();
+    failMkdir(faulty, 'ENOSPC');
+
+    const error = await failStore(spool, id);
+
+    expect(error.code).toBe('SPOOL_NO_INODES');
+    expect(error.message).toContain('ENOSPC while creating the directory');
+    await expectCleanAndRecovered(dir, faulty, spool, id);
+  });
+
+  it('creates the levels after a pruned parent', async () => {
+    const { faulty, spool } = await openFaulty();
+    const id = SpoolId.generate();
+    const calls = failMkdir(faulty, undefined);
+
+    await spool.store(id, Buffer.from('created'));
+
+    // data/ and the entry's four hash levels, none of them cached yet.
+    expect(calls).toEqual({ recursive: 1, plain: 5 });
+    expect((await spool.load(id)).toString()).toBe('created');
+  });
+
+  it('retries a lasting ENOENT', async () => {
+    const { dir, faulty, spool } = await openFaulty();
+    const id = SpoolId.generate();
+    const calls = failMkdir(faulty, 'ENOENT');
+
+    const error = await failStore(spool, id);
+
+    expect(calls.recursive).toBeGreaterThan(1);
+    expect(error.code).toBe('SPOOL_IO');
+    expect(error.message).toContain('disappeared');
+    await expectCleanAndRecovered(dir, faulty, spool, id);
+  });
+});
+
+describe('open faults', () => {
+  it('maps EDQUOT on the pid write', async () => {
+    const dir = makeTempDir();
+    const faulty = faultyFs();
+    faulty.handleFaults.write = async () => {
+      throw systemError('EDQUOT', 'write');
+    };
+
+    const error = await openSpool({ path: dir, fs: faulty.fs }).catch(
+      (caught) => caught,
+    );
+
+    expect(error.code).toBe('SPOOL_NO_SPACE');
+    expect(error.path).toBe(path.join(dir, 'lock'));
+    expect(error.message).toContain(
+      'the disk quota is exceeded (EDQUOT); free disk space',
+    );
+  });
+});
+
 describe('load and remove faults', () => {
   it('maps EIO on load', async () => {
     const { faulty, spool } = await openFaulty();

@@ -28,6 +28,22 @@ async function holdLockInChild(dir: string) {
   throw new Error('the lock holder exited before taking the lock');
 }
 
+/** Holds the lock on `lockPath` with flock(1), which writes no pid; prints `held` once it does. */
+function holdWithFlock(lockPath: string) {
+  return spawn(
+    'flock',
+    [
+      '--nonblock',
+      '--no-fork',
+      lockPath,
+      'sh',
+      '-c',
+      'echo held; exec sleep 30',
+    ],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+}
+
 describe('pid lock', () => {
   it('writes the pid and the sticky bit', async () => {
     const dir = makeTempDir();
@@ -166,20 +182,7 @@ describe('pid lock', () => {
   it.skipIf(!HAS_FLOCK_COMMAND)('rejects while flock(1) holds it', async () => {
     const dir = makeTempDir();
     const lockPath = path.join(dir, 'lock');
-    const holder = spawn(
-      'flock',
-      [
-        '--nonblock',
-        '--no-fork',
-        lockPath,
-        'sh',
-        '-c',
-        'echo held; exec sleep 30',
-      ],
-      {
-        stdio: ['ignore', 'pipe', 'inherit'],
-      },
-    );
+    const holder = holdWithFlock(lockPath);
     try {
       await once(holder.stdout as NodeJS.ReadableStream, 'data');
 
@@ -189,6 +192,52 @@ describe('pid lock', () => {
 
       expect(error.code).toBe('SPOOL_LOCKED');
       expect(error.message).toContain(`${lockPath} names no pid`);
+    } finally {
+      holder.kill('SIGKILL');
+    }
+  });
+
+  it.skipIf(!HAS_FLOCK_COMMAND)(
+    'names a pid that is no longer running',
+    async () => {
+      const dir = makeTempDir();
+      const lockPath = path.join(dir, 'lock');
+      const exited = spawnSync('true');
+      writeFileSync(lockPath, `${exited.pid}\n`);
+      const holder = holdWithFlock(lockPath);
+      try {
+        await once(holder.stdout as NodeJS.ReadableStream, 'data');
+
+        const error = await openLocalDiskSpool({
+          name: 'data',
+          path: dir,
+        }).catch((caught) => caught);
+
+        expect(error.code).toBe('SPOOL_LOCKED');
+        expect(error.message).toContain(
+          `the pid in ${lockPath}, ${exited.pid}, is no longer running`,
+        );
+        expect(error.message).not.toContain(`locked by pid ${exited.pid}`);
+      } finally {
+        holder.kill('SIGKILL');
+      }
+    },
+  );
+
+  it.skipIf(!HAS_FLOCK_COMMAND)('names a running holder', async () => {
+    const dir = makeTempDir();
+    const lockPath = path.join(dir, 'lock');
+    const holder = holdWithFlock(lockPath);
+    try {
+      await once(holder.stdout as NodeJS.ReadableStream, 'data');
+      writeFileSync(lockPath, `${holder.pid}\n`);
+
+      const error = await openLocalDiskSpool({ name: 'data', path: dir }).catch(
+        (caught) => caught,
+      );
+
+      expect(error.code).toBe('SPOOL_LOCKED');
+      expect(error.message).toContain(`locked by pid ${holder.pid};`);
     } finally {
       holder.kill('SIGKILL');
     }

@@ -1,14 +1,17 @@
 import { randomBytes } from 'node:crypto';
-import { access, mkdir, open, rename, stat, unlink } from 'node:fs/promises';
+import { access, open, rename, stat, statfs, unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { errnoCode, SpoolError, SpoolErrorCode } from '@spoolkit/core';
+import { makeDirectories } from './make-directories.js';
 
 /**
  * Creates the spool directory (mode 0755) and checks that this process can
  * use it: create a file, write and fsync it, rename it, see it under its
  * new name, delete it. The probe file is removed on every path.
  *
- * @throws `SPOOL_DIRECTORY_UNUSABLE` naming the step that failed, the
+ * @throws `SPOOL_NO_SPACE` or `SPOOL_NO_INODES` when a step fails with
+ * ENOSPC or EDQUOT, naming the spool and the path; or
+ * `SPOOL_DIRECTORY_UNUSABLE` naming the step that failed, the
  * directory's owner and mode, and the process's user and group ids, or
  * when the directory contains a LocalDisk spool.
  */
@@ -18,7 +21,7 @@ export async function prepareDirectory(
 ): Promise<void> {
   await assertNoLocalDisk(spool, path);
   try {
-    await mkdir(path, { recursive: true, mode: 0o755 });
+    await makeDirectories(path, 0o755);
   } catch (error) {
     throw await unusable(spool, path, 'unable to create the directory', error);
   }
@@ -56,6 +59,10 @@ async function unusable(
   step: string,
   cause: unknown,
 ): Promise<SpoolError> {
+  const code = errnoCode(cause);
+  if (code === 'ENOSPC' || code === 'EDQUOT') {
+    return noSpace(spool, path, step, cause, code);
+  }
   const owner = await describeNearestDirectory(path);
   const ids =
     typeof process.getuid === 'function'
@@ -67,6 +74,59 @@ async function unusable(
     `spool directory ${path} of spool '${spool}' is not usable: ${step} (${reason}); ${owner}${ids}. ${unusableFix(cause)}`,
     { spool, path, cause },
   );
+}
+
+/**
+ * Builds `SPOOL_NO_INODES` when `statfs` shows no free inodes, else
+ * `SPOOL_NO_SPACE`, for a probe step that failed with ENOSPC or EDQUOT.
+ */
+async function noSpace(
+  spool: string,
+  path: string,
+  step: string,
+  cause: unknown,
+  code: 'ENOSPC' | 'EDQUOT',
+): Promise<SpoolError> {
+  const fields = { spool, path, cause };
+  const prefix = `cannot open spool '${spool}' at ${path}: ${step}`;
+  const stats = await statfsNearest(path);
+  // btrfs and some network file systems report 0 inodes in total, meaning "no fixed limit".
+  if (
+    code === 'ENOSPC' &&
+    stats !== undefined &&
+    stats.files > 0 &&
+    stats.ffree === 0
+  ) {
+    return new SpoolError(
+      SpoolErrorCode.NoInodes,
+      `${prefix}: the file system has no free inodes left (ENOSPC, with ${Number(stats.bavail) * Number(stats.bsize)} bytes still free); delete unused files on the file system that holds ${path}, or move the spool to one with more inodes, then open it again`,
+      fields,
+    );
+  }
+  const reason =
+    code === 'EDQUOT'
+      ? 'the disk quota is exceeded'
+      : 'the file system is out of space';
+  return new SpoolError(
+    SpoolErrorCode.NoSpace,
+    `${prefix}: ${reason} (${code}); free disk space on the file system that holds ${path}, or move the spool to a larger one, then open it again`,
+    fields,
+  );
+}
+
+/** Returns `statfs` of `path` or of its nearest existing parent, or `undefined` when none answers. */
+async function statfsNearest(
+  path: string,
+): Promise<Awaited<ReturnType<typeof statfs>> | undefined> {
+  for (let current = path; ; current = dirname(current)) {
+    try {
+      return await statfs(current);
+    } catch {
+      if (dirname(current) === current) {
+        return undefined;
+      }
+    }
+  }
 }
 
 /**

@@ -65,7 +65,8 @@ export interface RocksDbSpoolOptions {
  *
  * @throws `SPOOL_INVALID_ARGUMENT` for invalid options (see
  * `checkOptions`), `SPOOL_INVALID_DEFINITION` for invalid `rocksParams`,
- * `SPOOL_DIRECTORY_UNUSABLE` when the directory cannot be used,
+ * `SPOOL_NO_SPACE` or `SPOOL_NO_INODES` when the directory's file system
+ * is full, `SPOOL_DIRECTORY_UNUSABLE` when the directory cannot be used,
  * `SPOOL_LOCKED` when another process or another open spool has locked
  * the database's LOCK file, `SPOOL_CORRUPT` for a corrupt database, or `SPOOL_IO`.
  */

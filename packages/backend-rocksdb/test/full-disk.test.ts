@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { SpoolId } from '@spoolkit/core';
@@ -8,11 +9,11 @@ import { openRocksDbSpool, type RocksDbSpool } from '../src/index.js';
 import { rejectionOf, tempDir } from './helpers.js';
 
 /** Mounts a small tmpfs, which needs root and mount rights; returns false where that fails. */
-function tryMount(target: string, size: string): boolean {
+function tryMount(target: string, size: string, extra = ''): boolean {
   try {
     execFileSync(
       'mount',
-      ['-t', 'tmpfs', '-o', `size=${size}`, 'tmpfs', target],
+      ['-t', 'tmpfs', '-o', `size=${size}${extra}`, 'tmpfs', target],
       {
         stdio: 'ignore',
       },
@@ -103,5 +104,80 @@ describe('full disk', () => {
       await spool.close();
       execFileSync('umount', [mountPoint]);
     }
+  });
+});
+
+/** Creates files in `dir` until the file system refuses with ENOSPC, using bytes or inodes. */
+function fillUp(dir: string, chunk: number): void {
+  for (let index = 0; ; index += 1) {
+    try {
+      writeFileSync(join(dir, `filler-${index}`), randomBytes(chunk));
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOSPC') {
+        return;
+      }
+      throw error;
+    }
+  }
+}
+
+/** Mounts a tmpfs on a new temp dir, runs `body` with it and unmounts it. */
+async function withTmpfs(
+  size: string,
+  extra: string,
+  body: (mountPoint: string) => Promise<void>,
+): Promise<void> {
+  const mountPoint = join(await tempDir(), 'mnt');
+  await mkdir(mountPoint);
+  expect(tryMount(mountPoint, size, extra)).toBe(true);
+  try {
+    await body(mountPoint);
+  } finally {
+    execFileSync('umount', [mountPoint]);
+  }
+}
+
+// NOTE: needs root (or CAP_SYS_ADMIN) to mount a tmpfs; skipped otherwise.
+describe.skipIf(!canMount)('opening on a full file system', () => {
+  it('rejects without space', async () => {
+    await withTmpfs('2m', '', async (mountPoint) => {
+      const path = join(mountPoint, 'spool');
+      await (await openRocksDbSpool({ name: 'data', path })).close();
+      fillUp(mountPoint, 4096);
+
+      const error = await rejectionOf(openRocksDbSpool({ name: 'data', path }));
+
+      expect(error.code).toBe('SPOOL_NO_SPACE');
+      expect(error.spool).toBe('data');
+      expect(error.message).toContain(`cannot open spool 'data' at ${path}`);
+      expect(error.message).toContain('free disk space on the file system');
+    });
+  });
+
+  it('rejects without inodes', async () => {
+    await withTmpfs('10m', ',nr_inodes=40', async (mountPoint) => {
+      const path = join(mountPoint, 'spool');
+      await (await openRocksDbSpool({ name: 'data', path })).close();
+      fillUp(mountPoint, 0);
+
+      const error = await rejectionOf(openRocksDbSpool({ name: 'data', path }));
+
+      expect(error.code).toBe('SPOOL_NO_INODES');
+      expect(error.message).toContain(`cannot open spool 'data' at ${path}`);
+      expect(error.message).toContain('no free inodes left');
+    });
+  });
+
+  it('names a read-only mount for a missing folder', async () => {
+    await withTmpfs('1m', '', async (mountPoint) => {
+      execFileSync('mount', ['-o', 'remount,ro', mountPoint]);
+      const path = join(mountPoint, 'new', 'spool');
+
+      const error = await rejectionOf(openRocksDbSpool({ name: 'data', path }));
+
+      expect(error.code).toBe('SPOOL_DIRECTORY_UNUSABLE');
+      expect(error.message).toContain('(EROFS)');
+      expect(error.message).toContain('mounted read-only');
+    });
   });
 });
