@@ -1,9 +1,8 @@
 import { mkdtemp, rm, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { errnoCode, type SpoolLogger } from '@spoolkit/core';
+import { errnoCode, makeDirectories, type SpoolLogger } from '@spoolkit/core';
 import { partitionByEnvelope, type SkippedMessage } from './envelope.js';
-import { makeDirectories } from './make-directories.js';
 import { loadMessages } from './messages.js';
 import {
   type RemoveResult,

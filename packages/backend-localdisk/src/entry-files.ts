@@ -3,6 +3,7 @@ import { constants } from 'node:fs';
 import path from 'node:path';
 import {
   errnoCode,
+  makeLevelByLevel,
   SpoolError,
   SpoolErrorCode,
   type SpoolId,
@@ -11,7 +12,6 @@ import {
 import { DirectoryCache } from './directory-cache.js';
 import { describeError, toStorageError } from './errors.js';
 import type { LocalDiskFileHandle, LocalDiskFs } from './fs-layer.js';
-import { makeLevelByLevel } from './make-directories.js';
 import type { SpoolLayout } from './prepare.js';
 
 /**
@@ -381,7 +381,10 @@ export class EntryFiles {
       return { level: errorPath(error) ?? deepest, error };
     }
     try {
-      await makeLevelByLevel(this.#fs, missing, 0o755);
+      await makeLevelByLevel(missing, {
+        mode: 0o755,
+        mkdir: (target, options) => this.#fs.mkdir(target, options),
+      });
       return undefined;
     } catch (levelError) {
       return { level: errorPath(levelError) ?? deepest, error: levelError };

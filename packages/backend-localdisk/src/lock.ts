@@ -2,6 +2,7 @@ import { constants } from 'node:fs';
 import path from 'node:path';
 import {
   errnoCode,
+  makeDirectories,
   SpoolError,
   SpoolErrorCode,
   type SpoolLogger,
@@ -9,7 +10,6 @@ import {
 import fsExt from 'fs-ext';
 import { describeError } from './errors.js';
 import type { LocalDiskFileHandle, LocalDiskFs } from './fs-layer.js';
-import { makeDirectories } from './make-directories.js';
 import { runStep, unusableDirectory } from './unusable.js';
 
 /** The sticky bit, which keeps tmpwatch-style cleaners away from the lock file. */
@@ -39,7 +39,9 @@ export async function acquirePidLock(
 ): Promise<LocalDiskFileHandle> {
   const lockPath = path.join(root, 'lock');
   await runStep(fs, spool, root, 'create the spool directory', () =>
-    makeDirectories(fs, root),
+    makeDirectories(root, {
+      mkdir: (target, options) => fs.mkdir(target, options),
+    }),
   );
   const handle = await runStep(fs, spool, lockPath, 'open the lock file', () =>
     fs.open(lockPath, constants.O_WRONLY | constants.O_CREAT, 0o644),

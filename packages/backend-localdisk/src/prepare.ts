@@ -1,9 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
 import path from 'node:path';
-import { errnoCode, type SpoolLogger } from '@spoolkit/core';
+import { errnoCode, makeDirectories, type SpoolLogger } from '@spoolkit/core';
 import type { LocalDiskFs } from './fs-layer.js';
-import { makeDirectories } from './make-directories.js';
 import { runStep, unusableDirectory } from './unusable.js';
 
 /** The name prefix of probe files; one left behind by a crash is removed at the next open. */
@@ -43,10 +42,14 @@ export async function prepareDirectories(
   logger: SpoolLogger,
 ): Promise<void> {
   await runStep(fs, spool, layout.newDir, 'create a directory', () =>
-    makeDirectories(fs, layout.newDir),
+    makeDirectories(layout.newDir, {
+      mkdir: (target, options) => fs.mkdir(target, options),
+    }),
   );
   await runStep(fs, spool, layout.dataDir, 'create a directory', () =>
-    makeDirectories(fs, layout.dataDir),
+    makeDirectories(layout.dataDir, {
+      mkdir: (target, options) => fs.mkdir(target, options),
+    }),
   );
   await probeDirectories(fs, spool, layout);
   await listOneEntry(fs, spool, layout.root);

@@ -1,8 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { access, open, rename, stat, statfs, unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { errnoCode, SpoolError, SpoolErrorCode } from '@spoolkit/core';
-import { makeDirectories } from './make-directories.js';
+import {
+  errnoCode,
+  makeDirectories,
+  SpoolError,
+  SpoolErrorCode,
+} from '@spoolkit/core';
 
 /**
  * Creates the spool directory (mode 0755) and checks that this process can
@@ -21,7 +25,7 @@ export async function prepareDirectory(
 ): Promise<void> {
   await assertNoLocalDisk(spool, path);
   try {
-    await makeDirectories(path, 0o755);
+    await makeDirectories(path, { mode: 0o755 });
   } catch (error) {
     throw await unusable(spool, path, 'unable to create the directory', error);
   }

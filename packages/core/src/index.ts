@@ -30,6 +30,12 @@ export {
 export { KeyedQueue, SpoolLifecycle } from './lifecycle.js';
 export { type SpoolLogger, silentLogger } from './logger.js';
 export {
+  type MakeDirectoriesOptions,
+  type MkdirFunction,
+  makeDirectories,
+  makeLevelByLevel,
+} from './make-directories.js';
+export {
   DEFAULT_MIN_FREE,
   formatMinFree,
   type MinFree,

@@ -53,13 +53,25 @@ export class SpoolRegistry {
     this.#importBackend = options.importBackend ?? loadBackendPackage;
   }
 
-  /** Adds a backend. Throws `SPOOL_INVALID_DEFINITION` when its kind is taken. */
+  /**
+   * Adds a backend. Throws `SPOOL_INVALID_ARGUMENT` when it lacks a kind,
+   * `validate` or `open`, and `SPOOL_INVALID_DEFINITION` when its kind is
+   * taken.
+   */
   register(backend: SpoolBackend): this {
     if (typeof backend?.kind !== 'string' || backend.kind === '') {
       throw new SpoolError(
         SpoolErrorCode.InvalidArgument,
         'a backend must have a non-empty string kind',
       );
+    }
+    for (const method of ['validate', 'open'] as const) {
+      if (typeof backend[method] !== 'function') {
+        throw new SpoolError(
+          SpoolErrorCode.InvalidArgument,
+          `the backend for kind '${backend.kind}' has no ${method}() method; a SpoolBackend needs kind, validate(definition) and open(definition, options, context)`,
+        );
+      }
     }
     if (this.#backends.has(backend.kind)) {
       throw new SpoolError(

@@ -75,6 +75,19 @@ describe('SpoolRegistry.register', () => {
       withCode(SpoolErrorCode.InvalidArgument),
     );
   });
+
+  it('rejects a backend without methods', () => {
+    const registry = new SpoolRegistry();
+    const half = { kind: 'Half', validate: () => ({}) } as never;
+
+    expect(() => registry.register(half)).toThrowError(
+      withCode(SpoolErrorCode.InvalidArgument),
+    );
+    expect(() => registry.register(half)).toThrowError(
+      "the backend for kind 'Half' has no open() method",
+    );
+    expect(registry.kinds()).toEqual([]);
+  });
 });
 
 describe('SpoolRegistry.define', () => {
