@@ -255,10 +255,16 @@ export class LocalDiskSpool implements Spool {
     return this.#monitor.reason;
   }
 
-  /** Waits for calls in flight, then stops the monitor and releases the lock. */
+  /**
+   * Waits for calls in flight, then stops the monitor, empties the lock
+   * file and releases the lock.
+   */
   close(): Promise<void> {
     return this.#lifecycle.close(async () => {
       this.#monitor.stop();
+      // Emptied while still locked, so that a later holder that writes no
+      // pid (such as flock(1)) is not reported as this process.
+      await this.#lockHandle.truncate(0).catch(() => undefined);
       await this.#lockHandle.close();
       this.#options.logger.debug(
         { spool: this.name },

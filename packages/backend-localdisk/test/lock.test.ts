@@ -224,6 +224,28 @@ describe('pid lock', () => {
     },
   );
 
+  it.skipIf(!HAS_FLOCK_COMMAND)('close leaves no pid behind', async () => {
+    const dir = makeTempDir();
+    const lockPath = path.join(dir, 'lock');
+    const spool = await openLocalDiskSpool({ name: 'data', path: dir });
+    await spool.close();
+    expect(readFileSync(lockPath, 'utf8')).toBe('');
+    const holder = holdWithFlock(lockPath);
+    try {
+      await once(holder.stdout as NodeJS.ReadableStream, 'data');
+
+      const error = await openLocalDiskSpool({ name: 'data', path: dir }).catch(
+        (caught) => caught,
+      );
+
+      expect(error.code).toBe('SPOOL_LOCKED');
+      expect(error.message).toContain(`${lockPath} names no pid`);
+      expect(error.message).not.toContain('which is this process');
+    } finally {
+      holder.kill('SIGKILL');
+    }
+  });
+
   it.skipIf(!HAS_FLOCK_COMMAND)('names a running holder', async () => {
     const dir = makeTempDir();
     const lockPath = path.join(dir, 'lock');
