@@ -1,4 +1,10 @@
-import { errnoCode, SpoolError, SpoolErrorCode } from '@spoolkit/core';
+import {
+  errnoCode,
+  freeBytesWithoutInodes,
+  outOfSpaceError,
+  SpoolError,
+  SpoolErrorCode,
+} from '@spoolkit/core';
 import type { LocalDiskFs } from './fs-layer.js';
 
 /** The context of a failed call, which the message of its error names. */
@@ -43,27 +49,19 @@ export async function toStorageError(
   };
 
   if (code === 'ENOSPC' || code === 'EDQUOT') {
-    const freeBytes = await readFreeBytesIfOutOfInodes(
-      fs,
-      statfsPath,
-      context.creating,
-    );
-    if (code === 'ENOSPC' && freeBytes !== undefined) {
-      return new SpoolError(
-        SpoolErrorCode.NoInodes,
-        `${prefix}: the file system has no free inodes left (ENOSPC while ${context.step}, with ${freeBytes} bytes still free); delete unused files or move the spool to a file system with more inodes, then retry`,
-        errorContext,
-      );
-    }
-    const reason =
-      code === 'EDQUOT'
-        ? 'the disk quota is exceeded'
-        : 'the file system is out of space';
-    return new SpoolError(
-      SpoolErrorCode.NoSpace,
-      `${prefix}: ${reason} (${code} while ${context.step}); free disk space or move the spool to a larger file system, then retry`,
-      errorContext,
-    );
+    return outOfSpaceError({
+      code,
+      prefix,
+      step: `while ${context.step}`,
+      path: context.path,
+      nextStep: 'retry',
+      freeBytesWithoutInodes: await readFreeBytesIfOutOfInodes(
+        fs,
+        statfsPath,
+        context.creating,
+      ),
+      context: errorContext,
+    });
   }
 
   return new SpoolError(
@@ -86,9 +84,11 @@ async function readFreeBytesIfOutOfInodes(
   try {
     const stats = await fs.statfs(statfsPath);
     const freeBytes = stats.bavail * stats.bsize;
-    // btrfs and some network file systems report 0 inodes in total, meaning "no fixed limit".
-    const outOfInodes = stats.files > 0 && stats.ffree === 0;
-    return outOfInodes || (creating && freeBytes > 0) ? freeBytes : undefined;
+    const withoutInodes = freeBytesWithoutInodes(stats);
+    if (withoutInodes !== undefined) {
+      return withoutInodes;
+    }
+    return creating && freeBytes > 0 ? freeBytes : undefined;
   } catch {
     return undefined;
   }

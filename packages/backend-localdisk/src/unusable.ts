@@ -1,5 +1,11 @@
 import path from 'node:path';
-import { errnoCode, SpoolError, SpoolErrorCode } from '@spoolkit/core';
+import {
+  errnoCode,
+  freeBytesWithoutInodes,
+  outOfSpaceError,
+  SpoolError,
+  SpoolErrorCode,
+} from '@spoolkit/core';
 import { describeError } from './errors.js';
 import type { LocalDiskFs } from './fs-layer.js';
 
@@ -64,29 +70,17 @@ async function noSpaceAtOpen(
 ): Promise<SpoolError> {
   const prefix = `cannot open spool '${spool}': unable to ${operation} at ${target}`;
   const fields = { spool, path: target, cause: error };
-  const stats = await statfsNearest(fs, target);
-  // btrfs and some network file systems report 0 inodes in total, meaning "no fixed limit".
-  if (
-    code === 'ENOSPC' &&
-    stats !== undefined &&
-    stats.files > 0 &&
-    stats.ffree === 0
-  ) {
-    return new SpoolError(
-      SpoolErrorCode.NoInodes,
-      `${prefix}: the file system has no free inodes left (ENOSPC, with ${stats.bavail * stats.bsize} bytes still free); delete unused files on the file system that holds ${target}, or move the spool to one with more inodes, then open it again`,
-      fields,
-    );
-  }
-  const reason =
-    code === 'EDQUOT'
-      ? 'the disk quota is exceeded'
-      : 'the file system is out of space';
-  return new SpoolError(
-    SpoolErrorCode.NoSpace,
-    `${prefix}: ${reason} (${code}); free disk space on the file system that holds ${target}, or move the spool to a larger one, then open it again`,
-    fields,
-  );
+  return outOfSpaceError({
+    code,
+    prefix,
+    step: '',
+    path: target,
+    nextStep: 'open it again',
+    freeBytesWithoutInodes: freeBytesWithoutInodes(
+      await statfsNearest(fs, target),
+    ),
+    context: fields,
+  });
 }
 
 /** Returns `statfs` of `target` or of its nearest existing parent, or `undefined` when none answers. */

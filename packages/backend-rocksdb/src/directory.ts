@@ -3,7 +3,9 @@ import { access, open, rename, stat, statfs, unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import {
   errnoCode,
+  freeBytesWithoutInodes,
   makeDirectories,
+  outOfSpaceError,
   SpoolError,
   SpoolErrorCode,
 } from '@spoolkit/core';
@@ -93,29 +95,15 @@ async function noSpace(
 ): Promise<SpoolError> {
   const fields = { spool, path, cause };
   const prefix = `cannot open spool '${spool}' at ${path}: ${step}`;
-  const stats = await statfsNearest(path);
-  // btrfs and some network file systems report 0 inodes in total, meaning "no fixed limit".
-  if (
-    code === 'ENOSPC' &&
-    stats !== undefined &&
-    stats.files > 0 &&
-    stats.ffree === 0
-  ) {
-    return new SpoolError(
-      SpoolErrorCode.NoInodes,
-      `${prefix}: the file system has no free inodes left (ENOSPC, with ${Number(stats.bavail) * Number(stats.bsize)} bytes still free); delete unused files on the file system that holds ${path}, or move the spool to one with more inodes, then open it again`,
-      fields,
-    );
-  }
-  const reason =
-    code === 'EDQUOT'
-      ? 'the disk quota is exceeded'
-      : 'the file system is out of space';
-  return new SpoolError(
-    SpoolErrorCode.NoSpace,
-    `${prefix}: ${reason} (${code}); free disk space on the file system that holds ${path}, or move the spool to a larger one, then open it again`,
-    fields,
-  );
+  return outOfSpaceError({
+    code,
+    prefix,
+    step: '',
+    path,
+    nextStep: 'open it again',
+    freeBytesWithoutInodes: freeBytesWithoutInodes(await statfsNearest(path)),
+    context: fields,
+  });
 }
 
 /** Returns `statfs` of `path` or of its nearest existing parent, or `undefined` when none answers. */

@@ -60,6 +60,12 @@ export {
   SpoolRegistry,
   type SpoolRegistryOptions,
 } from './registry.js';
+export {
+  type FileSystemCounts,
+  freeBytesWithoutInodes,
+  type OutOfSpaceFailure,
+  outOfSpaceError,
+} from './space-errors.js';
 export type {
   EnumerateOptions,
   Spool,
