@@ -2,11 +2,13 @@ import {
   access,
   constants,
   mkdir,
+  mkdtemp,
   readFile,
   writeFile,
 } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { makeDirectories } from '@spoolkit/core';
 import { Command, InvalidArgumentError } from 'commander';
 import { describeMachine } from './machine.js';
 import { renderMarkdown } from './report/markdown.js';
@@ -176,7 +178,7 @@ const options = new Command()
  */
 async function assertWritable(directory: string): Promise<void> {
   try {
-    await mkdir(directory, { recursive: true });
+    await makeDirectories(directory);
     await access(directory, constants.W_OK);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code ?? String(error);
@@ -279,11 +281,25 @@ await runSection('enumeration', async () => {
 report.seconds = (performance.now() - started) / 1000;
 report.targets = checkTargets(report);
 const markdown = renderMarkdown(report);
-await writeFile(
-  path.join(outDir, 'bench.json'),
-  `${JSON.stringify(report, null, 2)}\n`,
-);
-await writeFile(path.join(outDir, 'bench.md'), markdown);
+// The table goes to stdout first, so that a failed write loses no results.
 process.stdout.write(markdown);
-progress(`wrote ${path.join(outDir, 'bench.md')} and bench.json`);
-process.exitCode = report.errors.length === 0 ? 0 : 1;
+try {
+  await writeFile(
+    path.join(outDir, 'bench.json'),
+    `${JSON.stringify(report, null, 2)}\n`,
+  );
+  await writeFile(path.join(outDir, 'bench.md'), markdown);
+  progress(`wrote ${path.join(outDir, 'bench.md')} and bench.json`);
+} catch (error) {
+  const code = (error as NodeJS.ErrnoException).code ?? String(error);
+  const fallback = path.join(
+    await mkdtemp(path.join(os.tmpdir(), 'spoolkit-bench-')),
+    'bench.json',
+  );
+  await writeFile(fallback, `${JSON.stringify(report, null, 2)}\n`);
+  process.stderr.write(
+    `error: cannot write the results to --out ${outDir} (${code}); the table is on stdout above and bench.json is at ${fallback}\n`,
+  );
+  process.exitCode = 2;
+}
+process.exitCode ??= report.errors.length === 0 ? 0 : 1;

@@ -110,6 +110,59 @@ describe('bench selection options', () => {
     expect(stderr).not.toContain('starting');
   });
 
+  it('keeps the results when --out fails late', async () => {
+    const out = path.join(directory, 'late-failure');
+    const child = spawn(
+      process.execPath,
+      [
+        CLI,
+        '--smoke',
+        '--scratch',
+        directory,
+        '--sections',
+        'operations',
+        '--kinds',
+        'LocalDisk',
+        '--value-sizes',
+        '1k',
+        // Long enough that the folder is swapped before the final write.
+        '--seconds',
+        '0.5',
+        '--out',
+        out,
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk) => {
+      stdout += chunk;
+    });
+    child.stderr.on('data', (chunk) => {
+      stderr += chunk;
+    });
+    const exited = new Promise<number | null>((resolve) => {
+      child.on('exit', (code) => resolve(code));
+    });
+    await vi.waitFor(() => expect(stderr).toContain('operations: starting'), {
+      timeout: 30_000,
+      interval: 20,
+    });
+    // A file in place of the folder makes the final write fail.
+    await rm(out, { recursive: true, force: true });
+    await writeFile(out, 'in the way');
+
+    expect(await exited).toBe(2);
+    expect(stdout).toContain('## Operations against the raw baselines');
+    const fallback = /bench\.json is at (\S+)\n/.exec(stderr)?.[1];
+    expect(stderr).toContain(
+      `error: cannot write the results to --out ${out} (ENOTDIR)`,
+    );
+    const report = JSON.parse(await readFile(fallback as string, 'utf8'));
+    expect(report.operations.length).toBeGreaterThan(0);
+    await rm(path.dirname(fallback as string), { recursive: true });
+  }, 120_000);
+
   it('deletes its scratch data on SIGINT', async () => {
     const scratch = await mkdtemp(path.join(directory, 'interrupted-'));
     const child = spawn(

@@ -1,4 +1,5 @@
-import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { mkdtempSync } from 'node:fs';
+import { rm, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { errnoCode, makeDirectories, type SpoolLogger } from '@spoolkit/core';
@@ -173,7 +174,9 @@ async function prepareSpoolRoot(
   spoolRoot: string | undefined,
 ): Promise<string> {
   if (spoolRoot === undefined) {
-    return mkdtemp(path.join(os.tmpdir(), 'spoolkit-example-'));
+    // Synchronous, so that a signal handled right after cannot find the
+    // folder created but not yet reported through onTemporaryRoot.
+    return mkdtempSync(path.join(os.tmpdir(), 'spoolkit-example-'));
   }
   try {
     await makeDirectories(spoolRoot);
@@ -214,6 +217,9 @@ function describeMkdirError(error: unknown): string {
   }
   if (code === 'EROFS') {
     return 'lies on a file system mounted read-only (EROFS); remount it read-write';
+  }
+  if (code === 'ENOSPC' || code === 'EDQUOT') {
+    return `could not be created: its file system has no free space or no free inodes left (${code}); free some on it`;
   }
   return `could not be created (${code ?? (error as Error).message})`;
 }

@@ -441,6 +441,24 @@ describe('example cli', () => {
     expect(summaryLine(second.stdout, 'kept')).toBeUndefined();
   });
 
+  it('early interrupt leaves no folder', async () => {
+    const tmp = await mkdtemp(path.join(os.tmpdir(), 'spoolkit-example-int-'));
+    const child = spawn(process.execPath, [CLI, '--large-message', '200'], {
+      stdio: 'ignore',
+      env: { ...process.env, TMPDIR: tmp },
+    });
+    const exited = new Promise<number | null>((resolve) => {
+      child.on('exit', (code) => resolve(code));
+    });
+    // The 200 MiB message is still being built then, before the spool root exists.
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    child.kill('SIGINT');
+
+    expect(await exited).toBe(130);
+    expect(await readdir(tmp)).toEqual([]);
+    await rm(tmp, { recursive: true, force: true });
+  }, 60_000);
+
   it('kind with policy exits 2', async () => {
     const result = await runCli([
       '--kind',
