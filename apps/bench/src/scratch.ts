@@ -31,7 +31,20 @@ export function removeScratchOnSignal(log: (message: string) => void): void {
         `${signal}: deleting ${liveDirectories.size} scratch directories, which can take minutes for a large enumeration; send ${signal} again to leave them`,
       );
       for (const directory of liveDirectories) {
-        rmSync(directory, { recursive: true, force: true });
+        // Writes already queued on the thread pool can still create files
+        // during the removal (ENOTEMPTY), so it retries before giving up.
+        try {
+          rmSync(directory, {
+            recursive: true,
+            force: true,
+            maxRetries: 10,
+            retryDelay: 20,
+          });
+        } catch (error) {
+          log(
+            `${signal}: could not delete ${directory} (${(error as NodeJS.ErrnoException).code ?? String(error)}); delete it by hand`,
+          );
+        }
       }
       process.exit(128 + number);
     });

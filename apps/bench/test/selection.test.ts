@@ -194,7 +194,7 @@ describe('bench selection options', () => {
     );
     child.kill('SIGINT');
 
-    expect(await exited).toBe(130);
+    expect(await exited, stderr).toBe(130);
     expect(stderr).toContain('SIGINT: deleting 1 scratch directories');
     expect(await readdir(scratch)).toEqual([]);
   }, 120_000);

@@ -125,10 +125,23 @@ for (const [signal, number] of [
     // The spools are left unclosed: the process ends now and the OS drops
     // their locks. Only a root this run created is deleted.
     if (temporaryRoot !== undefined && !options.keep) {
-      rmSync(temporaryRoot, { recursive: true, force: true });
-      console.error(
-        `interrupted by ${signal}: deleted the temporary spool root ${temporaryRoot}`,
-      );
+      try {
+        // Writes already queued can still create files during the removal
+        // (ENOTEMPTY), so it retries before giving up.
+        rmSync(temporaryRoot, {
+          recursive: true,
+          force: true,
+          maxRetries: 10,
+          retryDelay: 20,
+        });
+        console.error(
+          `interrupted by ${signal}: deleted the temporary spool root ${temporaryRoot}`,
+        );
+      } catch (error) {
+        console.error(
+          `interrupted by ${signal}: could not delete the temporary spool root ${temporaryRoot} (${(error as NodeJS.ErrnoException).code ?? String(error)}); delete it by hand`,
+        );
+      }
     } else {
       console.error(`interrupted by ${signal}`);
     }
