@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { rmSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import path from 'node:path';
 
@@ -31,24 +31,36 @@ export function removeScratchOnSignal(log: (message: string) => void): void {
         `${signal}: deleting ${liveDirectories.size} scratch directories, which can take minutes for a large enumeration; send ${signal} again to leave them`,
       );
       for (const directory of liveDirectories) {
-        // Writes already queued on the thread pool can still create files
-        // during the removal (ENOTEMPTY), so it retries before giving up.
-        try {
-          rmSync(directory, {
-            recursive: true,
-            force: true,
-            maxRetries: 10,
-            retryDelay: 20,
-          });
-        } catch (error) {
-          log(
-            `${signal}: could not delete ${directory} (${(error as NodeJS.ErrnoException).code ?? String(error)}); delete it by hand`,
-          );
+        if (!removeWhileWritesSettle(directory)) {
+          log(`${signal}: could not delete ${directory}; delete it by hand`);
         }
       }
       process.exit(128 + number);
     });
   }
+}
+
+/**
+ * Deletes `directory` from a signal handler, where the JS thread cannot
+ * wait for the spool's calls. File calls already running on the thread
+ * pool can recreate parts of the tree during or just after a removal, so
+ * it removes, pauses 30 ms and checks, up to 5 times. Returns whether the
+ * directory is gone.
+ */
+function removeWhileWritesSettle(directory: string): boolean {
+  const pause = new Int32Array(new SharedArrayBuffer(4));
+  for (let attempt = 0; attempt < 5; attempt += 1) {
+    try {
+      rmSync(directory, { recursive: true, force: true, maxRetries: 5 });
+    } catch {
+      // ENOTEMPTY from a concurrent write: the next attempt retries.
+    }
+    Atomics.wait(pause, 0, 0, 30);
+    if (!existsSync(directory)) {
+      return true;
+    }
+  }
+  return false;
 }
 
 /**
