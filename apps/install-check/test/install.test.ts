@@ -105,7 +105,7 @@ end)
   return policy;
 }
 
-/** The body of a script that applies a policy, stores and loads one entry, and prints the outcome as JSON. */
+/** Script body: applies a policy, stores and loads one entry, and prints the outcome as JSON. */
 const RUN_POLICY_BODY = `async function main() {
   const [policy, spoolRoot] = process.argv.slice(2);
   const registry = new SpoolRegistry();

@@ -364,9 +364,9 @@ export class EntryFiles {
    * Returns the real failure of a recursive `mkdir`, or `undefined` when
    * the directories exist after all. EEXIST means a file where the entry's
    * directory belongs, which the rename then reports. Node reports ENOENT
-   * when a level failed with another errno (ENOSPC when out of inodes), so
-   * then the missing levels are created one at a time to learn the real
-   * errno; ENOENT from that means a concurrent cleanup() pruned a parent.
+   * when a level failed with another errno (ENOSPC when out of inodes).
+   * So the missing levels are then created one at a time to learn the real
+   * errno, and ENOENT from that means a concurrent cleanup() pruned a parent.
    */
   async #findMkdirFailure(
     missing: string[],

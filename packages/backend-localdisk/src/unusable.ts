@@ -5,6 +5,7 @@ import {
   outOfSpaceError,
   SpoolError,
   SpoolErrorCode,
+  statfsNearest,
 } from '@spoolkit/core';
 import { describeError } from './errors.js';
 import type { LocalDiskFs } from './fs-layer.js';
@@ -77,28 +78,10 @@ async function noSpaceAtOpen(
     path: target,
     nextStep: 'open it again',
     freeBytesWithoutInodes: freeBytesWithoutInodes(
-      await statfsNearest(fs, target),
+      await statfsNearest(target, (level) => fs.statfs(level)),
     ),
     context: fields,
   });
-}
-
-/** Returns `statfs` of `target` or of its nearest existing parent, or `undefined` when none answers. */
-async function statfsNearest(
-  fs: LocalDiskFs,
-  target: string,
-): Promise<
-  { bavail: number; bsize: number; files: number; ffree: number } | undefined
-> {
-  for (let current = target; ; current = path.dirname(current)) {
-    try {
-      return await fs.statfs(current);
-    } catch {
-      if (path.dirname(current) === current) {
-        return undefined;
-      }
-    }
-  }
 }
 
 function unusableFix(error: unknown): string {

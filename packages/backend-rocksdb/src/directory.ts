@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { access, open, rename, stat, statfs, unlink } from 'node:fs/promises';
+import { access, open, rename, stat, unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import {
   errnoCode,
@@ -8,6 +8,7 @@ import {
   outOfSpaceError,
   SpoolError,
   SpoolErrorCode,
+  statfsNearest,
 } from '@spoolkit/core';
 
 /**
@@ -16,10 +17,10 @@ import {
  * new name, delete it. The probe file is removed on every path.
  *
  * @throws `SPOOL_NO_SPACE` or `SPOOL_NO_INODES` when a step fails with
- * ENOSPC or EDQUOT, naming the spool and the path; or
- * `SPOOL_DIRECTORY_UNUSABLE` naming the step that failed, the
- * directory's owner and mode, and the process's user and group ids, or
- * when the directory contains a LocalDisk spool.
+ * ENOSPC or EDQUOT, naming the spool and the path.
+ * @throws `SPOOL_DIRECTORY_UNUSABLE` when another step fails, naming the
+ * step, the directory's owner and mode and the process's user and group
+ * ids, and when the directory contains a LocalDisk spool.
  */
 export async function prepareDirectory(
   spool: string,
@@ -104,21 +105,6 @@ async function noSpace(
     freeBytesWithoutInodes: freeBytesWithoutInodes(await statfsNearest(path)),
     context: fields,
   });
-}
-
-/** Returns `statfs` of `path` or of its nearest existing parent, or `undefined` when none answers. */
-async function statfsNearest(
-  path: string,
-): Promise<Awaited<ReturnType<typeof statfs>> | undefined> {
-  for (let current = path; ; current = dirname(current)) {
-    try {
-      return await statfs(current);
-    } catch {
-      if (dirname(current) === current) {
-        return undefined;
-      }
-    }
-  }
 }
 
 /**

@@ -65,6 +65,7 @@ export {
   freeBytesWithoutInodes,
   type OutOfSpaceFailure,
   outOfSpaceError,
+  statfsNearest,
 } from './space-errors.js';
 export type {
   EnumerateOptions,

@@ -1,3 +1,5 @@
+import { statfs as nodeStatfs } from 'node:fs/promises';
+import path from 'node:path';
 import {
   SpoolError,
   SpoolErrorCode,
@@ -29,6 +31,26 @@ export function freeBytesWithoutInodes(
   return Number(stats.ffree) === 0
     ? Number(stats.bavail) * Number(stats.bsize)
     : undefined;
+}
+
+/**
+ * Returns `statfs` of `target`, or of its nearest parent that exists, or
+ * `undefined` when every level fails. `statfs` may be a caller's own file
+ * layer.
+ */
+export async function statfsNearest(
+  target: string,
+  statfs: (target: string) => Promise<FileSystemCounts> = nodeStatfs,
+): Promise<FileSystemCounts | undefined> {
+  for (let current = target; ; current = path.dirname(current)) {
+    try {
+      return await statfs(current);
+    } catch {
+      if (path.dirname(current) === current) {
+        return undefined;
+      }
+    }
+  }
 }
 
 /** The facts about an ENOSPC or EDQUOT that `outOfSpaceError` reports. */

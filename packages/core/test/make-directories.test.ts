@@ -19,7 +19,7 @@ afterEach(() => {
   }
 });
 
-/** An errno error as Node raises it. */
+/** Builds an errno error as Node raises it. */
 function errnoError(code: string, target: string): NodeJS.ErrnoException {
   const error: NodeJS.ErrnoException = new Error(`${code}: mkdir '${target}'`);
   error.code = code;
