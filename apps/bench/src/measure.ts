@@ -1,4 +1,5 @@
 import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { GCProfiler } from 'node:v8';
 import * as hdr from 'hdr-histogram-js';
 
 /** Timer interval of the event-loop delay monitor, in milliseconds. */
@@ -24,6 +25,14 @@ export interface RunStats {
    */
   cpuUsPerOperation: number;
   eventLoop: EventLoopDelay;
+  /**
+   * V8 full (mark-compact) collections per second. In the bench's small
+   * heap their number depends on how often the code under test allocates,
+   * and on a 2-core machine their background marking competes with the
+   * thread pool, so this column explains many gaps between a backend and
+   * its baseline.
+   */
+  fullGcPerSecond: number;
 }
 
 /** When a run of operations stops: after `count` operations or `seconds`, whichever comes first. */
@@ -51,6 +60,7 @@ export class OperationTimer {
   #operations = 0;
   #seconds = 0;
   #cpuUs = 0;
+  #fullGcs = 0;
 
   /** Seconds timed so far, over every run. */
   get seconds(): number {
@@ -92,6 +102,7 @@ export class OperationTimer {
 
     // A fresh monitor per run: a re-enabled one records the pause since its last tick as delay.
     const delay = startDelayMonitor();
+    const collections = startFullGcCount();
     const cpuBefore = process.cpuUsage();
     const started = performance.now();
     const workers = Array.from(
@@ -101,6 +112,7 @@ export class OperationTimer {
     await Promise.all(workers);
     this.#seconds += (performance.now() - started) / 1000;
     const cpu = process.cpuUsage(cpuBefore);
+    this.#fullGcs += collections.stop();
     const reading = delay.stop();
     this.#delay = {
       maxMs: Math.max(this.#delay.maxMs, reading.maxMs),
@@ -131,6 +143,7 @@ export class OperationTimer {
       },
       cpuUsPerOperation: this.#cpuUs / Math.max(1, operations),
       eventLoop: this.#delay,
+      fullGcPerSecond: this.#fullGcs / this.#seconds,
     };
     this.#histogram.destroy();
     return stats;
@@ -162,11 +175,13 @@ export async function timeWork<T>(
   work: () => Promise<T>,
 ): Promise<{ result: T; stats: RunStats }> {
   const delay = startDelayMonitor();
+  const collections = startFullGcCount();
   const cpuBefore = process.cpuUsage();
   const started = performance.now();
   const result = await work();
   const seconds = (performance.now() - started) / 1000;
   const cpu = process.cpuUsage(cpuBefore);
+  const fullGcs = collections.stop();
   const count = operations(result);
   const stats: RunStats = {
     operations: count,
@@ -175,8 +190,25 @@ export async function timeWork<T>(
     latencyUs: { p50: 0, p99: 0, max: 0 },
     cpuUsPerOperation: (cpu.user + cpu.system) / Math.max(1, count),
     eventLoop: delay.stop(),
+    fullGcPerSecond: fullGcs / seconds,
   };
   return { result, stats };
+}
+
+/**
+ * Counts V8's full (mark-compact) collections from now until `stop`.
+ * `GCProfiler` reports them when it stops, where a `PerformanceObserver`
+ * would deliver the last ones after the run ended.
+ */
+function startFullGcCount(): { stop(): number } {
+  const profiler = new GCProfiler();
+  profiler.start();
+  return {
+    stop() {
+      const { statistics } = profiler.stop();
+      return statistics.filter((gc) => gc.gcType === 'MarkSweepCompact').length;
+    },
+  };
 }
 
 /**

@@ -40,6 +40,10 @@ function delay(stats: RunStats): string {
   return `${stats.eventLoop.maxMs.toFixed(1)} / ${stats.eventLoop.p99Ms.toFixed(1)}`;
 }
 
+function fullGcs(stats: RunStats): string {
+  return stats.fullGcPerSecond.toFixed(1);
+}
+
 function roundsLabel(rounds: number): string {
   return rounds === 1 ? '1 round' : `${rounds} rounds`;
 }
@@ -69,6 +73,7 @@ function operationsSection(pairs: readonly OperationPair[]): string[] {
       'ratio best / worst',
       'p99 µs (backend / baseline)',
       'CPU µs/op (backend / baseline)',
+      'full GCs/s (backend / baseline)',
       'loop delay max / p99 ms (backend)',
       `>= ${MIN_BASELINE_RATIO}x`,
     ],
@@ -86,6 +91,7 @@ function operationsSection(pairs: readonly OperationPair[]): string[] {
         ? '–'
         : `${Math.round(backend.stats.latencyUs.p99)} / ${Math.round(baseline.stats.latencyUs.p99)}`,
       `${backend.stats.cpuUsPerOperation.toFixed(1)} / ${baseline.stats.cpuUsPerOperation.toFixed(1)}`,
+      `${fullGcs(backend.stats)} / ${fullGcs(baseline.stats)}`,
       delay(backend.stats),
       ratio >= MIN_BASELINE_RATIO ? 'met' : '**not met**',
     ]),
@@ -101,6 +107,7 @@ function lifecycleSection(rows: readonly LifecycleRow[]): string[] {
       'messages/s',
       'p99 ms per message',
       'CPU µs per message',
+      'full GCs/s',
       'loop delay max / p99 ms',
       'messages/s of each round',
     ],
@@ -111,6 +118,7 @@ function lifecycleSection(rows: readonly LifecycleRow[]): string[] {
       rate(row.stats),
       (row.stats.latencyUs.p99 / 1000).toFixed(2),
       row.stats.cpuUsPerOperation.toFixed(0),
+      fullGcs(row.stats),
       delay(row.stats),
       row.roundsPerSecond.map((perSecond) => Math.round(perSecond)).join(', '),
     ]),
@@ -129,6 +137,7 @@ function enumerationSection(rows: readonly EnumerationRow[]): string[] {
       'RSS growth MiB',
       'heap + external growth MiB',
       'peak RSS MiB',
+      'full GCs/s',
       'loop delay max / p99 ms',
     ],
     rows.map((row) => [
@@ -141,6 +150,7 @@ function enumerationSection(rows: readonly EnumerationRow[]): string[] {
       (row.rssGrowthBytes / MiB).toFixed(1),
       (row.heapGrowthBytes / MiB).toFixed(1),
       (row.peakRssBytes / MiB).toFixed(0),
+      fullGcs(row.stats),
       delay(row.stats),
     ]),
   );
@@ -237,7 +247,7 @@ export function renderMarkdown(report: BenchReport): string {
       '',
       '## Operations against the raw baselines',
       '',
-      `Baselines: LocalDisk runs against plain \`fs\` on the same layout (temporary file, rename, read, unlink, directory walk). With sync, the baseline fdatasyncs the file and fsyncs its directory and the parents of new directories. RocksDB runs against the \`rocksdb\` binding called directly with the backend's default open options. Sync changes only stores, so load, remove and enumerate are measured with sync off. Each configuration ran ${roundsLabel(report.operations[0]?.roundsPerSecond.length ?? 1)}, the backend and the baseline back to back in each, taking turns going first. The ratio is the median of the per-round ratios, with the best and worst round beside it. Rates, p99 and CPU are from each target's median round by throughput. CPU is the whole process's user plus system time per operation.`,
+      `Baselines: LocalDisk runs against plain \`fs\` on the same layout (temporary file, rename, read, unlink, directory walk). With sync, the baseline fdatasyncs the file and fsyncs its directory and the parents of new directories. RocksDB runs against the \`rocksdb\` binding called directly with the backend's default open options. Sync changes only stores, so load, remove and enumerate are measured with sync off. Each configuration ran ${roundsLabel(report.operations[0]?.roundsPerSecond.length ?? 1)}, the backend and the baseline back to back in each, taking turns going first. The ratio is the median of the per-round ratios, with the best and worst round beside it. Rates, p99 and CPU are from each target's median round by throughput. CPU is the whole process's user plus system time per operation. Full GCs/s counts V8's mark-compact collections during the timed calls; in the bench's small heap they come with the external memory of values read or copied and their number follows how often the code allocates, so a backend that allocates more per call than its baseline can pay for collections the baseline mostly avoids (see docs/benchmarks.md).`,
       '',
       ...operationsSection(pairOperations(report.operations)),
     );
