@@ -30,9 +30,13 @@ export interface StoreResult {
 }
 
 /**
- * Stores each message's body in `data` and its envelope in `meta` under a
- * new id, both at once as kumod does. Rejects with the spool's error on the
- * first failed store.
+ * Stores each message's body in `data`, then its envelope in `meta`, under
+ * a new id. Rejects with the spool's error on the first failed store.
+ *
+ * kumod writes the two at once, so a crash between them can leave an
+ * envelope without its body, for a message it never acknowledged. Writing
+ * the body first means every envelope here has its body, so `verifySpools`
+ * can count a missing body as lost data.
  */
 export async function storeMessages(
   spools: OpenSpools,
@@ -45,10 +49,8 @@ export async function storeMessages(
   for (const message of messages) {
     const id = SpoolId.generate();
     const meta = encodeMeta(envelopeFor(message));
-    await Promise.all([
-      spools.data.store(id, message.bytes),
-      spools.meta.store(id, meta),
-    ]);
+    await spools.data.store(id, message.bytes);
+    await spools.meta.store(id, meta);
     ids.push({ id: id.toString(), name: message.name });
     bytes += message.bytes.length;
     logger.debug({ id: id.toString(), name: message.name }, 'stored message');
@@ -142,13 +144,8 @@ export async function verifySpools(
       continue;
     }
 
-    const body = await loadBody(spools, entry.id);
-    if (body === undefined) {
-      logger.error({ id }, 'meta entry has no body in the data spool');
-      result.missingData.push(id);
-      continue;
-    }
-
+    // Before the body is loaded, so that an envelope naming the generated
+    // message counts it as expected even when its body is missing.
     const name = envelope.meta[SOURCE_KEY];
     if (name === LARGE_MESSAGE_NAME && !sources.has(name)) {
       const generated = regenerate(envelope.meta[ATTACHMENT_BYTES_KEY]);
@@ -156,6 +153,14 @@ export async function verifySpools(
         sources.set(name, generated);
       }
     }
+
+    const body = await loadBody(spools, entry.id);
+    if (body === undefined) {
+      logger.error({ id }, 'meta entry has no body in the data spool');
+      result.missingData.push(id);
+      continue;
+    }
+
     const source = typeof name === 'string' ? sources.get(name) : undefined;
     const hash = sha256Hex(body);
     if (

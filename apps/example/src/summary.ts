@@ -69,7 +69,7 @@ export function formatSummary(summary: ExampleSummary): string[] {
   }
   if (summary.keptForInspection) {
     lines.push(
-      `kept:     entries left in ${summary.spoolRoot}; rerun with --phase verify --spool-root ${summary.spoolRoot}`,
+      `kept:     entries left in ${summary.spoolRoot} for inspection; --phase verify --spool-root ${summary.spoolRoot} checks them again, and deleting that folder discards them`,
     );
   }
   lines.push(

@@ -28,6 +28,15 @@ afterEach(async () => {
   await rm(root, { recursive: true, force: true });
 });
 
+/** Counts the files under `dir`, recursively; 0 when it does not exist. */
+async function countFiles(dir: string): Promise<number> {
+  const entries = await readdir(dir, {
+    recursive: true,
+    withFileTypes: true,
+  }).catch(() => []);
+  return entries.filter((entry) => entry.isFile()).length;
+}
+
 describe('example cli', () => {
   it('round trip on LocalDisk', async () => {
     const result = await runCli(['--spool-root', root]);
@@ -205,7 +214,7 @@ describe('example cli', () => {
     expect(first.stdout).toContain(`no body for ${removed}`);
     expect(summaryLine(first.stdout, 'removed')).toBeUndefined();
     expect(summaryLine(first.stdout, 'kept')).toBe(
-      `entries left in ${root}; rerun with --phase verify --spool-root ${root}`,
+      `entries left in ${root} for inspection; --phase verify --spool-root ${root} checks them again, and deleting that folder discards them`,
     );
     expect(second.code).toBe(1);
     expect(summaryLine(second.stdout, 'verified')).toMatch(/^4 of 5 messages/);
@@ -440,6 +449,55 @@ describe('example cli', () => {
     expect(summaryLine(second.stdout, 'verified')).toMatch(/^0 of /);
     expect(summaryLine(second.stdout, 'kept')).toBeUndefined();
   });
+
+  it('store killed mid-body loses no body', async () => {
+    const child = spawn(
+      process.execPath,
+      [CLI, '--phase', 'store', '--spool-root', root, '--large-message', '128'],
+      { stdio: 'ignore' },
+    );
+    const exited = new Promise<void>((resolve) => {
+      child.on('exit', () => resolve());
+    });
+    // LocalDisk writes each body to a temp file in data/new first.
+    const temp = path.join(root, 'data', 'new');
+    await vi.waitFor(
+      async () => {
+        const sizes = await Promise.all(
+          (await readdir(temp).catch(() => [])).map(async (name) =>
+            stat(path.join(temp, name)).then(
+              (stats) => stats.size,
+              () => 0,
+            ),
+          ),
+        );
+        expect(Math.max(0, ...sizes)).toBeGreaterThan(1024 * 1024);
+      },
+      { timeout: 60_000, interval: 2 },
+    );
+    // Kill once the generated message's envelope is in place, or after
+    // 3 s. Stored at once with its 170 MB body, the envelope would get
+    // there while the body is still being written.
+    await vi
+      .waitFor(
+        async () => {
+          expect(await countFiles(path.join(root, 'meta', 'data'))).toBe(6);
+        },
+        { timeout: 3_000, interval: 2 },
+      )
+      .catch(() => undefined);
+    child.kill('SIGKILL');
+    await exited;
+
+    const verify = await runCli(['--phase', 'verify', '--spool-root', root]);
+
+    expect(summaryLine(verify.stdout, 'problems')).toContain('0 without body');
+    expect(verify.code).toBe(0);
+    // 5 of 5, or 6 of 6 when the kill came after the last envelope.
+    expect(summaryLine(verify.stdout, 'verified')).toMatch(
+      /^(\d) of \1 messages/,
+    );
+  }, 90_000);
 
   it('early interrupt leaves no folder', async () => {
     const tmp = await mkdtemp(path.join(os.tmpdir(), 'spoolkit-example-int-'));
