@@ -92,6 +92,9 @@ function unusableFix(error: unknown): string {
   if (code === 'EEXIST' || code === 'ENOTDIR') {
     return 'a file is in the way where a directory is needed; move that file or choose another path';
   }
+  if (code === 'EISDIR') {
+    return 'a directory is in the way where a file is needed; move that directory or choose another path';
+  }
   return 'fix the ownership or permissions, or choose another path';
 }
 

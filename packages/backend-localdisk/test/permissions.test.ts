@@ -150,6 +150,22 @@ describe('unusable directory', () => {
     expect(error.message).toContain('a file is in the way');
   });
 
+  it('rejects a directory named lock', async () => {
+    const dir = makeTempDir();
+    mkdirSync(path.join(dir, 'lock'));
+
+    const error = await openLocalDiskSpool({ name: 'data', path: dir }).catch(
+      (caught) => caught,
+    );
+
+    expect(error.code).toBe('SPOOL_DIRECTORY_UNUSABLE');
+    expect(error.path).toBe(path.join(dir, 'lock'));
+    expect(error.message).toContain(
+      'a directory is in the way where a file is needed; move that directory or choose another path',
+    );
+    expect(error.message).not.toContain('permissions');
+  });
+
   it('rejects a failed listing from the fs layer', async () => {
     const dir = makeTempDir();
     const faulty = faultyFs();
