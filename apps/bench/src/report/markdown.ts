@@ -4,6 +4,7 @@ import type { EnumerationRow } from '../sections/enumeration.js';
 import type { LifecycleRow } from '../sections/lifecycle.js';
 import type { PolicyResult } from '../sections/policy.js';
 import {
+  formatRatio,
   MIN_BASELINE_RATIO,
   type OperationPair,
   pairOperations,
@@ -85,8 +86,8 @@ function operationsSection(pairs: readonly OperationPair[]): string[] {
       String(backend.concurrency),
       rate(backend.stats),
       rate(baseline.stats),
-      ratio.toFixed(2),
-      `${bestRatio.toFixed(2)} / ${worstRatio.toFixed(2)}`,
+      formatRatio(ratio),
+      `${formatRatio(bestRatio)} / ${formatRatio(worstRatio)}`,
       backend.operation === 'enumerate'
         ? '–'
         : `${Math.round(backend.stats.latencyUs.p99)} / ${Math.round(baseline.stats.latencyUs.p99)}`,
@@ -247,7 +248,7 @@ export function renderMarkdown(report: BenchReport): string {
       '',
       '## Operations against the raw baselines',
       '',
-      `Baselines: LocalDisk runs against plain \`fs\` on the same layout (temporary file, rename, read, unlink, directory walk). With sync, the baseline fdatasyncs the file and fsyncs its directory and the parents of new directories. RocksDB runs against the \`rocksdb\` binding called directly with the backend's default open options. Sync changes only stores, so load, remove and enumerate are measured with sync off. Each configuration ran ${roundsLabel(report.operations[0]?.roundsPerSecond.length ?? 1)}, the backend and the baseline back to back in each, taking turns going first. The ratio is the median of the per-round ratios, with the best and worst round beside it. Rates, p99 and CPU are from each target's median round by throughput. CPU is the whole process's user plus system time per operation. Full GCs/s counts V8's mark-compact collections during the timed calls; in the bench's small heap they come with the external memory of values read or copied and their number follows how often the code allocates, so a backend that allocates more per call than its baseline can pay for collections the baseline mostly avoids (see docs/benchmarks.md).`,
+      `Baselines: LocalDisk runs against plain \`fs\` on the same layout (temporary file, rename, read, unlink, directory walk). With sync, the baseline fdatasyncs the file and fsyncs its directory and the parents of new directories. RocksDB runs against the \`rocksdb\` binding called directly with the backend's default open options. Sync changes only stores, so load, remove and enumerate are measured with sync off. Each configuration ran ${roundsLabel(report.operations[0]?.roundsPerSecond.length ?? 1)}, the backend and the baseline back to back in each, taking turns going first. The ratio is the median of the per-round ratios, with the best and worst round beside it; ratios are rounded down to two decimals, so 0.90 has met the 0.9 target. Rates, p99 and CPU are from each target's median round by throughput. CPU is the whole process's user plus system time per operation. Full GCs/s counts V8's mark-compact collections during the timed calls; in the bench's small heap they come with the external memory of values read or copied and their number follows how often the code allocates, so a backend that allocates more per call than its baseline can pay for collections the baseline mostly avoids (see docs/benchmarks.md).`,
       '',
       ...operationsSection(pairOperations(report.operations)),
     );

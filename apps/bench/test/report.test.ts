@@ -1,0 +1,22 @@
+import { describe, expect, it } from 'vitest';
+import { formatRatio, MIN_BASELINE_RATIO } from '../src/report/targets.js';
+
+describe('formatRatio', () => {
+  it.each([
+    [0.899, '0.89'],
+    [0.8999, '0.89'],
+    [0.9, '0.90'],
+    [0.29, '0.29'],
+    [1.236, '1.23'],
+    [20.345, '20.34'],
+  ])('shows %s as %s', (ratio, shown) => {
+    expect(formatRatio(ratio)).toBe(shown);
+  });
+
+  it('shows 0.90 only for met ratios', () => {
+    for (let ratio = 0.895; ratio < 0.905; ratio += 0.0001) {
+      const met = ratio >= MIN_BASELINE_RATIO;
+      expect(formatRatio(ratio) === '0.90', String(ratio)).toBe(met);
+    }
+  });
+});
