@@ -7,4 +7,6 @@ export default defineConfig({
   target: 'node20',
   clean: true,
   sourcemap: false,
+  // `import.meta.url` in the CommonJS build, for `createRequire` (see storage.ts).
+  shims: true,
 });

@@ -4,6 +4,7 @@ import {
   mkdtemp,
   readdir,
   readFile,
+  rename,
   rm,
   symlink,
   writeFile,
@@ -11,7 +12,7 @@ import {
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { repoRoot, run } from './support.js';
+import { repoRoot, run, runWithStderr } from './support.js';
 
 // Packs the built packages with `npm pack` and installs the tarballs into
 // a fresh project under the temp dir, as a user would install them from
@@ -105,8 +106,21 @@ end)
   return policy;
 }
 
+/** Script function: collects the code and message of an error and of each cause below it. */
+const ERROR_CHAIN = `function errorChain(error) {
+  const codes = [];
+  const messages = [];
+  for (let current = error; current; current = current.cause) {
+    codes.push(current.code);
+    messages.push(String(current.message));
+  }
+  return { codes, messages };
+}`;
+
 /** Script body: applies a policy, stores and loads one entry, and prints the outcome as JSON. */
-const RUN_POLICY_BODY = `async function main() {
+const RUN_POLICY_BODY = `${ERROR_CHAIN}
+
+async function main() {
   const [policy, spoolRoot] = process.argv.slice(2);
   const registry = new SpoolRegistry();
   try {
@@ -118,13 +132,7 @@ const RUN_POLICY_BODY = `async function main() {
     await registry.closeAll();
     console.log(JSON.stringify({ kind: data.kind, loaded, file: id.relativePath() }));
   } catch (error) {
-    const codes = [];
-    const messages = [];
-    for (let current = error; current; current = current.cause) {
-      codes.push(current.code);
-      messages.push(String(current.message));
-    }
-    console.log(JSON.stringify({ codes, messages }));
+    console.log(JSON.stringify(errorChain(error)));
   }
 }
 `;
@@ -143,6 +151,28 @@ const { SpoolId, SpoolRegistry } = require('@spoolkit/core');
 
 ${RUN_POLICY_BODY}
 main();
+`;
+
+/** ES module: applies a LocalDisk policy, then a RocksDB one, and prints each outcome as JSON. */
+const UNBUILT_ESM = `import { applyPolicy } from '@spoolkit/config-lua';
+import { SpoolRegistry } from '@spoolkit/core';
+
+${ERROR_CHAIN}
+
+const [localdisk, rocksdb, spoolRoot] = process.argv.slice(2);
+const outcome = {};
+for (const [kind, policy] of [['LocalDisk', localdisk], ['RocksDB', rocksdb]]) {
+  const registry = new SpoolRegistry();
+  try {
+    await applyPolicy(registry, policy, { env: { SPOOL_ROOT: spoolRoot + '/' + kind } });
+    await registry.open('data');
+    outcome[kind] = { opened: true };
+    await registry.closeAll();
+  } catch (error) {
+    outcome[kind] = errorChain(error);
+  }
+}
+console.log(JSON.stringify(outcome));
 `;
 
 beforeAll(async () => {
@@ -183,6 +213,15 @@ describe('packed tarballs', () => {
             !/^(package\.json|README\.md|LICENSE|CHANGELOG\.md)$/.test(file),
         );
       expect(stray, packed.name).toEqual([]);
+    }
+  });
+
+  it('include the license text', () => {
+    for (const packed of packedPackages) {
+      expect(
+        packed.files.map((file) => file.path),
+        packed.name,
+      ).toContain('LICENSE');
     }
   });
 
@@ -243,6 +282,65 @@ describe('installed from tarballs', () => {
     expect(output.messages.join('\n')).toContain(
       'npm install @spoolkit/backend-rocksdb',
     );
+  });
+
+  it('warns in check-policy about the missing RocksDB package', async () => {
+    const policy = await writePolicy('check-rocksdb.lua', 'RocksDB');
+    const cli = path.join(
+      project,
+      'node_modules',
+      '@spoolkit',
+      'config-lua',
+      'dist',
+      'cli.js',
+    );
+    const { stdout, stderr } = await runWithStderr(
+      process.execPath,
+      [cli, policy],
+      project,
+      { SPOOL_ROOT: path.join(root, 'spool-check') },
+    );
+
+    expect(JSON.parse(stdout)).toHaveLength(2);
+    expect(stderr).toContain(
+      "warning: kind 'RocksDB' (spool 'data', 'meta') needs the package @spoolkit/backend-rocksdb, which is not installed here",
+    );
+    expect(stderr).toContain('run: npm install @spoolkit/backend-rocksdb');
+    expect(stderr).not.toContain('backend-localdisk');
+  });
+
+  it('reports an unbuilt fs-ext and keeps running', async () => {
+    // As after `npm install --ignore-scripts`, or a Node upgrade without
+    // `npm rebuild`: fs-ext is installed but its addon is missing.
+    const build = path.join(project, 'node_modules', 'fs-ext', 'build');
+    await rename(build, `${build}.off`);
+    try {
+      await writeFile(path.join(project, 'unbuilt.mjs'), UNBUILT_ESM);
+      const localdisk = await writePolicy('unbuilt-localdisk.lua', 'LocalDisk');
+      const rocksdb = await writePolicy('unbuilt-rocksdb.lua', 'RocksDB');
+      const spoolRoot = path.join(root, 'spool-unbuilt');
+      // While fs-ext was imported statically, Node 20 threw the first
+      // failure again from the next import(), uncaught, and exited 1.
+      const output = JSON.parse(
+        await run(
+          process.execPath,
+          ['unbuilt.mjs', localdisk, rocksdb, spoolRoot],
+          project,
+        ),
+      );
+
+      expect(output.LocalDisk.codes).toContain('SPOOL_BACKEND_MISSING');
+      expect(output.LocalDisk.messages.join('\n')).toContain('fs-ext');
+      expect(output.LocalDisk.messages.join('\n')).toContain(
+        'npm rebuild fs-ext',
+      );
+      expect(output.RocksDB.codes).toContain('SPOOL_BACKEND_MISSING');
+      expect(output.RocksDB.messages.join('\n')).toContain(
+        'npm install @spoolkit/backend-rocksdb',
+      );
+    } finally {
+      await rename(`${build}.off`, build);
+    }
   });
 
   it('loads the CommonJS build of core', async () => {

@@ -37,13 +37,23 @@ export async function run(
   args: string[],
   cwd: string,
 ): Promise<string> {
+  return (await runWithStderr(command, args, cwd, {})).stdout;
+}
+
+/** Runs a command in `cwd` with `env` added to the environment, and resolves to its stdout and stderr. */
+export async function runWithStderr(
+  command: string,
+  args: string[],
+  cwd: string,
+  env: NodeJS.ProcessEnv,
+): Promise<{ stdout: string; stderr: string }> {
   try {
-    const { stdout } = await execFileAsync(command, args, {
+    const { stdout, stderr } = await execFileAsync(command, args, {
       cwd,
-      env: cleanEnv(),
+      env: { ...cleanEnv(), ...env },
       maxBuffer: 64 * 1024 * 1024,
     });
-    return stdout;
+    return { stdout, stderr };
   } catch (error) {
     const failure = error as Error & { stdout?: string; stderr?: string };
     throw new Error(

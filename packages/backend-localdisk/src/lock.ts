@@ -7,8 +7,8 @@ import {
   SpoolErrorCode,
   type SpoolLogger,
 } from '@spoolkit/core';
-import fsExt from 'fs-ext';
 import { describeError } from './errors.js';
+import { loadFlockSync } from './flock.js';
 import type { LocalDiskFileHandle, LocalDiskFs } from './fs-layer.js';
 import { runStep, unusableDirectory } from './unusable.js';
 
@@ -38,6 +38,7 @@ export async function acquirePidLock(
   logger: SpoolLogger,
 ): Promise<LocalDiskFileHandle> {
   const lockPath = path.join(root, 'lock');
+  const flockSync = loadFlockSync(spool, root);
   await runStep(fs, spool, root, 'create the spool directory', () =>
     makeDirectories(root, {
       mkdir: (target, options) => fs.mkdir(target, options),
@@ -48,7 +49,7 @@ export async function acquirePidLock(
   );
   try {
     await setStickyBit(handle, lockPath, spool, logger);
-    await lockOrExplain(handle, fs, spool, root, lockPath);
+    await lockOrExplain(handle, flockSync, fs, spool, root, lockPath);
     const pidLine = Buffer.from(`${process.pid}\n`);
     await runStep(
       fs,
@@ -89,13 +90,14 @@ async function setStickyBit(
 
 async function lockOrExplain(
   handle: LocalDiskFileHandle,
+  flockSync: ReturnType<typeof loadFlockSync>,
   fs: LocalDiskFs,
   spool: string,
   root: string,
   lockPath: string,
 ): Promise<void> {
   try {
-    fsExt.flockSync(handle.fd, 'exnb');
+    flockSync(handle.fd, 'exnb');
   } catch (error) {
     const code = errnoCode(error);
     if (code !== 'EWOULDBLOCK' && code !== 'EAGAIN') {

@@ -15,6 +15,7 @@ import { parseRocksParams, type RocksParams } from './params.js';
 import { RocksDbSpool } from './spool.js';
 import { classifyStatus } from './status.js';
 import {
+  BindingLoadError,
   BindingStorage,
   type RocksStorage,
   type RocksStorageFactory,
@@ -137,6 +138,13 @@ function defaultStorage(location: string): RocksStorage {
 function openError(name: string, location: string, error: unknown): SpoolError {
   const detail = (error as Error)?.message ?? String(error);
   const fields = { spool: name, path: location, cause: error };
+  if (error instanceof BindingLoadError) {
+    return new SpoolError(
+      SpoolErrorCode.BackendMissing,
+      `cannot open spool '${name}' at ${location}: ${detail}; run \`npm rebuild rocksdb\` in your project, which on a platform without a prebuilt binary compiles RocksDB and needs python3, make and a C++ compiler`,
+      fields,
+    );
+  }
   const lockFile = path.join(location, 'LOCK');
   if (/lock/i.test(detail) && detail.includes(lockFile)) {
     return new SpoolError(

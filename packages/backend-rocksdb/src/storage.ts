@@ -1,3 +1,4 @@
+import { createRequire } from 'node:module';
 import { Coalescer } from './coalescer.js';
 import type { RocksOpenOptions } from './open-options.js';
 
@@ -101,18 +102,37 @@ interface BindingIteratorHandle {
 
 type RocksDBConstructor = (location: string) => BindingDatabase;
 
-let bindingPromise: Promise<RocksDBConstructor> | undefined;
+let binding: RocksDBConstructor | undefined;
+
+/** The error `BindingStorage.open` throws when the native `rocksdb` module does not load. */
+export class BindingLoadError extends Error {
+  constructor(cause: unknown) {
+    super(
+      `the native module rocksdb failed to load: ${(cause as Error)?.message ?? String(cause)}`,
+      { cause },
+    );
+    this.name = 'BindingLoadError';
+  }
+}
 
 /**
- * Imports the native `rocksdb` module on first use, so that importing this
+ * Loads the native `rocksdb` module on first use, so that importing this
  * package and validating `rocks_params` work where it is not installed.
+ * It loads with `require`, from ES modules too, which caches no failure:
+ * after `npm rebuild`, the next open tries again.
  */
-function loadBinding(): Promise<RocksDBConstructor> {
-  bindingPromise ??= import('rocksdb').then((module) => {
-    const exported = module as unknown as { default?: RocksDBConstructor };
-    return exported.default ?? (module as unknown as RocksDBConstructor);
-  });
-  return bindingPromise;
+function loadBinding(): RocksDBConstructor {
+  if (binding === undefined) {
+    try {
+      const exported = createRequire(import.meta.url)('rocksdb') as
+        | RocksDBConstructor
+        | { default: RocksDBConstructor };
+      binding = typeof exported === 'function' ? exported : exported.default;
+    } catch (error) {
+      throw new BindingLoadError(error);
+    }
+  }
+  return binding;
 }
 
 /**
@@ -184,8 +204,7 @@ export class BindingStorage implements RocksStorage {
   }
 
   async open(options: RocksOpenOptions): Promise<void> {
-    const binding = await loadBinding();
-    const db = binding(this.location);
+    const db = loadBinding()(this.location);
     await callback<void>((done) =>
       db.open({ createIfMissing: true, ...options }, done),
     );

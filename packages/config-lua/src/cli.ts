@@ -1,5 +1,10 @@
 #!/usr/bin/env node
-import { isSpoolError, type SpoolLogger } from '@spoolkit/core';
+import { createRequire } from 'node:module';
+import {
+  BUILT_IN_BACKENDS,
+  isSpoolError,
+  type SpoolLogger,
+} from '@spoolkit/core';
 import { Command, InvalidArgumentError } from 'commander';
 import { loadPolicy } from './load-policy.js';
 
@@ -56,6 +61,7 @@ async function main(argv: string[]): Promise<number> {
     });
     process.stdout.write(`${toJson(spools)}\n`);
     warnAboutMissingSpools(spools.map((spool) => spool.name));
+    warnAboutMissingBackends(spools);
     return 0;
   } catch (error) {
     const code = isSpoolError(error) ? ` [${error.code}]` : '';
@@ -81,6 +87,40 @@ function warnAboutMissingSpools(names: string[]): void {
     if (!names.includes(required)) {
       process.stderr.write(
         `warning: the policy defines no '${required}' spool; kumod needs both 'data' and 'meta'\n`,
+      );
+    }
+  }
+}
+
+/**
+ * Warns on stderr for each built-in kind the policy uses whose backend
+ * package is not installed where this tool runs, because `applyPolicy`
+ * would reject those definitions there.
+ */
+function warnAboutMissingBackends(
+  definitions: ReadonlyArray<{ name: string; kind?: string }>,
+): void {
+  const resolve = createRequire(import.meta.url).resolve;
+  // A definition without `kind` is LocalDisk, as in KumoMTA.
+  const spools = definitions.map(({ name, kind }) => ({
+    name,
+    kind: kind ?? 'LocalDisk',
+  }));
+  const kinds = new Set(spools.map((spool) => spool.kind));
+  for (const kind of kinds) {
+    const packageName = BUILT_IN_BACKENDS[kind];
+    if (packageName === undefined) {
+      continue;
+    }
+    try {
+      resolve(packageName);
+    } catch {
+      const names = spools
+        .filter((spool) => spool.kind === kind)
+        .map((spool) => `'${spool.name}'`)
+        .join(', ');
+      process.stderr.write(
+        `warning: kind '${kind}' (spool ${names}) needs the package ${packageName}, which is not installed here, so applyPolicy would reject it; run: npm install ${packageName}\n`,
       );
     }
   }

@@ -29,7 +29,7 @@ export const SpoolErrorCode = {
   NotDefined: 'SPOOL_NOT_DEFINED',
   /** A definition names a kind that no backend provides. */
   UnknownKind: 'SPOOL_UNKNOWN_KIND',
-  /** The backend package for a built-in kind is not installed. */
+  /** The backend package for a built-in kind is not installed, or a native module it needs does not load. */
   BackendMissing: 'SPOOL_BACKEND_MISSING',
   /** The spool directory exists but cannot be created, written or listed. */
   DirectoryUnusable: 'SPOOL_DIRECTORY_UNUSABLE',

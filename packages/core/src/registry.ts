@@ -244,7 +244,7 @@ export class SpoolRegistry {
         missing ? SpoolErrorCode.BackendMissing : SpoolErrorCode.Io,
         missing
           ? `${where} needs the package ${packageName}, which is not installed; run: npm install ${packageName}`
-          : `${where} needs the package ${packageName}, which failed to load: ${(error as Error).message}`,
+          : `${where} needs the package ${packageName}, which failed to load: ${(error as Error).message}${nativeAddonHint(error)}`,
         { spool: spoolName, cause: error },
       );
     }
@@ -291,4 +291,11 @@ export class SpoolRegistry {
     }
     return entry;
   }
+}
+
+/** Returns a hint to rebuild when a backend failed to load because of a native addon (a `.node` file). */
+function nativeAddonHint(error: unknown): string {
+  return /\.node\b/.test(String((error as Error)?.message))
+    ? '; a native addon did not load, so run `npm rebuild` in your project to build it for this Node version'
+    : '';
 }

@@ -155,3 +155,29 @@ describe('registry import of a backend with a missing dependency', () => {
     expect(result.rocksdb.message).toContain("'rocksdb-binding-not-installed'");
   });
 });
+
+describe('registry import of a backend whose native addon is missing', () => {
+  beforeAll(async () => {
+    // An installed RocksDB package whose addon was never built, as after `npm install --ignore-scripts`.
+    await writeFile(
+      path.join(
+        project,
+        'node_modules',
+        '@spoolkit',
+        'backend-rocksdb',
+        'index.js',
+      ),
+      "import { createRequire } from 'node:module';\ncreateRequire(import.meta.url)('./build/Release/binding.node');\nexport const backend = {};\n",
+    );
+  });
+
+  it('suggests npm rebuild', async () => {
+    const { stdout } = await run(process.execPath, ['esm.mjs'], {
+      cwd: project,
+    });
+    const result = JSON.parse(stdout);
+    expect(result.rocksdb.code).toBe('SPOOL_IO');
+    expect(result.rocksdb.message).toContain('binding.node');
+    expect(result.rocksdb.message).toContain('run `npm rebuild`');
+  });
+});

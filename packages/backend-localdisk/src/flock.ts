@@ -1,0 +1,40 @@
+import { createRequire } from 'node:module';
+import { SpoolError, SpoolErrorCode } from '@spoolkit/core';
+import type FsExt from 'fs-ext';
+
+type FlockSync = typeof FsExt.flockSync;
+
+let flockSync: FlockSync | undefined;
+
+/**
+ * Returns fs-ext's `flockSync`, loading fs-ext on the first call rather
+ * than when this package is imported. An fs-ext whose native addon was
+ * never built (npm skipped its install script, or Node was upgraded
+ * without `npm rebuild`) then fails the open of a LocalDisk spool with an
+ * error that names the fix, and importing the package still works.
+ *
+ * It loads with `require`, from ES modules too. On Node 20.20, when an ES
+ * module fails because a CommonJS module it imports threw, the next
+ * `import()` in the process throws that error again, uncaught: a static
+ * import of fs-ext crashed programs that defined a RocksDB spool after a
+ * LocalDisk spool had failed.
+ *
+ * @throws `SPOOL_BACKEND_MISSING` naming `root` and the fix, when fs-ext
+ * does not load.
+ */
+export function loadFlockSync(spool: string, root: string): FlockSync {
+  if (flockSync !== undefined) {
+    return flockSync;
+  }
+  try {
+    const fsExt = createRequire(import.meta.url)('fs-ext') as typeof FsExt;
+    flockSync = fsExt.flockSync;
+    return flockSync;
+  } catch (error) {
+    throw new SpoolError(
+      SpoolErrorCode.BackendMissing,
+      `cannot open spool '${spool}' at ${root}: the LocalDisk backend locks spools with the native module fs-ext, which failed to load (${(error as Error).message}); run \`npm rebuild fs-ext\` in your project (with npm 11, first \`npm install-scripts approve fs-ext\`), which needs python3, make and a C++ compiler`,
+      { spool, path: root, cause: error },
+    );
+  }
+}
