@@ -31,7 +31,8 @@ export interface StoreResult {
 
 /**
  * Stores each message's body in `data`, then its envelope in `meta`, under
- * a new id. Rejects with the spool's error on the first failed store.
+ * a new id, then calls `acknowledge` with the id and the message's name.
+ * Rejects with the spool's error on the first failed store.
  *
  * kumod writes the two at once, so a crash between them can leave an
  * envelope without its body, for a message it never acknowledged. Writing
@@ -42,6 +43,7 @@ export async function storeMessages(
   spools: OpenSpools,
   messages: readonly SourceMessage[],
   logger: SpoolLogger,
+  acknowledge: (id: string, name: string) => Promise<void>,
 ): Promise<StoreResult> {
   const started = performance.now();
   const ids: StoreResult['ids'] = [];
@@ -51,6 +53,7 @@ export async function storeMessages(
     const meta = encodeMeta(envelopeFor(message));
     await spools.data.store(id, message.bytes);
     await spools.meta.store(id, meta);
+    await acknowledge(id.toString(), message.name);
     ids.push({ id: id.toString(), name: message.name });
     bytes += message.bytes.length;
     logger.debug({ id: id.toString(), name: message.name }, 'stored message');
@@ -78,6 +81,8 @@ export interface VerifyResult {
   missingData: string[];
   /** Source messages no envelope in `meta` named. */
   missingMessages: string[];
+  /** Ids in `meta` that the store phase did not acknowledge: stored, or partly stored, when it was cut short. */
+  unacknowledged: string[];
   /** Meta entries that were empty, not JSON, or unreadable; skipped. */
   damaged: DamagedEntry[];
   /** Every id seen in `meta`, damaged ones included, for `removeEntries`. */
@@ -97,6 +102,7 @@ export async function verifySpools(
   spools: OpenSpools,
   messages: readonly SourceMessage[],
   logger: SpoolLogger,
+  acknowledged: ReadonlyMap<string, string> | undefined,
 ): Promise<VerifyResult> {
   const started = performance.now();
   const sources = new Map(
@@ -112,6 +118,7 @@ export async function verifySpools(
     mismatched: [],
     missingData: [],
     missingMessages: [],
+    unacknowledged: [],
     damaged: [],
     ids: [],
     ms: 0,
@@ -144,6 +151,16 @@ export async function verifySpools(
       continue;
     }
 
+    if (acknowledged !== undefined && !acknowledged.has(id)) {
+      // The store phase stopped before it acknowledged this message, so
+      // nothing was promised about it.
+      logger.warn(
+        { id },
+        'skipped a message the store phase did not acknowledge',
+      );
+      result.unacknowledged.push(id);
+      continue;
+    }
     // Before the body is loaded, so that an envelope naming the generated
     // message counts it as expected even when its body is missing.
     const name = envelope.meta[SOURCE_KEY];
@@ -180,10 +197,13 @@ export async function verifySpools(
     result.bytes += body.length;
   }
 
-  result.expected = sources.size;
-  result.missingMessages = [...sources.keys()].filter(
-    (name) => !seen.has(name),
-  );
+  // With an acknowledgement list, exactly its messages are expected.
+  const expected =
+    acknowledged === undefined
+      ? [...sources.keys()]
+      : [...new Set(acknowledged.values())];
+  result.expected = expected.length;
+  result.missingMessages = expected.filter((name) => !seen.has(name));
   result.ms = performance.now() - started;
   return result;
 }

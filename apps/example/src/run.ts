@@ -3,6 +3,12 @@ import { rm, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { errnoCode, makeDirectories, type SpoolLogger } from '@spoolkit/core';
+import {
+  readAcknowledged,
+  recordAcknowledged,
+  removeAcknowledged,
+  startAcknowledged,
+} from './acknowledged.js';
 import { partitionByEnvelope, type SkippedMessage } from './envelope.js';
 import { loadMessages } from './messages.js';
 import {
@@ -129,7 +135,13 @@ export async function runExample(
     if (phase !== 'verify') {
       const spools = await openSpools(spoolOptions);
       try {
-        summary.store = await storeMessages(spools, messages, options.logger);
+        await startAcknowledged(spoolRoot);
+        summary.store = await storeMessages(
+          spools,
+          messages,
+          options.logger,
+          (id, name) => recordAcknowledged(spoolRoot, id, name),
+        );
       } finally {
         await spools.registry.closeAll();
       }
@@ -142,7 +154,12 @@ export async function runExample(
     if (phase !== 'store') {
       const spools = await openSpools(spoolOptions);
       try {
-        const verify = await verifySpools(spools, messages, options.logger);
+        const verify = await verifySpools(
+          spools,
+          messages,
+          options.logger,
+          await readAcknowledged(spoolRoot),
+        );
         summary.verify = verify;
         summary.ok =
           verify.mismatched.length === 0 &&
@@ -154,6 +171,7 @@ export async function runExample(
           !summary.ok && !options.keep && verify.ids.length > 0;
         if (summary.ok && !options.keep) {
           summary.remove = await removeEntries(spools, verify.ids);
+          await removeAcknowledged(spoolRoot);
         }
       } finally {
         await spools.registry.closeAll();

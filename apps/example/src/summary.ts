@@ -58,6 +58,11 @@ export function formatSummary(summary: ExampleSummary): string[] {
     for (const id of verify.missingData) {
       lines.push(`  no body for ${id}`);
     }
+    if (verify.unacknowledged.length > 0) {
+      lines.push(
+        `unacknowledged: ${plural(verify.unacknowledged.length, 'message')} the store phase stored before it stopped, not checked and not counted`,
+      );
+    }
     for (const name of verify.missingMessages) {
       lines.push(`  not found: ${name}`);
     }

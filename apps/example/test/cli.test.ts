@@ -4,6 +4,7 @@ import {
   mkdir,
   mkdtemp,
   readdir,
+  readFile,
   rm,
   stat,
   writeFile,
@@ -448,6 +449,27 @@ describe('example cli', () => {
     expect(second.code).toBe(1);
     expect(summaryLine(second.stdout, 'verified')).toMatch(/^0 of /);
     expect(summaryLine(second.stdout, 'kept')).toBeUndefined();
+  });
+
+  it('verify expects only acknowledged messages', async () => {
+    const stored = await runCli(['--phase', 'store', '--spool-root', root]);
+    expect(stored.code).toBe(0);
+    // As if the store phase had stopped after its second message, in the
+    // middle of writing the third line.
+    const list = path.join(root, 'acknowledged.jsonl');
+    const lines = (await readFile(list, 'utf8')).split('\n');
+    expect(lines).toHaveLength(7);
+    await writeFile(list, `${lines[0]}\n${lines[1]}\n{"id":"`);
+
+    const verify = await runCli(['--phase', 'verify', '--spool-root', root]);
+
+    expect(verify.code).toBe(0);
+    expect(summaryLine(verify.stdout, 'verified')).toMatch(/^2 of 2 messages/);
+    expect(summaryLine(verify.stdout, 'unacknowledged')).toMatch(
+      /^4 messages the store phase stored before it stopped/,
+    );
+    expect(summaryLine(verify.stdout, 'removed')).toMatch(/^12 entries/);
+    await expect(readFile(list, 'utf8')).rejects.toThrow(/ENOENT/);
   });
 
   it('store killed mid-body loses no body', async () => {

@@ -21,6 +21,7 @@ describe('formatSummary', () => {
         mismatched: [],
         missingData: [],
         missingMessages: ['a.eml'],
+        unacknowledged: [],
         damaged: [],
         ids: [],
         ms: 1,
