@@ -334,12 +334,43 @@ describe('installed from tarballs', () => {
       expect(output.LocalDisk.messages.join('\n')).toContain(
         'npm rebuild fs-ext',
       );
+      // Node's require stack stays in the cause, off the message.
+      expect(output.LocalDisk.messages[0]).not.toContain('\n');
       expect(output.RocksDB.codes).toContain('SPOOL_BACKEND_MISSING');
       expect(output.RocksDB.messages.join('\n')).toContain(
         'npm install @spoolkit/backend-rocksdb',
       );
     } finally {
       await rename(`${build}.off`, build);
+    }
+  });
+
+  it('names npm install when fs-ext is missing', async () => {
+    const fsExt = path.join(project, 'node_modules', 'fs-ext');
+    await rename(fsExt, `${fsExt}.off`);
+    try {
+      await writeFile(path.join(project, 'unbuilt.mjs'), UNBUILT_ESM);
+      const localdisk = await writePolicy('missing-localdisk.lua', 'LocalDisk');
+      const output = JSON.parse(
+        await run(
+          process.execPath,
+          [
+            'unbuilt.mjs',
+            localdisk,
+            localdisk,
+            path.join(root, 'spool-missing'),
+          ],
+          project,
+        ),
+      );
+
+      expect(output.LocalDisk.codes).toContain('SPOOL_BACKEND_MISSING');
+      expect(output.LocalDisk.messages.join('\n')).toContain(
+        'fs-ext, which is not installed; run `npm install`',
+      );
+      expect(output.LocalDisk.messages.join('\n')).not.toContain('npm rebuild');
+    } finally {
+      await rename(`${fsExt}.off`, fsExt);
     }
   });
 

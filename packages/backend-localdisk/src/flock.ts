@@ -1,5 +1,10 @@
 import { createRequire } from 'node:module';
-import { SpoolError, SpoolErrorCode } from '@spoolkit/core';
+import {
+  firstLineOf,
+  isModuleNotFound,
+  SpoolError,
+  SpoolErrorCode,
+} from '@spoolkit/core';
 import type FsExt from 'fs-ext';
 
 type FlockSync = typeof FsExt.flockSync;
@@ -31,9 +36,12 @@ export function loadFlockSync(spool: string, root: string): FlockSync {
     flockSync = fsExt.flockSync;
     return flockSync;
   } catch (error) {
+    const prefix = `cannot open spool '${spool}' at ${root}: the LocalDisk backend locks spools with the native module fs-ext`;
     throw new SpoolError(
       SpoolErrorCode.BackendMissing,
-      `cannot open spool '${spool}' at ${root}: the LocalDisk backend locks spools with the native module fs-ext, which failed to load (${(error as Error).message}); run \`npm rebuild fs-ext\` in your project (with npm 11, first \`npm install-scripts approve fs-ext\`), which needs python3, make and a C++ compiler`,
+      isModuleNotFound(error, 'fs-ext')
+        ? `${prefix}, which is not installed; run \`npm install\` in your project, or \`npm install fs-ext\` if it is missing from package.json`
+        : `${prefix}, which failed to load (${firstLineOf(error)}); run \`npm rebuild fs-ext\` in your project (with npm 11, first \`npm install-scripts approve fs-ext\`), which needs python3, make and a C++ compiler`,
       { spool, path: root, cause: error },
     );
   }

@@ -141,7 +141,9 @@ function openError(name: string, location: string, error: unknown): SpoolError {
   if (error instanceof BindingLoadError) {
     return new SpoolError(
       SpoolErrorCode.BackendMissing,
-      `cannot open spool '${name}' at ${location}: ${detail}; run \`npm rebuild rocksdb\` in your project, which on a platform without a prebuilt binary compiles RocksDB and needs python3, make and a C++ compiler`,
+      error.notInstalled
+        ? `cannot open spool '${name}' at ${location}: ${detail}; run \`npm install\` in your project, or \`npm install rocksdb@5.2.1\` if it is missing from package.json`
+        : `cannot open spool '${name}' at ${location}: ${detail}; run \`npm rebuild rocksdb\` in your project. Where no prebuilt binary fits this platform, the rebuild compiles RocksDB, which needs python3, make and a C++ compiler, and runs only if the install script is allowed: \`npm install-scripts approve rocksdb\` when package.json has "rocksdb": false under allowScripts`,
       fields,
     );
   }

@@ -1,4 +1,5 @@
 import { createRequire } from 'node:module';
+import { firstLineOf, isModuleNotFound } from '@spoolkit/core';
 import { Coalescer } from './coalescer.js';
 import type { RocksOpenOptions } from './open-options.js';
 
@@ -106,12 +107,19 @@ let binding: RocksDBConstructor | undefined;
 
 /** The error `BindingStorage.open` throws when the native `rocksdb` module does not load. */
 export class BindingLoadError extends Error {
+  /** Whether the `rocksdb` package itself is missing, rather than its binary. */
+  readonly notInstalled: boolean;
+
   constructor(cause: unknown) {
+    const notInstalled = isModuleNotFound(cause, 'rocksdb');
     super(
-      `the native module rocksdb failed to load: ${(cause as Error)?.message ?? String(cause)}`,
+      notInstalled
+        ? 'the native module rocksdb is not installed'
+        : `the native module rocksdb failed to load: ${firstLineOf(cause)}`,
       { cause },
     );
     this.name = 'BindingLoadError';
+    this.notInstalled = notInstalled;
   }
 }
 

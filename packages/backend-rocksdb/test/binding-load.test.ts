@@ -1,5 +1,13 @@
 import { execFile } from 'node:child_process';
-import { cp, mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
+import {
+  cp,
+  mkdir,
+  mkdtemp,
+  rename,
+  rm,
+  symlink,
+  writeFile,
+} from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
@@ -118,6 +126,28 @@ describe('a rocksdb binding without its binary', () => {
         `cannot open spool 'data' at ${spoolPath}: the native module rocksdb failed to load`,
       );
       expect(outcome.message).toContain('run `npm rebuild rocksdb`');
+      expect(outcome.message).toContain('npm install-scripts approve rocksdb');
+      expect(outcome.message).not.toContain('\n');
     },
   );
+
+  it('names npm install when the package is missing', async () => {
+    const rocksdb = path.join(project, 'node_modules', 'rocksdb');
+    await rename(rocksdb, `${rocksdb}.off`);
+    try {
+      const spoolPath = path.join(project, 'spool-missing');
+      const { stdout } = await run(process.execPath, ['open.mjs', spoolPath], {
+        cwd: project,
+      });
+      const outcome = JSON.parse(stdout);
+
+      expect(outcome.code).toBe('SPOOL_BACKEND_MISSING');
+      expect(outcome.message).toContain(
+        'the native module rocksdb is not installed; run `npm install`',
+      );
+      expect(outcome.message).not.toContain('npm rebuild');
+    } finally {
+      await rename(`${rocksdb}.off`, rocksdb);
+    }
+  });
 });

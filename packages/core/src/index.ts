@@ -42,6 +42,7 @@ export {
   parseMinFree,
   parseMinFreeOption,
 } from './min-free.js';
+export { firstLineOf, isModuleNotFound } from './module-errors.js';
 export {
   describeType,
   describeValue,

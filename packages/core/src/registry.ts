@@ -4,9 +4,10 @@ import {
   normalizeDefinition,
   type SpoolDefinition,
 } from './definition.js';
-import { errnoCode, SpoolError, SpoolErrorCode } from './errors.js';
+import { SpoolError, SpoolErrorCode } from './errors.js';
 import { loadBackendPackage } from './load-backend.js';
 import { type SpoolLogger, silentLogger } from './logger.js';
+import { firstLineOf, isModuleNotFound } from './module-errors.js';
 import { didYouMean } from './params.js';
 import { describePathOverlap, findPathOverlap } from './paths.js';
 import type { Spool } from './spool.js';
@@ -233,18 +234,12 @@ export class SpoolRegistry {
     try {
       module = await this.#importBackend(packageName);
     } catch (error) {
-      const code = errnoCode(error);
-      // Node quotes the name it could not find. A bare substring test would
-      // also match the path of an installed backend whose own dependency is
-      // missing, which needs a different fix than installing the backend.
-      const missing =
-        (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') &&
-        String(error).includes(`'${packageName}'`);
+      const missing = isModuleNotFound(error, packageName);
       throw new SpoolError(
         missing ? SpoolErrorCode.BackendMissing : SpoolErrorCode.Io,
         missing
           ? `${where} needs the package ${packageName}, which is not installed; run: npm install ${packageName}`
-          : `${where} needs the package ${packageName}, which failed to load: ${(error as Error).message}${nativeAddonHint(error)}`,
+          : `${where} needs the package ${packageName}, which failed to load: ${firstLineOf(error)}${nativeAddonHint(error)}`,
         { spool: spoolName, cause: error },
       );
     }
