@@ -46,8 +46,10 @@ export class CopyPool {
 
   /**
    * Takes back a buffer `copy` returned, to reuse it. Does nothing for a
-   * copy outside the pooled range, for one given back before, or when
-   * `MAX_IDLE_BYTES` are idle already.
+   * copy outside the pooled range or for one given back before. When
+   * keeping it would pass `MAX_IDLE_BYTES`, idle buffers of other sizes
+   * are dropped first, so that a burst of one size does not keep every
+   * other size out; failing that, the buffer itself is dropped.
    */
   release(copy: Buffer): void {
     const backing = copy.buffer;
@@ -55,6 +57,7 @@ export class CopyPool {
       return;
     }
     const size = backing.byteLength;
+    this.#makeRoom(size);
     if (this.#idleBytes + size > MAX_IDLE_BYTES) {
       return;
     }
@@ -71,6 +74,22 @@ export class CopyPool {
   lent(copy: Buffer): boolean {
     const backing = copy.buffer;
     return backing instanceof ArrayBuffer && this.#lent.has(backing);
+  }
+
+  /** Drops idle buffers of sizes other than `size` until `size` more bytes fit. */
+  #makeRoom(size: number): void {
+    for (const [otherSize, idle] of this.#idle) {
+      if (this.#idleBytes + size <= MAX_IDLE_BYTES) {
+        return;
+      }
+      if (otherSize === size) {
+        continue;
+      }
+      while (idle.length > 0 && this.#idleBytes + size > MAX_IDLE_BYTES) {
+        idle.pop();
+        this.#idleBytes -= otherSize;
+      }
+    }
   }
 
   /** Bytes held in idle buffers. */

@@ -60,6 +60,24 @@ describe('CopyPool', () => {
     expect(pool.idleBytes).toBe(0);
   });
 
+  it('makes room for another size', () => {
+    const pool = new CopyPool();
+    const large = Array.from({ length: 16 }, () =>
+      pool.copy(Buffer.alloc(1024 * KiB)),
+    );
+    for (const copy of large) {
+      pool.release(copy);
+    }
+    expect(pool.idleBytes).toBe(16 * 1024 * KiB);
+
+    const small = pool.copy(Buffer.alloc(20 * KiB));
+    pool.release(small);
+    const again = pool.copy(Buffer.alloc(20 * KiB));
+
+    expect(again.buffer).toBe(small.buffer);
+    expect(pool.idleBytes).toBe(15 * 1024 * KiB);
+  });
+
   it('caps idle buffers at 16 MiB', () => {
     const pool = new CopyPool();
     const copies = Array.from({ length: 20 }, () =>
