@@ -1,5 +1,5 @@
 import { mkdtempSync } from 'node:fs';
-import { rm, stat } from 'node:fs/promises';
+import { readdir, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { errnoCode, makeDirectories, type SpoolLogger } from '@spoolkit/core';
@@ -208,12 +208,14 @@ async function prepareSpoolRoot(
 }
 
 /**
- * Rejects a verify run whose spool root does not exist, which would
- * otherwise create empty spools there and report every message missing.
+ * Rejects a verify run whose spool root does not exist or is empty, which
+ * would otherwise create empty spools there and report every message
+ * missing.
  */
 async function assertStoredBefore(spoolRoot: string): Promise<void> {
+  let names: string[];
   try {
-    await stat(spoolRoot);
+    names = await readdir(spoolRoot);
   } catch (error) {
     if (errnoCode(error) !== 'ENOENT') {
       return; // prepareSpoolRoot reports other failures.
@@ -221,6 +223,11 @@ async function assertStoredBefore(spoolRoot: string): Promise<void> {
     throw new Error(
       `--spool-root ${spoolRoot} does not exist, so there is nothing to verify; run --phase store with the same --spool-root first`,
       { cause: error },
+    );
+  }
+  if (names.length === 0) {
+    throw new Error(
+      `--spool-root ${spoolRoot} is empty, so there is nothing to verify; run --phase store with the same --spool-root first`,
     );
   }
 }

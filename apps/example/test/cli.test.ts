@@ -379,6 +379,19 @@ describe('example cli', () => {
     expect(remaining).toBe(0);
   });
 
+  it('verify of an empty folder', async () => {
+    const empty = path.join(root, 'empty');
+    await mkdir(empty);
+
+    const result = await runCli(['--phase', 'verify', '--spool-root', empty]);
+
+    expect(result.code).toBe(2);
+    expect(errorLine(result.stderr)).toBe(
+      `--spool-root ${empty} is empty, so there is nothing to verify; run --phase store with the same --spool-root first`,
+    );
+    expect(await readdir(empty)).toEqual([]);
+  });
+
   it('verify of a missing folder', async () => {
     const missing = path.join(root, 'never-stored');
 
