@@ -27,10 +27,10 @@ export interface RunStats {
   eventLoop: EventLoopDelay;
   /**
    * V8 full (mark-compact) collections per second. In the bench's small
-   * heap their number depends on how often the code under test allocates,
-   * and on a 2-core machine their background marking competes with the
-   * thread pool, so this column explains many gaps between a backend and
-   * its baseline.
+   * heap their number depends on how often the code under test allocates.
+   * On a 2-core machine their background marking competes with the thread
+   * pool, so this figure explains many gaps between a backend and its
+   * baseline.
    */
   fullGcPerSecond: number;
 }

@@ -5,7 +5,7 @@ import { errnoCode } from '@spoolkit/core';
 /**
  * The file in the spool root that lists the messages a store phase
  * acknowledged: one JSON line `{"id","name"}` per message, written once
- * its body and envelope are both stored, as a server would answer 250.
+ * its body and envelope are both stored, where a server would reply 250.
  * A verify run expects exactly these messages, so a store phase cut short
  * is not taken for lost data.
  */

@@ -50,13 +50,14 @@ export async function storeMessages(
   let bytes = 0;
   for (const message of messages) {
     const id = SpoolId.generate();
+    const idText = id.toString();
     const meta = encodeMeta(envelopeFor(message));
     await spools.data.store(id, message.bytes);
     await spools.meta.store(id, meta);
-    await acknowledge(id.toString(), message.name);
-    ids.push({ id: id.toString(), name: message.name });
+    await acknowledge(idText, message.name);
+    ids.push({ id: idText, name: message.name });
     bytes += message.bytes.length;
-    logger.debug({ id: id.toString(), name: message.name }, 'stored message');
+    logger.debug({ id: idText, name: message.name }, 'stored message');
   }
   return { ids, bytes, ms: performance.now() - started };
 }
@@ -161,6 +162,7 @@ export async function verifySpools(
       result.unacknowledged.push(id);
       continue;
     }
+
     // Before the body is loaded, so that an envelope naming the generated
     // message counts it as expected even when its body is missing.
     const name = envelope.meta[SOURCE_KEY];

@@ -181,6 +181,7 @@ beforeAll(async () => {
   await installFromTarballs();
   await writeFile(path.join(project, 'run-policy.mjs'), RUN_POLICY_ESM);
   await writeFile(path.join(project, 'run-policy.cjs'), RUN_POLICY_CJS);
+  await writeFile(path.join(project, 'unbuilt.mjs'), UNBUILT_ESM);
 });
 
 afterAll(async () => {
@@ -315,7 +316,6 @@ describe('installed from tarballs', () => {
     const build = path.join(project, 'node_modules', 'fs-ext', 'build');
     await rename(build, `${build}.off`);
     try {
-      await writeFile(path.join(project, 'unbuilt.mjs'), UNBUILT_ESM);
       const localdisk = await writePolicy('unbuilt-localdisk.lua', 'LocalDisk');
       const rocksdb = await writePolicy('unbuilt-rocksdb.lua', 'RocksDB');
       const spoolRoot = path.join(root, 'spool-unbuilt');
@@ -349,17 +349,12 @@ describe('installed from tarballs', () => {
     const fsExt = path.join(project, 'node_modules', 'fs-ext');
     await rename(fsExt, `${fsExt}.off`);
     try {
-      await writeFile(path.join(project, 'unbuilt.mjs'), UNBUILT_ESM);
       const localdisk = await writePolicy('missing-localdisk.lua', 'LocalDisk');
+      const rocksdb = await writePolicy('missing-rocksdb.lua', 'RocksDB');
       const output = JSON.parse(
         await run(
           process.execPath,
-          [
-            'unbuilt.mjs',
-            localdisk,
-            localdisk,
-            path.join(root, 'spool-missing'),
-          ],
+          ['unbuilt.mjs', localdisk, rocksdb, path.join(root, 'spool-missing')],
           project,
         ),
       );
@@ -369,6 +364,7 @@ describe('installed from tarballs', () => {
         'fs-ext, which is not installed; run `npm install`',
       );
       expect(output.LocalDisk.messages.join('\n')).not.toContain('npm rebuild');
+      expect(output.RocksDB.codes).toContain('SPOOL_BACKEND_MISSING');
     } finally {
       await rename(`${fsExt}.off`, fsExt);
     }

@@ -49,7 +49,7 @@ export class CopyPool {
    * copy outside the pooled range or for one given back before. When
    * keeping it would pass `MAX_IDLE_BYTES`, idle buffers of other sizes
    * are dropped first, so that a burst of one size does not keep every
-   * other size out; failing that, the buffer itself is dropped.
+   * other size out. If that frees too little, the buffer itself is dropped.
    */
   release(copy: Buffer): void {
     const backing = copy.buffer;

@@ -20,7 +20,7 @@ let flockSync: FlockSync | undefined;
  *
  * It loads with `require`, from ES modules too. On Node 20.20, when an ES
  * module fails because a CommonJS module it imports threw, the next
- * `import()` in the process throws that error again, uncaught: a static
+ * `import()` in the process throws that error again, uncaught. So a static
  * import of fs-ext crashed programs that defined a RocksDB spool after a
  * LocalDisk spool had failed.
  *

@@ -25,7 +25,7 @@ const packageRoot = path.resolve(fileURLToPath(import.meta.url), '../..');
 const require = createRequire(import.meta.url);
 let project: string;
 
-/** Where an installed package lives, resolved from `from`. */
+/** Returns the folder of an installed package, resolved from `from`. */
 function installedDir(name: string, from: string): string {
   return path.dirname(
     require.resolve(`${name}/package.json`, { paths: [from] }),

@@ -2,10 +2,10 @@ import { errnoCode } from './errors.js';
 
 /**
  * Returns whether `error` is Node's failure to find the module `name`
- * itself. Node quotes the name it could not find; a bare substring test
- * would also match the path of an installed module whose own dependency or
- * native addon is missing, which needs `npm rebuild` rather than
- * `npm install`.
+ * itself. Node quotes the name it could not find, so the test looks for
+ * the quoted name. A bare substring would also match the path of an
+ * installed module whose own dependency or native addon is missing, which
+ * needs `npm rebuild` rather than `npm install`.
  */
 export function isModuleNotFound(error: unknown, name: string): boolean {
   const code = errnoCode(error);
