@@ -79,6 +79,8 @@ async function installFromTarballs(): Promise<void> {
     'npm',
     ['install', '--prefer-offline', '--no-audit', '--no-fund'],
     project,
+    // Within the 300 s hook limit: an install may fetch from the registry.
+    280_000,
   );
 }
 

@@ -31,13 +31,21 @@ export function cleanEnv(): NodeJS.ProcessEnv {
   };
 }
 
+/**
+ * Time a child may run before it is killed, in milliseconds: below the
+ * tests' 120 s limit, so that a hung child fails its own test with its
+ * output and the test's cleanup still runs.
+ */
+const CHILD_TIMEOUT_MS = 90_000;
+
 /** Runs a command in `cwd` and resolves to its stdout; rejects with stdout and stderr in the message. */
 export async function run(
   command: string,
   args: string[],
   cwd: string,
+  timeoutMs = CHILD_TIMEOUT_MS,
 ): Promise<string> {
-  return (await runWithStderr(command, args, cwd, {})).stdout;
+  return (await runWithStderr(command, args, cwd, {}, timeoutMs)).stdout;
 }
 
 /** Runs a command in `cwd` with `env` added to the environment, and resolves to its stdout and stderr. */
@@ -46,12 +54,15 @@ export async function runWithStderr(
   args: string[],
   cwd: string,
   env: NodeJS.ProcessEnv,
+  timeoutMs = CHILD_TIMEOUT_MS,
 ): Promise<{ stdout: string; stderr: string }> {
   try {
     const { stdout, stderr } = await execFileAsync(command, args, {
       cwd,
       env: { ...cleanEnv(), ...env },
       maxBuffer: 64 * 1024 * 1024,
+      timeout: timeoutMs,
+      killSignal: 'SIGKILL',
     });
     return { stdout, stderr };
   } catch (error) {
