@@ -103,29 +103,29 @@ export class EntryFiles {
     }
   }
 
-  /** Reads the entry. Rejects with `SPOOL_NOT_FOUND`, `SPOOL_CORRUPT` (a directory or a symbolic link in its place) or `SPOOL_IO`. */
-  load(id: SpoolId): Promise<Buffer> {
-    const finalPath = this.entryPath(id);
-    let reading: Promise<Buffer>;
+  /**
+   * Reads the entry's file. A failure is Node's error, unconverted: pass
+   * it to `loadError`. The two are separate so that the spool converts
+   * errors in the reaction that already ends each call, instead of one
+   * more reaction on every load (loads are the hottest path).
+   */
+  read(id: SpoolId): Promise<Buffer> {
     try {
-      reading = this.#fs.readFile(finalPath);
+      return this.#fs.readFile(this.entryPath(id));
     } catch (error) {
-      reading = Promise.reject(error);
+      return Promise.reject(error);
     }
-    // A single reaction, not an async function: loads are the hottest path.
-    return reading.then(undefined, (error: unknown) =>
-      this.#loadFailed(id, finalPath, error),
-    );
   }
 
-  async #loadFailed(
-    id: SpoolId,
-    finalPath: string,
-    error: unknown,
-  ): Promise<never> {
+  /**
+   * Converts a failure of `read(id)`: `SPOOL_NOT_FOUND`, `SPOOL_CORRUPT` (a
+   * directory or a symbolic link in the entry's place) or `SPOOL_IO`.
+   */
+  async loadError(id: SpoolId, error: unknown): Promise<SpoolError> {
+    const finalPath = this.entryPath(id);
     const code = errnoCode(error);
     if (code === 'ENOENT' || code === 'ENOTDIR') {
-      throw new SpoolError(
+      return new SpoolError(
         SpoolErrorCode.NotFound,
         `spool '${this.#spool}' has no entry ${id} (no file at ${finalPath}); it was never stored or has been removed`,
         {
@@ -137,7 +137,7 @@ export class EntryFiles {
       );
     }
     if (code === 'ELOOP') {
-      throw new SpoolError(
+      return new SpoolError(
         SpoolErrorCode.Corrupt,
         `failed to load ${id} from spool '${this.#spool}': ${finalPath} is a symbolic link where a file should be, and the spool never follows one; remove(id) deletes the link`,
         {
@@ -149,7 +149,7 @@ export class EntryFiles {
       );
     }
     if (code === 'EISDIR') {
-      throw new SpoolError(
+      return new SpoolError(
         SpoolErrorCode.Corrupt,
         `failed to load ${id} from spool '${this.#spool}': ${finalPath} is a directory where a file should be; remove(id) deletes it`,
         {
@@ -160,7 +160,7 @@ export class EntryFiles {
         },
       );
     }
-    throw await this.#stepRunner('load', id, finalPath).convert(
+    return this.#stepRunner('load', id, finalPath).convert(
       error,
       `reading ${finalPath}`,
       false,

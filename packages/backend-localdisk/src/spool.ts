@@ -173,8 +173,13 @@ export class LocalDiskSpool implements Spool {
     } catch (error) {
       return Promise.reject(error);
     }
-    return this.#lifecycle.runKeyed('load', this.#queue, id.toString(), () =>
-      this.#files.load(id),
+    const files = this.#files;
+    return this.#lifecycle.runKeyed(
+      'load',
+      this.#queue,
+      id.toString(),
+      () => files.read(id),
+      (error) => files.loadError(id, error),
     );
   }
 

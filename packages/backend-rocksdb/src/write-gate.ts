@@ -95,6 +95,39 @@ export class WriteGate {
     return this.#runGated(request, this.#deadline(request.callerDeadline, now));
   }
 
+  /**
+   * Whether a write may start at once, as `run` would start it: no
+   * `semaphore`, the latch open and no stall. A caller that gets true may
+   * start the write itself and convert its failure with `writeError`,
+   * which saves the reaction `run` adds to every write.
+   */
+  acceptsNow(semaphore: Semaphore | undefined): boolean {
+    return (
+      semaphore === undefined &&
+      !this.#options.health.latched &&
+      !this.#isStalled(Date.now(), false)
+    );
+  }
+
+  /**
+   * Records a failed write with the health latch and converts it to
+   * `SPOOL_IO`, `SPOOL_CORRUPT` or `SPOOL_NO_SPACE`, as `run` does.
+   */
+  writeError(
+    operation: GatedWrite['operation'],
+    id: SpoolId,
+    error: unknown,
+  ): SpoolError {
+    const { health, spool, path } = this.#options;
+    health.recordError(error);
+    return toSpoolError(error, {
+      spool,
+      path,
+      operation,
+      id: id.toString(),
+    });
+  }
+
   async #runGated(request: GatedWrite, deadline: Deadline): Promise<void> {
     const release = await this.#acquire(request, deadline);
     try {
@@ -135,21 +168,12 @@ export class WriteGate {
     try {
       writing = request.write();
     } catch (error) {
-      return Promise.reject(this.#writeFailed(request, error));
+      return Promise.reject(
+        this.writeError(request.operation, request.id, error),
+      );
     }
     return writing.then(undefined, (error: unknown) => {
-      throw this.#writeFailed(request, error);
-    });
-  }
-
-  #writeFailed(request: GatedWrite, error: unknown): SpoolError {
-    const { health, spool, path } = this.#options;
-    health.recordError(error);
-    return toSpoolError(error, {
-      spool,
-      path,
-      operation: request.operation,
-      id: request.id.toString(),
+      throw this.writeError(request.operation, request.id, error);
     });
   }
 

@@ -4,6 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { type SpoolEntry, SpoolId } from '@spoolkit/core';
 import { describe, expect, it, vi } from 'vitest';
 import { openRocksDbSpool, type RocksDbSpool } from '../src/index.js';
+import { BindingStorage } from '../src/storage.js';
 import {
   openStallableSpool,
   openTestSpool,
@@ -174,4 +175,51 @@ describe('damaged SST', () => {
       await spool.close();
     }
   });
+});
+
+/** Storage whose deletes fail the way the binding reports a failed write. */
+class FailingDeleteStorage extends BindingStorage {
+  failure: 'reject' | 'throw' | undefined;
+
+  override del(key: Buffer, options: { sync: boolean }): Promise<void> {
+    if (this.failure === 'throw') {
+      throw new Error('IO error: thrown before the delete was queued');
+    }
+    if (this.failure === 'reject') {
+      return Promise.reject(new Error('IO error: While appending to WAL'));
+    }
+    return super.del(key, options);
+  }
+}
+
+describe('failed removes', () => {
+  it.each(['reject', 'throw'] as const)(
+    'converts a delete that fails (%s) and latches',
+    async (failure) => {
+      let storage: FailingDeleteStorage | undefined;
+      const spool = await openTestSpool({
+        createStorage: (location) => {
+          storage = new FailingDeleteStorage(location);
+          return storage;
+        },
+      });
+      const id = SpoolId.generate();
+      await spool.store(id, Buffer.from('kept'));
+      (storage as FailingDeleteStorage).failure = failure;
+
+      const error = await rejectionOf(spool.remove(id));
+      expect(error.code).toBe('SPOOL_IO');
+      expect(error.spool).toBe('data');
+      expect(error.id).toBe(id.toString());
+      expect(error.message).toContain('IO error');
+      expect(spool.unhealthyReason()).toBe(NOT_ACCEPTING);
+
+      // Latched: the gate rejects before the storage is reached.
+      (storage as FailingDeleteStorage).failure = undefined;
+      expect((await rejectionOf(spool.remove(id))).code).toBe(
+        'SPOOL_UNHEALTHY',
+      );
+      expect((await spool.load(id)).toString()).toBe('kept');
+    },
+  );
 });

@@ -27,7 +27,7 @@ export {
   SpoolErrorCode,
   type SpoolErrorContext,
 } from './errors.js';
-export { KeyedQueue, SpoolLifecycle } from './lifecycle.js';
+export { type ErrorMapper, KeyedQueue, SpoolLifecycle } from './lifecycle.js';
 export { type SpoolLogger, silentLogger } from './logger.js';
 export {
   type MakeDirectoriesOptions,

@@ -120,6 +120,119 @@ describe('KeyedQueue onSettled', () => {
   });
 });
 
+describe('KeyedQueue mapError', () => {
+  it('rejects with what mapError returns, and leaves results alone', async () => {
+    const queue = new KeyedQueue();
+    const mapError = (error: unknown) =>
+      new Error(`mapped: ${(error as Error).message}`);
+
+    const failed = queue.run(
+      'a',
+      async () => {
+        throw new Error('raw');
+      },
+      undefined,
+      mapError,
+    );
+    const ok = queue.run('a', async () => 'value', undefined, mapError);
+
+    await expect(failed).rejects.toThrow('mapped: raw');
+    await expect(ok).resolves.toBe('value');
+  });
+
+  it('maps a synchronous throw and takes what mapError throws', async () => {
+    const queue = new KeyedQueue();
+    const work = (() => {
+      throw new Error('sync');
+    }) as () => Promise<void>;
+
+    const failed = queue.run('a', work, undefined, async (error) => {
+      throw new Error(`thrown: ${(error as Error).message}`);
+    });
+
+    await expect(failed).rejects.toThrow('thrown: sync');
+    expect(queue.size).toBe(0);
+  });
+
+  it('starts the next call for the key only once the error is mapped', async () => {
+    const queue = new KeyedQueue();
+    const mapping = gate();
+    const order: string[] = [];
+    const settled: string[] = [];
+
+    const failed = queue.run(
+      'a',
+      async () => {
+        throw new Error('raw');
+      },
+      () => settled.push('first'),
+      async (error) => {
+        order.push('mapping');
+        await mapping.promise;
+        order.push('mapped');
+        return error;
+      },
+    );
+    const next = queue.run('a', async () => {
+      order.push('next');
+    });
+    await settle();
+    expect(order).toEqual(['mapping']);
+    expect(settled).toEqual([]);
+
+    mapping.open();
+    await expect(failed).rejects.toThrow('raw');
+    await next;
+    expect(order).toEqual(['mapping', 'mapped', 'next']);
+    expect(settled).toEqual(['first']);
+  });
+});
+
+describe('KeyedQueue keys', () => {
+  it('treats names of Object.prototype members as plain keys', async () => {
+    const queue = new KeyedQueue();
+    const keys = ['__proto__', 'constructor', 'toString', 'hasOwnProperty'];
+    const blocker = gate();
+    const order: string[] = [];
+
+    const calls = keys.flatMap((key) => [
+      queue.run(key, async () => {
+        await blocker.promise;
+        order.push(`${key} 1`);
+      }),
+      queue.run(key, async () => {
+        order.push(`${key} 2`);
+      }),
+    ]);
+    expect(queue.size).toBe(keys.length);
+    blocker.open();
+    await Promise.all(calls);
+
+    for (const key of keys) {
+      expect(order.indexOf(`${key} 1`)).toBeLessThan(order.indexOf(`${key} 2`));
+    }
+    expect(queue.size).toBe(0);
+  });
+
+  it('counts a key once while calls wait behind it', async () => {
+    const queue = new KeyedQueue();
+    const blocker = gate();
+
+    const calls = [
+      queue.run('a', () => blocker.promise),
+      queue.run('a', async () => undefined),
+      queue.run('a', async () => undefined),
+      queue.run('b', async () => undefined),
+    ];
+    expect(queue.size).toBe(2);
+    await settle();
+    expect(queue.size).toBe(1);
+    blocker.open();
+    await Promise.all(calls);
+    expect(queue.size).toBe(0);
+  });
+});
+
 describe('SpoolLifecycle runKeyed', () => {
   it('keeps call order per key', async () => {
     const lifecycle = new SpoolLifecycle('data', '/spool/data');
