@@ -31,7 +31,7 @@ import { WriteGate } from './write-gate.js';
 /** Keys from the empty key to 64 bytes of 0xff: every 16-byte id and any stray key. */
 const FIRST_KEY = Buffer.alloc(0);
 const PAST_LAST_KEY = Buffer.alloc(64, 0xff);
-/** Write options of a remove: RocksDB's deletes are never synced (as in KumoMTA). */
+/** Write options of every remove: deletes are not synced, as in KumoMTA. */
 const UNSYNCED = { sync: false };
 
 /** The parts of a `RocksDbSpool`, which `openRocksDbSpool` assembles. */
