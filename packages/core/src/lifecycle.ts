@@ -145,6 +145,21 @@ export class SpoolLifecycle {
 }
 
 /**
+ * How many keys `KeyedQueue` deletes from its map before it copies the
+ * live keys into a new one. Every call adds a key and deletes it again,
+ * and V8 rebuilds a `Map`'s table as deletions pile up. Once the table
+ * lives in the old generation, each rebuilt table is allocated there too
+ * (`OrderedHashTable::Rehash`, src/objects/ordered-hash-table.cc), so the
+ * churn alone filled the bench's small old generation with garbage. A new
+ * map starts young and is replaced long before most of them get old.
+ * With 64 loads of 16 KiB in flight in a focused script, a `Map` kept for
+ * good ran 3 to 7 full collections a second, a replaced one 0 or 1. A
+ * null-prototype object avoided them too, but each new id became a
+ * property name that V8 interns, which cost stores about 1 µs each.
+ */
+const DELETIONS_PER_MAP = 1024;
+
+/**
  * Converts the rejection of a queued call's work into the error its caller
  * gets. It returns that error or a promise of it, or throws it.
  */
@@ -163,21 +178,14 @@ export class KeyedQueue {
    * allocate). Only these small records are kept: an entry that outlives
    * a young-generation collection would keep the promise it holds, and
    * with it a loaded value, until a full collection.
-   *
-   * A null-prototype object, not a `Map`, because every call adds a key
-   * and deletes it again. V8 rebuilds a `Map`'s table as deletions pile
-   * up, and allocates the new table in the old generation when the old
-   * one is there (`OrderedHashTable::Rehash`, src/objects/ordered-hash-table.cc).
-   * In a focused script with 64 loads of 16 KiB in flight, that churn ran
-   * 5 to 7 full collections a second, this object 0 or 1.
    */
-  readonly #running: Record<string, (() => void)[] | null> =
-    Object.create(null);
-  #size = 0;
+  #running = new Map<string, (() => void)[] | null>();
+  /** Keys deleted from `#running` since it was last replaced. */
+  #deletions = 0;
 
   /** The number of keys with work queued or running. */
   get size(): number {
-    return this.#size;
+    return this.#running.size;
   }
 
   /**
@@ -198,11 +206,10 @@ export class KeyedQueue {
     onSettled?: () => void,
     mapError?: ErrorMapper,
   ): Promise<T> {
-    const waiting = this.#running[key];
+    const waiting = this.#running.get(key);
     if (waiting === undefined) {
       // Nothing runs for `key`, so `work` starts now, without a microtask.
-      this.#running[key] = null;
-      this.#size += 1;
+      this.#running.set(key, null);
       return this.#start(key, work, onSettled, mapError);
     }
     return new Promise<T>((resolve, reject) => {
@@ -210,7 +217,7 @@ export class KeyedQueue {
         this.#start(key, work, onSettled, mapError).then(resolve, reject);
       };
       if (waiting === null) {
-        this.#running[key] = [start];
+        this.#running.set(key, [start]);
       } else {
         waiting.push(start);
       }
@@ -266,12 +273,16 @@ export class KeyedQueue {
   }
 
   #startNext(key: string): void {
-    const next = this.#running[key]?.shift();
-    if (next === undefined) {
-      delete this.#running[key];
-      this.#size -= 1;
-    } else {
+    const next = this.#running.get(key)?.shift();
+    if (next !== undefined) {
       next();
+      return;
+    }
+    this.#running.delete(key);
+    this.#deletions += 1;
+    if (this.#deletions >= DELETIONS_PER_MAP) {
+      this.#deletions = 0;
+      this.#running = new Map(this.#running);
     }
   }
 }

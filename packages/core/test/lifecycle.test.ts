@@ -214,6 +214,33 @@ describe('KeyedQueue keys', () => {
     expect(queue.size).toBe(0);
   });
 
+  it('keeps running keys across map replacement', async () => {
+    const queue = new KeyedQueue();
+    const blocker = gate();
+    const order: string[] = [];
+    const first = queue.run('held', async () => {
+      await blocker.promise;
+      order.push('first');
+    });
+    const second = queue.run('held', async () => {
+      order.push('second');
+    });
+
+    // Enough other keys come and go to replace the map twice.
+    for (let index = 0; index < 2500; index += 1) {
+      await queue.run(`key ${index}`, async () => index);
+    }
+    expect(queue.size).toBe(1);
+    const third = queue.run('held', async () => {
+      order.push('third');
+    });
+    blocker.open();
+    await Promise.all([first, second, third]);
+
+    expect(order).toEqual(['first', 'second', 'third']);
+    expect(queue.size).toBe(0);
+  });
+
   it('counts a key once while calls wait behind it', async () => {
     const queue = new KeyedQueue();
     const blocker = gate();
