@@ -1,5 +1,7 @@
 import {
   describeType,
+  describeValue,
+  didYouMean,
   invalidDefinition,
   isSpoolError,
   parseDuration,
@@ -21,6 +23,9 @@ export const COMPRESSION_TYPES = [
   'Zstd',
 ] as const;
 export type CompressionType = (typeof COMPRESSION_TYPES)[number];
+
+/** The compressions the `rocksdb` 5.2.1 binding is built with. */
+const SUPPORTED_COMPRESSIONS: readonly CompressionType[] = ['None', 'Snappy'];
 
 /** The RocksDB info-log levels KumoMTA's `log_level` names, case-sensitive. */
 export const LOG_LEVELS = [
@@ -250,16 +255,27 @@ class ParamReader {
       : parseDuration(value, this.#where(key));
   }
 
-  /** Accepts the seven KumoMTA names, then rejects those the binding lacks. */
+  /**
+   * Accepts `None` and `Snappy`, the two the binding supports. A typo is
+   * matched against those two only, so the hint never names a KumoMTA
+   * compression that would fail next.
+   */
   compression(): CompressionType {
-    const value =
-      this.enumeration('compression_type', COMPRESSION_TYPES) ?? 'Snappy';
-    if (value !== 'None' && value !== 'Snappy') {
-      throw invalidDefinition(
-        `${this.#where('compression_type')} is ${JSON.stringify(value)}, but the rocksdb binding is built with Snappy only; use "Snappy" (the default) or "None"`,
-      );
+    const value = this.#table.compression_type;
+    if (value === undefined) {
+      return 'Snappy';
     }
-    return value;
+    if (value === 'None' || value === 'Snappy') {
+      return value;
+    }
+    const kumoName = (COMPRESSION_TYPES as readonly unknown[]).includes(value);
+    const hint =
+      typeof value === 'string' && !kumoName
+        ? didYouMean(value, SUPPORTED_COMPRESSIONS)
+        : '';
+    throw invalidDefinition(
+      `${this.#where('compression_type')} is ${describeValue(value)}${hint}, but the rocksdb binding is built with Snappy only; use "Snappy" (the default) or "None" (case-sensitive)`,
+    );
   }
 
   #where(key: RocksParamKey): string {

@@ -135,6 +135,24 @@ describe('parseRocksParams', () => {
   );
 
   it.each([
+    ['zstdd', ''],
+    ['snappy', ' (did you mean "Snappy"?)'],
+    ['Snapy', ' (did you mean "Snappy"?)'],
+    ['none', ' (did you mean "None"?)'],
+  ])('suggests only supported compressions for %s', (typo, hint) => {
+    const message = invalid({ compression_type: typo });
+    expect(message).toContain(`is "${typo}"${hint}, but`);
+    expect(message).not.toContain('Zstd');
+    expect(message).toContain('"Snappy" (the default) or "None"');
+  });
+
+  it('rejects a compression that is not a string', () => {
+    const message = invalid({ compression_type: 3 });
+    expect(message).toContain('is 3,');
+    expect(message).toContain('Snappy only');
+  });
+
+  it.each([
     'store_deadline',
     'error_latch_duration',
     'error_unlatch_duration',
