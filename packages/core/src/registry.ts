@@ -1,3 +1,4 @@
+import { describeArgument } from './arguments.js';
 import type { BackendContext, SpoolBackend } from './backend.js';
 import {
   type NormalizedSpoolDefinition,
@@ -130,10 +131,14 @@ export class SpoolRegistry {
       return entry.spool;
     }
     if (entry.opening === undefined) {
-      entry.opening = entry.backend
-        .open(entry.definition, entry.options, this.#context)
+      // Promise.resolve: a backend whose open() returns a value instead of a promise still gets a clear error.
+      entry.opening = Promise.resolve()
+        .then(() =>
+          entry.backend.open(entry.definition, entry.options, this.#context),
+        )
         .then(
           (spool) => {
+            assertSpool(spool, entry.backend.kind, name);
             entry.spool = spool;
             entry.opening = undefined;
             return spool;
@@ -293,4 +298,35 @@ function nativeAddonHint(error: unknown): string {
   return /\.node\b/.test(String((error as Error)?.message))
     ? '; a native addon did not load, so run `npm rebuild` in your project to build it for this Node version'
     : '';
+}
+
+/** The methods every `Spool` has. */
+const SPOOL_METHODS = [
+  'store',
+  'load',
+  'remove',
+  'enumerate',
+  'cleanup',
+  'compact',
+  'adviseLowMemory',
+  'unhealthyReason',
+  'close',
+] as const;
+
+/**
+ * Throws `SPOOL_INVALID_ARGUMENT` when a backend's `open()` resolved to
+ * something that is not a `Spool`, naming the methods it lacks.
+ */
+function assertSpool(value: unknown, kind: string, name: string): void {
+  const missing = SPOOL_METHODS.filter(
+    (method) =>
+      typeof (value as Record<string, unknown> | null)?.[method] !== 'function',
+  );
+  if (missing.length > 0) {
+    throw new SpoolError(
+      SpoolErrorCode.InvalidArgument,
+      `the backend for kind '${kind}' opened spool '${name}' as ${describeArgument(value)} without ${missing.map((method) => `${method}()`).join(', ')}; its open() must resolve to a Spool (see docs/writing-a-backend.md)`,
+      { spool: name },
+    );
+  }
 }

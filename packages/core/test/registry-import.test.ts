@@ -61,7 +61,13 @@ beforeAll(async () => {
     `export const backend = {
   kind: 'LocalDisk',
   validate: () => 'validated',
-  open: async (definition, options) => ({ name: definition.name, kind: 'LocalDisk', options }),
+  open: async (definition, options) => {
+    const spool = { name: definition.name, kind: 'LocalDisk', options };
+    for (const method of ['store', 'load', 'remove', 'enumerate', 'cleanup', 'compact', 'adviseLowMemory', 'unhealthyReason', 'close']) {
+      spool[method] = async () => undefined;
+    }
+    return spool;
+  },
 };\n`,
   );
 

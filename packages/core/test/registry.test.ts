@@ -409,4 +409,36 @@ describe('SpoolRegistry open and close', () => {
     });
     await registry.closeAll();
   });
+
+  it('rejects an open that resolves to no spool', async () => {
+    const broken: SpoolBackend<undefined> = {
+      ...referenceBackend,
+      kind: 'Broken',
+      open: async () => ({ name: 'data' }) as never,
+    };
+    const registry = new SpoolRegistry().register(broken);
+    await registry.define({ name: 'data', path: root, kind: 'Broken' });
+
+    const error = await registry.open('data').catch((thrown) => thrown);
+    expect(error.code).toBe(SpoolErrorCode.InvalidArgument);
+    expect(error.spool).toBe('data');
+    expect(error.message).toContain("kind 'Broken'");
+    expect(error.message).toContain('an object without store(), load()');
+    expect(error.message).toContain('close()');
+    expect(() => registry.get('data')).toThrow('not open');
+  });
+
+  it('rejects an open that returns no promise', async () => {
+    const direct: SpoolBackend<undefined> = {
+      ...referenceBackend,
+      kind: 'Direct',
+      open: (() => undefined) as never,
+    };
+    const registry = new SpoolRegistry().register(direct);
+    await registry.define({ name: 'data', path: root, kind: 'Direct' });
+
+    const error = await registry.open('data').catch((thrown) => thrown);
+    expect(error.code).toBe(SpoolErrorCode.InvalidArgument);
+    expect(error.message).toContain('as undefined without store()');
+  });
 });
