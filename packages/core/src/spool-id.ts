@@ -4,6 +4,8 @@ import { SpoolError, SpoolErrorCode } from './errors.js';
 const SIMPLE_FORM = /^[0-9a-f]{32}$/i;
 const HYPHENATED_FORM =
   /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/** The URN prefix of a UUID; lowercase only, as in the Rust `uuid` crate. */
+const URN_PREFIX = 'urn:uuid:';
 const HEX_PAIR = /^[0-9a-f]{2}$/;
 const HEX_LEAF = /^[0-9a-f]{24}$/;
 
@@ -51,21 +53,20 @@ export class SpoolId {
   }
 
   /**
-   * Parses the simple form (32 hex digits) or the hyphenated form
-   * (8-4-4-4-12), in any case. Throws `SPOOL_INVALID_ID` for anything else.
+   * Parses the forms KumoMTA's parser (the Rust `uuid` crate) accepts: the
+   * simple form (32 hex digits), the hyphenated form (8-4-4-4-12), and the
+   * hyphenated form in braces (`{…}`) or after a lowercase `urn:uuid:`.
+   * Hex digits may be in any case. Throws `SPOOL_INVALID_ID` for anything
+   * else.
    */
   static parse(text: string): SpoolId {
     if (typeof text !== 'string') {
       throw invalidId(`a spool id must be a string, got ${typeof text}`);
     }
-    let hex: string;
-    if (SIMPLE_FORM.test(text)) {
-      hex = text;
-    } else if (HYPHENATED_FORM.test(text)) {
-      hex = text.replaceAll('-', '');
-    } else {
+    const hex = hexDigitsOf(text);
+    if (hex === undefined) {
       throw invalidId(
-        `invalid spool id ${JSON.stringify(text)}: expected 32 hex digits or the hyphenated UUID form 8-4-4-4-12`,
+        `invalid spool id ${JSON.stringify(text)}: expected 32 hex digits or the hyphenated UUID form 8-4-4-4-12, bare, in braces or after urn:uuid:`,
       );
     }
     return new SpoolId(Buffer.from(hex, 'hex'));
@@ -73,16 +74,8 @@ export class SpoolId {
 
   /** Like `parse`, but returns `undefined` instead of throwing. */
   static tryParse(text: string): SpoolId | undefined {
-    if (typeof text !== 'string') {
-      return undefined;
-    }
-    if (SIMPLE_FORM.test(text)) {
-      return new SpoolId(Buffer.from(text, 'hex'));
-    }
-    if (HYPHENATED_FORM.test(text)) {
-      return new SpoolId(Buffer.from(text.replaceAll('-', ''), 'hex'));
-    }
-    return undefined;
+    const hex = typeof text === 'string' ? hexDigitsOf(text) : undefined;
+    return hex === undefined ? undefined : new SpoolId(Buffer.from(hex, 'hex'));
   }
 
   /** Builds an id from its 16 bytes in RFC 4122 order. The bytes are copied. */
@@ -234,4 +227,20 @@ export class SpoolId {
 
 function invalidId(message: string): SpoolError {
   return new SpoolError(SpoolErrorCode.InvalidId, message);
+}
+
+/** Returns the 32 hex digits of a UUID text form `SpoolId.parse` accepts, or `undefined`. */
+function hexDigitsOf(text: string): string | undefined {
+  if (SIMPLE_FORM.test(text)) {
+    return text;
+  }
+  let hyphenated = text;
+  if (text.startsWith('{') && text.endsWith('}')) {
+    hyphenated = text.slice(1, -1);
+  } else if (text.startsWith(URN_PREFIX)) {
+    hyphenated = text.slice(URN_PREFIX.length);
+  }
+  return HYPHENATED_FORM.test(hyphenated)
+    ? hyphenated.replaceAll('-', '')
+    : undefined;
 }

@@ -62,7 +62,18 @@ describe('SpoolId.parse', () => {
 
   it.each([
     ['braced', '{d7ef132b-5d77-11ee-a8c8-000c29c33806}'],
+    ['braced in upper case', '{D7EF132B-5D77-11EE-A8C8-000C29C33806}'],
     ['urn', 'urn:uuid:d7ef132b-5d77-11ee-a8c8-000c29c33806'],
+  ])('accepts the %s form, as KumoMTA does', (_case, text) => {
+    expect(SpoolId.parse(text).toString()).toBe(KUMO_EXAMPLE);
+    expect(SpoolId.tryParse(text)?.toString()).toBe(KUMO_EXAMPLE);
+  });
+
+  it.each([
+    ['braced simple form', `{${KUMO_EXAMPLE}}`],
+    ['upper-case urn prefix', 'URN:UUID:d7ef132b-5d77-11ee-a8c8-000c29c33806'],
+    ['urn with the simple form', `urn:uuid:${KUMO_EXAMPLE}`],
+    ['one brace', '{d7ef132b-5d77-11ee-a8c8-000c29c33806'],
     ['short', 'd7ef132b5d7711eea8c8000c29c3380'],
     ['long', `${KUMO_EXAMPLE}0`],
     ['non-hex', 'g7ef132b5d7711eea8c8000c29c33806'],
