@@ -152,7 +152,10 @@ export async function runExample(
     }
 
     if (phase !== 'store') {
-      const spools = await openSpools(spoolOptions);
+      const spools = await openSpools({
+        ...spoolOptions,
+        requireExisting: phase === 'verify',
+      });
       try {
         const verify = await verifySpools(
           spools,

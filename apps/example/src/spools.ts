@@ -1,6 +1,12 @@
+import { access } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { applyPolicy } from '@spoolkit/config-lua';
-import { type Spool, type SpoolLogger, SpoolRegistry } from '@spoolkit/core';
+import {
+  errnoCode,
+  type Spool,
+  type SpoolLogger,
+  SpoolRegistry,
+} from '@spoolkit/core';
 
 /** The bundled policies, by the backend kind both of their spools use. */
 export const BUNDLED_POLICIES = {
@@ -24,6 +30,11 @@ export interface OpenSpoolsOptions {
   /** Passed to the policy as `os.getenv('SPOOL_ROOT')`. */
   spoolRoot: string;
   logger: SpoolLogger;
+  /**
+   * Rejects, before opening anything, when the directory of `data` or
+   * `meta` does not exist, so that a verify run creates no empty spools.
+   */
+  requireExisting?: boolean;
 }
 
 /**
@@ -41,6 +52,9 @@ export async function openSpools(
     env: { ...process.env, SPOOL_ROOT: options.spoolRoot },
     logger: options.logger,
   });
+  if (options.requireExisting) {
+    await assertSpoolsExist(registry);
+  }
   try {
     const data = await registry.open('data');
     const meta = await registry.open('meta');
@@ -48,5 +62,25 @@ export async function openSpools(
   } catch (error) {
     await registry.closeAll();
     throw error;
+  }
+}
+
+/** Throws when the `data` or `meta` spool of the policy has no directory yet. */
+async function assertSpoolsExist(registry: SpoolRegistry): Promise<void> {
+  for (const definition of registry.definitions()) {
+    if (definition.name !== 'data' && definition.name !== 'meta') {
+      continue;
+    }
+    try {
+      await access(definition.path);
+    } catch (error) {
+      if (errnoCode(error) !== 'ENOENT') {
+        continue; // Opening the spool reports other failures.
+      }
+      throw new Error(
+        `spool '${definition.name}' at ${definition.path} does not exist, so there is nothing to verify; run --phase store with the same --spool-root and policy first`,
+        { cause: error },
+      );
+    }
   }
 }

@@ -404,6 +404,20 @@ describe('example cli', () => {
     await expect(stat(missing)).rejects.toMatchObject({ code: 'ENOENT' });
   });
 
+  it('verify of a folder without spools', async () => {
+    const other = path.join(root, 'other');
+    await mkdir(other);
+    await writeFile(path.join(other, 'notes.txt'), 'not a spool');
+
+    const result = await runCli(['--phase', 'verify', '--spool-root', other]);
+
+    expect(result.code).toBe(2);
+    expect(errorLine(result.stderr)).toBe(
+      `spool 'data' at ${path.join(other, 'data')} does not exist, so there is nothing to verify; run --phase store with the same --spool-root and policy first`,
+    );
+    expect(await readdir(other)).toEqual(['notes.txt']);
+  });
+
   it('interrupt deletes the temporary root', async () => {
     const tmp = await mkdtemp(path.join(os.tmpdir(), 'spoolkit-example-int-'));
     const child = spawn(
