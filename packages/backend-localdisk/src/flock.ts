@@ -25,16 +25,15 @@ let flockSync: FlockSync | undefined;
  * LocalDisk spool had failed.
  *
  * @throws `SPOOL_BACKEND_MISSING` naming `root` and the fix, when fs-ext
- * does not load.
+ * does not load or has no `flockSync`.
  */
 export function loadFlockSync(spool: string, root: string): FlockSync {
   if (flockSync !== undefined) {
     return flockSync;
   }
+  let fsExt: typeof FsExt;
   try {
-    const fsExt = createRequire(import.meta.url)('fs-ext') as typeof FsExt;
-    flockSync = fsExt.flockSync;
-    return flockSync;
+    fsExt = createRequire(import.meta.url)('fs-ext') as typeof FsExt;
   } catch (error) {
     const prefix = `cannot open spool '${spool}' at ${root}: the LocalDisk backend locks spools with the native module fs-ext`;
     throw new SpoolError(
@@ -45,4 +44,14 @@ export function loadFlockSync(spool: string, root: string): FlockSync {
       { spool, path: root, cause: error },
     );
   }
+  if (typeof fsExt?.flockSync !== 'function') {
+    // Another package in fs-ext's place, or a broken copy: not a lock failure.
+    throw new SpoolError(
+      SpoolErrorCode.BackendMissing,
+      `cannot open spool '${spool}' at ${root}: the LocalDisk backend locks spools with the native module fs-ext, but the fs-ext it loaded has no flockSync() function; reinstall it with \`npm install fs-ext@2.1.1\` in your project and check \`npm ls fs-ext\` for another copy`,
+      { spool, path: root },
+    );
+  }
+  flockSync = fsExt.flockSync;
+  return flockSync;
 }
