@@ -355,7 +355,7 @@ describe('open faults', () => {
     expect(error.code).toBe('SPOOL_NO_SPACE');
     expect(error.path).toBe(path.join(dir, 'lock'));
     expect(error.message).toContain(
-      'the disk quota is exceeded (EDQUOT); free disk space',
+      'the disk quota is exceeded (EDQUOT); delete files that count against the quota',
     );
   });
 });

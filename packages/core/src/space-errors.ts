@@ -88,13 +88,16 @@ export function outOfSpaceError(failure: OutOfSpaceFailure): SpoolError {
       context,
     );
   }
-  const reason =
-    code === 'EDQUOT'
-      ? 'the disk quota is exceeded'
-      : 'the file system is out of space';
+  if (code === 'EDQUOT') {
+    return new SpoolError(
+      SpoolErrorCode.NoSpace,
+      `${prefix}: the disk quota is exceeded (EDQUOT${step}); delete files that count against the quota of the user this process runs as on the file system that holds ${path}, or raise that quota (see \`quota -s\`), then ${nextStep}`,
+      context,
+    );
+  }
   return new SpoolError(
     SpoolErrorCode.NoSpace,
-    `${prefix}: ${reason} (${code}${step}); free disk space on the file system that holds ${path}, or move the spool to a larger one, then ${nextStep}`,
+    `${prefix}: the file system is out of space (ENOSPC${step}); free disk space on the file system that holds ${path}, or move the spool to a larger one, then ${nextStep}`,
     context,
   );
 }

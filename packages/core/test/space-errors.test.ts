@@ -62,5 +62,7 @@ describe('outOfSpaceError', () => {
     });
     expect(quota.code).toBe(SpoolErrorCode.NoSpace);
     expect(quota.message).toContain('the disk quota is exceeded (EDQUOT)');
+    expect(quota.message).toContain('or raise that quota');
+    expect(quota.message).not.toContain('free disk space');
   });
 });
