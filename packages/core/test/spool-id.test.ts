@@ -200,3 +200,16 @@ describe('SpoolId relative path', () => {
     );
   });
 });
+
+describe('SpoolId.nowMs', () => {
+  it('is later than every id generated before it', () => {
+    let equalOrLater = 0;
+    for (let round = 0; round < 20_000; round += 1) {
+      const id = SpoolId.generate();
+      if ((id.createdMs as number) >= SpoolId.nowMs()) {
+        equalOrLater += 1;
+      }
+    }
+    expect(equalOrLater).toBe(0);
+  });
+});
