@@ -76,20 +76,33 @@ export class MemorySpool implements Spool {
     );
   }
 
-  /** Resolves to a copy of the entry; rejects with `SPOOL_NOT_FOUND` when there is none. */
+  /**
+   * Resolves to a copy of the entry; rejects with `SPOOL_NOT_FOUND` when
+   * there is none. Queued behind earlier stores and removes of `id`, as in
+   * the bundled backends, so it sees what they left.
+   */
   load(id: SpoolId): Promise<Buffer> {
-    return this.#lifecycle.run('load', async () => {
+    try {
       validateId(id, 'load', this.name);
-      const value = this.#shelf.entries.get(id.toString());
-      if (value === undefined) {
-        throw new SpoolError(
-          SpoolErrorCode.NotFound,
-          `failed to load ${id} from Memory spool '${this.name}' at ${this.path}: no such entry`,
-          { spool: this.name, id: id.toString(), path: this.path },
-        );
-      }
-      return Buffer.from(value);
-    });
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return this.#lifecycle.runKeyed(
+      'load',
+      this.#queue,
+      id.toString(),
+      async () => {
+        const value = this.#shelf.entries.get(id.toString());
+        if (value === undefined) {
+          throw new SpoolError(
+            SpoolErrorCode.NotFound,
+            `failed to load ${id} from Memory spool '${this.name}' at ${this.path}: no such entry`,
+            { spool: this.name, id: id.toString(), path: this.path },
+          );
+        }
+        return Buffer.from(value);
+      },
+    );
   }
 
   /** Deletes the entry, in call order with other writes to `id`; a missing entry is fine. */

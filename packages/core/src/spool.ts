@@ -89,7 +89,9 @@ export interface Spool {
 
   /**
    * Resolves to the bytes stored for `id`, as a buffer the caller owns.
-   * Rejects with `SPOOL_NOT_FOUND` when there is no entry.
+   * Rejects with `SPOOL_NOT_FOUND` when there is no entry. Sees every
+   * `store` and `remove` of `id` made before it, even those still in
+   * flight.
    */
   load(id: SpoolId): Promise<Buffer>;
 

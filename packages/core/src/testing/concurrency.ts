@@ -118,5 +118,31 @@ export const concurrency: ConformanceFamily = {
         ).toBe(4);
       },
     },
+    {
+      name: 'loads see the calls made before them',
+      async run({ open }) {
+        const spool = await open();
+        const id = SpoolId.generate();
+        // Nothing is awaited, so every call is in flight before the first settles.
+        const calls = [
+          spool.store(id, seriesValue(0)),
+          loadIfPresent(spool, id),
+          spool.store(id, seriesValue(1)),
+          loadIfPresent(spool, id),
+          spool.remove(id),
+          loadIfPresent(spool, id),
+          spool.store(id, seriesValue(2)),
+          loadIfPresent(spool, id),
+        ];
+        const results = await Promise.all(calls);
+        const seen = [1, 3, 5, 7].map((index) => {
+          const value = results[index] as Buffer | undefined;
+          return value === undefined
+            ? 'none'
+            : seriesNumber(value, `load ${index}`);
+        });
+        expect(seen, 'what each load saw').toEqual([0, 1, 'none', 2]);
+      },
+    },
   ],
 };
