@@ -58,6 +58,10 @@ export class SpoolLifecycle {
     let result: Promise<T>;
     try {
       result = work();
+      if (!(result instanceof Promise)) {
+        // A plain value would otherwise throw below and leave the call counted for close().
+        result = Promise.resolve(result);
+      }
     } catch (error) {
       this.#finishCall();
       return Promise.reject(error);
@@ -192,7 +196,8 @@ export class KeyedQueue {
    * Runs `work` after every earlier call for `key` has settled, whether it
    * resolved or rejected. Returns a promise that settles like `work`'s
    * result, after `onSettled` (if given) has run. A `work` that throws
-   * instead of returning a rejected promise rejects the same way.
+   * instead of returning a rejected promise rejects the same way, and one
+   * that returns a plain value resolves to it.
    *
    * With `mapError`, a rejection of `work` is passed through it and the
    * promise rejects with what it returns or throws. The next call for
@@ -234,6 +239,10 @@ export class KeyedQueue {
     let started: Promise<T>;
     try {
       started = work();
+      if (!(started instanceof Promise)) {
+        // A `work` that returned a plain value or a thenable; without this the key would stay blocked.
+        started = Promise.resolve(started);
+      }
     } catch (error) {
       started = Promise.reject(error);
     }

@@ -68,6 +68,15 @@ describe('KeyedQueue', () => {
     await expect(result).rejects.toThrow('thrown synchronously');
   });
 
+  it('accepts work that returns a plain value', async () => {
+    const queue = new KeyedQueue();
+    const plain = (() => 42) as unknown as () => Promise<number>;
+
+    await expect(queue.run('id', plain)).resolves.toBe(42);
+    await expect(queue.run('id', async () => 'next')).resolves.toBe('next');
+    expect(queue.size).toBe(0);
+  });
+
   it('forgets keys when idle', async () => {
     const queue = new KeyedQueue();
     const blocker = gate();
@@ -257,6 +266,20 @@ describe('KeyedQueue keys', () => {
     blocker.open();
     await Promise.all(calls);
     expect(queue.size).toBe(0);
+  });
+});
+
+describe('SpoolLifecycle run', () => {
+  it('accepts work that returns a plain value and still closes', async () => {
+    const lifecycle = new SpoolLifecycle('data', '/spool/data');
+    const plain = (() => 7) as unknown as () => Promise<number>;
+
+    await expect(lifecycle.run('compact', plain)).resolves.toBe(7);
+    let released = false;
+    await lifecycle.close(async () => {
+      released = true;
+    });
+    expect(released).toBe(true);
   });
 });
 
