@@ -21,21 +21,73 @@ const readWhole = promisify(fs.readFile) as (
   options?: { flag: number },
 ) => Promise<Buffer>;
 
-/** Flags that open a file for reading and fail with ELOOP when its name is a symbolic link. */
+/**
+ * Flags that open a file for reading, fail with ELOOP when its name is a
+ * symbolic link, and do not wait for a writer when it is a FIFO.
+ */
 const READ_NO_FOLLOW = {
-  flag: fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW,
+  flag:
+    fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW | fs.constants.O_NONBLOCK,
 };
+
+/** `fs.readFile` with the numeric flags Node accepts and its types omit. */
+const readWithFlags = fs.readFile as unknown as (
+  target: string,
+  options: { flag: number },
+  callback: (error: NodeJS.ErrnoException | null, bytes: Buffer) => void,
+) => void;
+
+/** The `code` of the error `readFile` rejects with for a FIFO, socket or device. */
+export const NOT_REGULAR_FILE = 'SPOOLKIT_NOT_REGULAR_FILE';
 
 /**
  * Reads a whole file into a new buffer. A path that names a symbolic link
  * fails with ELOOP instead of reading the link's target, so an entry can
  * never return a file from outside the spool. A descriptor reads from its
  * position.
+ *
+ * A FIFO is opened without blocking, so it cannot hold a thread-pool
+ * thread until a writer comes: with no writer it reads as empty, and with
+ * one it fails with EAGAIN. An empty result is therefore checked with
+ * `lstat`, and one that is not a regular file rejects with the code
+ * `NOT_REGULAR_FILE`.
  */
 export function readFile(target: string | number): Promise<Buffer> {
-  return typeof target === 'number'
-    ? readWhole(target)
-    : readWhole(target, READ_NO_FOLLOW);
+  if (typeof target === 'number') {
+    return readWhole(target);
+  }
+  return new Promise((resolve, reject) => {
+    readWithFlags(target, READ_NO_FOLLOW, (error, bytes) => {
+      if (error) {
+        reject(error);
+      } else if (bytes.length > 0) {
+        resolve(bytes);
+      } else {
+        resolveIfRegular(target, bytes, resolve, reject);
+      }
+    });
+  });
+}
+
+function resolveIfRegular(
+  target: string,
+  bytes: Buffer,
+  resolve: (bytes: Buffer) => void,
+  reject: (error: Error) => void,
+): void {
+  fs.lstat(target, (error, stats) => {
+    if (error || stats.isFile()) {
+      // Removed since the read, or a real empty entry: the read stands.
+      resolve(bytes);
+      return;
+    }
+    reject(
+      Object.assign(
+        new Error(`${target} is not a regular file (a FIFO, socket or device)`),
+        { code: NOT_REGULAR_FILE, path: target },
+      ),
+    );
+  });
 }
 
 /** `mkdir(2)`, or `mkdir -p` with `recursive`; resolves to the first directory created when recursive. */

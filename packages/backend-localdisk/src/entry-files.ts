@@ -9,6 +9,7 @@ import {
   type SpoolId,
   type SpoolLogger,
 } from '@spoolkit/core';
+import { NOT_REGULAR_FILE } from './callback-fs.js';
 import { DirectoryCache } from './directory-cache.js';
 import { describeError, toStorageError } from './errors.js';
 import type { LocalDiskFileHandle, LocalDiskFs } from './fs-layer.js';
@@ -140,6 +141,19 @@ export class EntryFiles {
       return new SpoolError(
         SpoolErrorCode.Corrupt,
         `failed to load ${id} from spool '${this.#spool}': ${finalPath} is a symbolic link where a file should be, and the spool never follows one; remove(id) deletes the link`,
+        {
+          spool: this.#spool,
+          id: id.toString(),
+          path: finalPath,
+          cause: error,
+        },
+      );
+    }
+    if (code === NOT_REGULAR_FILE || code === 'EAGAIN' || code === 'ENXIO') {
+      // EAGAIN: a FIFO with a writer, opened without blocking. ENXIO: a socket.
+      return new SpoolError(
+        SpoolErrorCode.Corrupt,
+        `failed to load ${id} from spool '${this.#spool}': ${finalPath} is not a regular file (a FIFO, socket or device) where an entry file should be; remove(id) deletes it`,
         {
           spool: this.#spool,
           id: id.toString(),

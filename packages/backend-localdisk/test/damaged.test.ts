@@ -1,12 +1,16 @@
+import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import {
   chmodSync,
   chownSync,
+  closeSync,
   mkdirSync,
+  openSync,
   readdirSync,
   readFileSync,
   symlinkSync,
   truncateSync,
+  unlinkSync,
   writeFileSync,
 } from 'node:fs';
 import path from 'node:path';
@@ -280,6 +284,68 @@ describe('symbolic link entry', () => {
       code: 'SPOOL_NOT_FOUND',
     });
     expect(readFileSync(outside, 'utf8')).toBe('kept');
+  });
+});
+
+describe('FIFO entry', () => {
+  /** Stores two entries, then puts a FIFO in place of the first. */
+  async function spoolWithFifo() {
+    const dir = makeTempDir();
+    const spool = await openSpool({ path: dir });
+    const fifoId = SpoolId.generate();
+    const goodId = SpoolId.generate();
+    await spool.store(fifoId, Buffer.from('replaced'));
+    await spool.store(goodId, Buffer.from('good'));
+    const fifoPath = path.join(dir, 'data', fifoId.relativePath());
+    unlinkSync(fifoPath);
+    execFileSync('mkfifo', [fifoPath]);
+    return { spool, fifoId, goodId, fifoPath };
+  }
+
+  it('fails the load instead of waiting for a writer', async () => {
+    const { spool, fifoId, goodId, fifoPath } = await spoolWithFifo();
+
+    // Four at once would fill libuv's thread pool if they blocked.
+    const errors = await Promise.all(
+      Array.from({ length: 4 }, () =>
+        spool.load(fifoId).catch((caught) => caught),
+      ),
+    );
+
+    for (const error of errors) {
+      expect(error.code).toBe('SPOOL_CORRUPT');
+      expect(error.path).toBe(fifoPath);
+      expect(error.message).toContain('is not a regular file');
+      expect(error.message).toContain('remove(id)');
+    }
+    expect((await spool.load(goodId)).toString()).toBe('good');
+    await spool.remove(fifoId);
+    await expect(spool.load(fifoId)).rejects.toMatchObject({
+      code: 'SPOOL_NOT_FOUND',
+    });
+  });
+
+  it('fails the load while a writer holds the FIFO', async () => {
+    const { spool, fifoId, fifoPath } = await spoolWithFifo();
+    // O_RDWR opens a FIFO at once on Linux, so this process is its writer.
+    const writer = openSync(fifoPath, 'r+');
+    try {
+      const error = await spool.load(fifoId).catch((caught) => caught);
+
+      expect(error.code).toBe('SPOOL_CORRUPT');
+      expect(error.message).toContain('is not a regular file');
+    } finally {
+      closeSync(writer);
+    }
+  });
+
+  it('still loads an empty entry', async () => {
+    const dir = makeTempDir();
+    const spool = await openSpool({ path: dir });
+    const id = SpoolId.generate();
+    await spool.store(id, Buffer.alloc(0));
+
+    expect((await spool.load(id)).length).toBe(0);
   });
 });
 
