@@ -66,7 +66,7 @@ export async function toStorageError(
 
   return new SpoolError(
     SpoolErrorCode.Io,
-    `${prefix}: ${describeError(error)} while ${context.step}; ${fixFor(code, context.path)}`,
+    `${prefix}: ${describeError(error)} while ${context.step}; ${fixFor(code, context.path, context.action === 'load' ? 'read' : 'write')}`,
     errorContext,
   );
 }
@@ -94,12 +94,21 @@ async function readFreeBytesIfOutOfInodes(
   }
 }
 
-/** Returns the advice an error message ends with, chosen by errno. */
-export function fixFor(code: string | undefined, path: string): string {
+/**
+ * Returns the advice an error message ends with, chosen by errno and by
+ * whether the failed call reads or writes `path`.
+ */
+export function fixFor(
+  code: string | undefined,
+  path: string,
+  access: 'read' | 'write' = 'write',
+): string {
   switch (code) {
     case 'EACCES':
     case 'EPERM':
-      return `check that this process (uid ${process.getuid?.() ?? 'unknown'}) may write ${path} and its parent directories`;
+      return access === 'read'
+        ? `check that this process (uid ${process.getuid?.() ?? 'unknown'}) may read ${path} and search its parent directories`
+        : `check that this process (uid ${process.getuid?.() ?? 'unknown'}) may write ${path} and its parent directories`;
     case 'EROFS':
       return 'the file system is mounted read-only; remount it read-write';
     case 'EMFILE':

@@ -194,7 +194,7 @@ export class TreeWalk {
       if (parts.length === 0) {
         throw new SpoolError(
           SpoolErrorCode.Io,
-          `failed to enumerate spool '${this.#options.spool}': cannot list ${directory}: ${describeError(error)}; ${fixFor(errnoCode(error), directory)}`,
+          `failed to enumerate spool '${this.#options.spool}': cannot list ${directory}: ${describeError(error)}; ${fixFor(errnoCode(error), directory, 'read')}`,
           { spool: this.#options.spool, path: directory, cause: error },
         );
       }

@@ -375,6 +375,22 @@ describe('load and remove faults', () => {
     expect(error.message).toContain(`failed to load ${id}`);
   });
 
+  it('maps EACCES on load to read advice', async () => {
+    const { faulty, spool } = await openFaulty();
+    const id = SpoolId.generate();
+    await spool.store(id, Buffer.from('x'));
+    faulty.faults.readFile = async (target) => {
+      throw systemError('EACCES', 'open', target);
+    };
+
+    const error = await spool.load(id).catch((caught) => caught);
+
+    expect(error.code).toBe('SPOOL_IO');
+    expect(error.message).toContain(`may read ${error.path}`);
+    expect(error.message).toContain('search its parent directories');
+    expect(error.message).not.toContain('may write');
+  });
+
   it('maps EACCES on remove', async () => {
     const { faulty, spool } = await openFaulty();
     const id = SpoolId.generate();
