@@ -151,17 +151,20 @@ export class SpoolLifecycle {
 /**
  * How many keys `KeyedQueue` deletes from its map before it copies the
  * live keys into a new one. Every call adds a key and deletes it again,
- * and V8 rebuilds a `Map`'s table as deletions pile up. Once the table
- * lives in the old generation, each rebuilt table is allocated there too
- * (`OrderedHashTable::Rehash`, src/objects/ordered-hash-table.cc), so the
- * churn alone filled the bench's small old generation with garbage. A new
- * map starts young and is replaced long before most of them get old.
- * With 64 loads of 16 KiB in flight in a focused script, a `Map` kept for
- * good ran 3 to 7 full collections a second, a replaced one 0 or 1. A
- * null-prototype object avoided them too, but each new id became a
+ * and V8 rebuilds a `Map`'s table once deleted and live entries fill it.
+ * When the table lives in the old generation, the rebuilt one is
+ * allocated there too (`OrderedHashTable::Rehash`,
+ * src/objects/ordered-hash-table.cc), so the churn alone filled the
+ * bench's small old generation with garbage. With 64 calls in flight a
+ * table holds 128 entries, so a copy every 64 deletions comes about when
+ * a rebuild would, and the copy is allocated young. After 1,024
+ * deletions instead, 64 loads of 256 KiB in flight still ran 58 full
+ * collections a second against 2 for the baseline, because scavenges
+ * came often enough to promote each map well before its replacement.
+ * A null-prototype object avoided the rebuilds, but each new id became a
  * property name that V8 interns, which cost stores about 1 µs each.
  */
-const DELETIONS_PER_MAP = 1024;
+const DELETIONS_PER_MAP = 64;
 
 /**
  * Converts the rejection of a queued call's work into the error its caller
