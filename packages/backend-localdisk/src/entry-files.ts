@@ -125,6 +125,22 @@ export class EntryFiles {
   async loadError(id: SpoolId, error: unknown): Promise<SpoolError> {
     const finalPath = this.entryPath(id);
     const code = errnoCode(error);
+    const blocker =
+      code === 'ENOTDIR'
+        ? await this.#firstNonDirectory(path.dirname(finalPath))
+        : undefined;
+    if (blocker !== undefined) {
+      return new SpoolError(
+        SpoolErrorCode.Corrupt,
+        `failed to load ${id} from spool '${this.#spool}': ${blocker} is a file where a hash directory should be, so no entry below it can be loaded or stored; move it out of ${this.#layout.dataDir} (it may hold a message)`,
+        {
+          spool: this.#spool,
+          id: id.toString(),
+          path: blocker,
+          cause: error,
+        },
+      );
+    }
     if (code === 'ENOENT' || code === 'ENOTDIR') {
       return new SpoolError(
         SpoolErrorCode.NotFound,
@@ -179,6 +195,23 @@ export class EntryFiles {
       `reading ${finalPath}`,
       false,
     );
+  }
+
+  /**
+   * Returns the first path from `data/` down to `directory` that exists
+   * and is not a directory, or `undefined`.
+   */
+  async #firstNonDirectory(directory: string): Promise<string | undefined> {
+    for (const level of directoryChain(this.#layout.dataDir, directory)) {
+      try {
+        if (!(await this.#fs.lstat(level)).isDirectory()) {
+          return level;
+        }
+      } catch {
+        return undefined;
+      }
+    }
+    return undefined;
   }
 
   /**

@@ -8,6 +8,7 @@ import {
   openSync,
   readdirSync,
   readFileSync,
+  rmSync,
   symlinkSync,
   truncateSync,
   unlinkSync,
@@ -284,6 +285,29 @@ describe('symbolic link entry', () => {
       code: 'SPOOL_NOT_FOUND',
     });
     expect(readFileSync(outside, 'utf8')).toBe('kept');
+  });
+});
+
+describe('file in place of a hash directory', () => {
+  it('reports the file on load', async () => {
+    const dir = makeTempDir();
+    const spool = await openSpool({ path: dir });
+    const id = SpoolId.generate();
+    await spool.store(id, Buffer.from('lost behind a file'));
+    const leafDir = path.dirname(path.join(dir, 'data', id.relativePath()));
+    rmSync(leafDir, { recursive: true });
+    writeFileSync(leafDir, 'not a directory');
+
+    const error = await spool.load(id).catch((caught) => caught);
+
+    expect(error.code).toBe('SPOOL_CORRUPT');
+    expect(error.path).toBe(leafDir);
+    expect(error.message).toContain(
+      `${leafDir} is a file where a hash directory should be`,
+    );
+    await expect(spool.load(SpoolId.generate())).rejects.toMatchObject({
+      code: 'SPOOL_NOT_FOUND',
+    });
   });
 });
 
