@@ -203,7 +203,8 @@ export class KeyedQueue {
    * that returns a plain value resolves to it.
    *
    * With `mapError`, a rejection of `work` is passed through it and the
-   * promise rejects with what it returns or throws. The next call for
+   * promise rejects with what it returns or throws (the original error
+   * when it returns `undefined` or `null`). The next call for
    * `key` starts once that is known, so `mapError` may still inspect the
    * entry. On a hot path this saves the reaction that a `.then` for the
    * errors inside `work` would cost on every call, failed or not.
@@ -281,7 +282,8 @@ export class KeyedQueue {
     }
     this.#startNext(key);
     onSettled?.();
-    throw mapped;
+    // A mapper that forgot to return must not lose the original error.
+    throw mapped ?? error;
   }
 
   #startNext(key: string): void {

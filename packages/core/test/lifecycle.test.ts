@@ -149,6 +149,22 @@ describe('KeyedQueue mapError', () => {
     await expect(ok).resolves.toBe('value');
   });
 
+  it('keeps the original error when mapError returns nothing', async () => {
+    const queue = new KeyedQueue();
+    const original = new Error('original');
+
+    const failed = queue.run(
+      'a',
+      async () => {
+        throw original;
+      },
+      undefined,
+      () => undefined,
+    );
+
+    await expect(failed).rejects.toBe(original);
+  });
+
   it('maps a synchronous throw and takes what mapError throws', async () => {
     const queue = new KeyedQueue();
     const work = (() => {
