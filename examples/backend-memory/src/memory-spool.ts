@@ -26,7 +26,7 @@ export class MemorySpool implements Spool {
   readonly #shelf: MemoryShelf;
   readonly #lifecycle: SpoolLifecycle;
   readonly #queue = new KeyedQueue();
-  readonly #openedAtMs = SpoolId.nowMs();
+  readonly #openedAtTicks = SpoolId.nowTicks();
 
   private constructor(name: string, spoolPath: string, shelf: MemoryShelf) {
     this.name = name;
@@ -130,7 +130,10 @@ export class MemorySpool implements Spool {
   async *enumerate(options: EnumerateOptions = {}): AsyncIterable<SpoolEntry> {
     this.#lifecycle.assertOpen('enumerate');
     const release = this.#lifecycle.openLease();
-    const cutOff = options.createdBefore?.getTime() ?? this.#openedAtMs;
+    const cutOff =
+      options.createdBefore === undefined
+        ? this.#openedAtTicks
+        : SpoolId.ticksAt(options.createdBefore.getTime());
     try {
       const ids = [...this.#shelf.entries.keys()];
       for (const text of ids) {
@@ -171,14 +174,14 @@ export class MemorySpool implements Spool {
     });
   }
 
-  #entryFor(text: string, cutOff: number): SpoolEntry | undefined {
+  #entryFor(text: string, cutOff: bigint): SpoolEntry | undefined {
     const value = this.#shelf.entries.get(text);
     if (value === undefined) {
       return undefined;
     }
     // Keys are written from SpoolId.toString(), so they always parse.
     const id = SpoolId.parse(text);
-    const created = id.createdMs;
+    const created = id.createdTicks;
     if (created === undefined) {
       const error = new SpoolError(
         SpoolErrorCode.Corrupt,

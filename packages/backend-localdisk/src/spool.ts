@@ -61,14 +61,14 @@ export class LocalDiskSpool implements Spool {
   readonly #lifecycle: SpoolLifecycle;
   readonly #copies = new CopyPool();
   readonly #queue = new KeyedQueue();
-  readonly #openedAtMs: number;
+  readonly #openedAtTicks: bigint;
 
   private constructor(
     options: ResolvedOptions,
     layout: SpoolLayout,
     lockHandle: LocalDiskFileHandle,
     monitor: DiskSpaceMonitor,
-    openedAtMs: number,
+    openedAtTicks: bigint,
   ) {
     this.name = options.name;
     this.path = options.path;
@@ -76,7 +76,7 @@ export class LocalDiskSpool implements Spool {
     this.#layout = layout;
     this.#lockHandle = lockHandle;
     this.#monitor = monitor;
-    this.#openedAtMs = openedAtMs;
+    this.#openedAtTicks = openedAtTicks;
     this.#files = new EntryFiles(
       options.fs,
       options.name,
@@ -97,7 +97,7 @@ export class LocalDiskSpool implements Spool {
     const layout = spoolLayout(resolved.path);
     await assertNoRocksDb(fs, name, layout.root);
     const lockHandle = await acquirePidLock(fs, name, layout.root, logger);
-    const openedAtMs = SpoolId.nowMs();
+    const openedAtTicks = SpoolId.nowTicks();
     const monitor = new DiskSpaceMonitor({
       path: layout.root,
       minFreeSpace: resolved.minFreeSpace,
@@ -122,7 +122,7 @@ export class LocalDiskSpool implements Spool {
       layout,
       lockHandle,
       monitor,
-      openedAtMs,
+      openedAtTicks,
     );
   }
 
@@ -222,7 +222,10 @@ export class LocalDiskSpool implements Spool {
       fs: this.#options.fs,
       spool: this.name,
       dataDir: this.#layout.dataDir,
-      createdBeforeMs: options.createdBefore?.getTime() ?? this.#openedAtMs,
+      createdBeforeTicks:
+        options.createdBefore === undefined
+          ? this.#openedAtTicks
+          : SpoolId.ticksAt(options.createdBefore.getTime()),
       signal: options.signal,
       closingSignal: this.#lifecycle.closingSignal,
       closedError: () => this.#lifecycle.closedError('enumerate'),

@@ -30,8 +30,8 @@ export interface TreeWalkOptions {
   fs: LocalDiskFs;
   spool: string;
   dataDir: string;
-  /** Entries created at or after this moment (ms since the Unix epoch) are skipped. */
-  createdBeforeMs: number;
+  /** Entries created at or after this moment (100 ns ticks since the Unix epoch) are skipped. */
+  createdBeforeTicks: bigint;
   /** Aborted by the caller: the walk ends quietly. */
   signal: AbortSignal | undefined;
   /** Aborted when the spool closes: the walk ends with `closedError`. */
@@ -285,15 +285,15 @@ export class TreeWalk {
         'is not a spool id (aa/bb/cc/dd/ and 24 lowercase hex digits)',
       );
     }
-    const createdMs = id.createdMs;
-    if (createdMs === undefined) {
+    const createdTicks = id.createdTicks;
+    if (createdTicks === undefined) {
       return this.#corrupt(
         entryPath,
         id,
         `is a version ${id.version} UUID, which carries no creation time`,
       );
     }
-    return createdMs < this.#options.createdBeforeMs ? id : undefined;
+    return createdTicks < this.#options.createdBeforeTicks ? id : undefined;
   }
 
   /**

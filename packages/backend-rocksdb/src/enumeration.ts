@@ -32,7 +32,7 @@ export interface EnumerationContext {
  */
 export class RocksEnumeration implements AsyncIterableIterator<SpoolEntry> {
   readonly #context: EnumerationContext;
-  readonly #createdBeforeMs: number;
+  readonly #createdBeforeTicks: bigint;
   readonly #signal: AbortSignal | undefined;
   #iterator: StorageIterator | undefined;
   #releaseLease: (() => void) | undefined;
@@ -41,11 +41,11 @@ export class RocksEnumeration implements AsyncIterableIterator<SpoolEntry> {
 
   constructor(
     context: EnumerationContext,
-    createdBeforeMs: number,
+    createdBeforeTicks: bigint,
     signal: AbortSignal | undefined,
   ) {
     this.#context = context;
-    this.#createdBeforeMs = createdBeforeMs;
+    this.#createdBeforeTicks = createdBeforeTicks;
     this.#signal = signal;
   }
 
@@ -128,8 +128,8 @@ export class RocksEnumeration implements AsyncIterableIterator<SpoolEntry> {
       };
     }
     const id = SpoolId.fromBytes(key);
-    const createdMs = id.createdMs;
-    if (createdMs === undefined) {
+    const createdTicks = id.createdTicks;
+    if (createdTicks === undefined) {
       return {
         type: 'corrupt',
         id,
@@ -141,7 +141,7 @@ export class RocksEnumeration implements AsyncIterableIterator<SpoolEntry> {
         ),
       };
     }
-    if (createdMs >= this.#createdBeforeMs) {
+    if (createdTicks >= this.#createdBeforeTicks) {
       return undefined;
     }
     return { type: 'item', id, data: value };

@@ -59,7 +59,7 @@ export class RocksDbSpool implements Spool {
   /** When the spool opened; `enumerate` defaults `createdBefore` to it. */
   readonly openedAt = new Date();
   /** The open time on the id clock, exact below a millisecond. */
-  readonly #openedAtMs = SpoolId.nowMs();
+  readonly #openedAtTicks = SpoolId.nowTicks();
   readonly #parts: RocksDbSpoolParts;
   readonly #lifecycle: SpoolLifecycle;
   readonly #queue = new KeyedQueue();
@@ -221,7 +221,9 @@ export class RocksDbSpool implements Spool {
         health: this.#health,
         logger,
       },
-      options.createdBefore?.getTime() ?? this.#openedAtMs,
+      options.createdBefore === undefined
+        ? this.#openedAtTicks
+        : SpoolId.ticksAt(options.createdBefore.getTime()),
       options.signal,
     );
   }

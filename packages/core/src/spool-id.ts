@@ -44,18 +44,29 @@ export class SpoolId {
 
   /**
    * Returns the current time on the id clock, in milliseconds since the
-   * Unix epoch with a 100 ns fraction. It is later than the `createdMs` of
-   * every id this process generated before the call, even within the
-   * same millisecond, so it makes an exact cut-off for `enumerate`.
-   *
-   * A double near 1.7e12 ms resolves about 0.24 µs, more than the 0.1 µs
-   * between two ids generated in a row. Two such ids can therefore get the
-   * same `createdMs`, so the result is the next double above the new
-   * id's. An id generated within 0.24 µs after the call may compare below
-   * it too.
+   * Unix epoch with a 100 ns fraction. A double near 1.7e12 ms resolves
+   * about 0.24 µs, more than the 0.1 µs between two ids generated in a
+   * row, so the result can equal the `createdMs` of an id generated just
+   * before or after it. Use `nowTicks` for an exact cut-off.
    */
   static nowMs(): number {
-    return nextDoubleUp(SpoolId.generate().createdMs as number);
+    return SpoolId.generate().createdMs as number;
+  }
+
+  /**
+   * Returns the current time on the id clock in 100 ns ticks since the
+   * Unix epoch. It is greater than the `createdTicks` of every id this
+   * process generated before the call and less than that of every id it
+   * generates after, even within the same millisecond, so it makes an
+   * exact cut-off for `enumerate`.
+   */
+  static nowTicks(): bigint {
+    return SpoolId.generate().createdTicks as bigint;
+  }
+
+  /** Converts milliseconds since the Unix epoch, such as `Date.getTime()`, to 100 ns ticks. */
+  static ticksAt(ms: number): bigint {
+    return BigInt(Math.floor(ms)) * TICKS_PER_MS;
   }
 
   /**
@@ -149,16 +160,25 @@ export class SpoolId {
   }
 
   /**
+   * The creation time in 100 ns ticks since the Unix epoch, exact, or
+   * `undefined` when the id is not time-based. Compare these, not
+   * `createdMs`, to tell apart ids generated in the same microsecond.
+   */
+  get createdTicks(): bigint | undefined {
+    const ticks = this.#gregorianTicks();
+    return ticks === undefined ? undefined : ticks - GREGORIAN_TO_UNIX_TICKS;
+  }
+
+  /**
    * The creation time in milliseconds since the Unix epoch, with the
    * fraction that 100 ns ticks give, or `undefined` when the id is not
    * time-based.
    */
   get createdMs(): number | undefined {
-    const ticks = this.#gregorianTicks();
-    if (ticks === undefined) {
+    const sinceUnix = this.createdTicks;
+    if (sinceUnix === undefined) {
       return undefined;
     }
-    const sinceUnix = ticks - GREGORIAN_TO_UNIX_TICKS;
     const wholeMs = sinceUnix / TICKS_PER_MS;
     const fraction = Number(sinceUnix - wholeMs * TICKS_PER_MS) / 10_000;
     return Number(wholeMs) + fraction;
@@ -249,12 +269,4 @@ function hexDigitsOf(text: string): string | undefined {
   return HYPHENATED_FORM.test(hyphenated)
     ? hyphenated.replaceAll('-', '')
     : undefined;
-}
-
-/** Returns the smallest double greater than the positive finite `value`. */
-function nextDoubleUp(value: number): number {
-  const view = new DataView(new ArrayBuffer(8));
-  view.setFloat64(0, value);
-  view.setBigUint64(0, view.getBigUint64(0) + 1n);
-  return view.getFloat64(0);
 }

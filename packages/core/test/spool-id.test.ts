@@ -201,15 +201,24 @@ describe('SpoolId relative path', () => {
   });
 });
 
-describe('SpoolId.nowMs', () => {
-  it('is later than every id generated before it', () => {
-    let equalOrLater = 0;
+describe('SpoolId.nowTicks', () => {
+  it('falls strictly between ids generated around it', () => {
+    let outOfOrder = 0;
     for (let round = 0; round < 20_000; round += 1) {
-      const id = SpoolId.generate();
-      if ((id.createdMs as number) >= SpoolId.nowMs()) {
-        equalOrLater += 1;
+      const before = SpoolId.generate().createdTicks as bigint;
+      const now = SpoolId.nowTicks();
+      const after = SpoolId.generate().createdTicks as bigint;
+      if (!(before < now && now < after)) {
+        outOfOrder += 1;
       }
     }
-    expect(equalOrLater).toBe(0);
+    expect(outOfOrder).toBe(0);
+  });
+
+  it('converts milliseconds to ticks', () => {
+    const id = SpoolId.parse(KUMO_EXAMPLE);
+    const ms = Math.floor(id.createdMs as number);
+    expect(SpoolId.ticksAt(ms)).toBeLessThanOrEqual(id.createdTicks as bigint);
+    expect(SpoolId.ticksAt(ms + 1)).toBeGreaterThan(id.createdTicks as bigint);
   });
 });

@@ -323,6 +323,7 @@ export const brokenBackends: BrokenBackend[] = [
     [
       'concurrency > concurrent stores of one id',
       'concurrency > store racing remove on one id',
+      'concurrency > loads see the calls made before them',
     ],
     (inner) =>
       new (class extends ForwardingSpool {

@@ -37,7 +37,7 @@ export class ReferenceSpool implements Spool {
   readonly #entries: string;
   readonly #lifecycle: SpoolLifecycle;
   readonly #queue = new KeyedQueue();
-  readonly #openedAtMs = SpoolId.nowMs();
+  readonly #openedAtTicks = SpoolId.nowTicks();
   readonly #locked: boolean;
 
   private constructor(name: string, dir: string, locked: boolean) {
@@ -90,20 +90,22 @@ export class ReferenceSpool implements Spool {
   }
 
   load(id: SpoolId): Promise<Buffer> {
-    return this.#lifecycle.run('load', async () => {
-      try {
-        return await readFile(this.#file(id));
-      } catch (error) {
-        if (errnoCode(error) === 'ENOENT') {
-          throw new SpoolError(
-            SpoolErrorCode.NotFound,
-            `spool '${this.name}' has no entry ${id}`,
-            { spool: this.name, id: id.toString(), path: this.#file(id) },
-          );
+    return this.#lifecycle.run('load', () =>
+      this.#queue.run(id.toString(), async () => {
+        try {
+          return await readFile(this.#file(id));
+        } catch (error) {
+          if (errnoCode(error) === 'ENOENT') {
+            throw new SpoolError(
+              SpoolErrorCode.NotFound,
+              `spool '${this.name}' has no entry ${id}`,
+              { spool: this.name, id: id.toString(), path: this.#file(id) },
+            );
+          }
+          throw error;
         }
-        throw error;
-      }
-    });
+      }),
+    );
   }
 
   remove(id: SpoolId): Promise<void> {
@@ -115,7 +117,10 @@ export class ReferenceSpool implements Spool {
   async *enumerate(options: EnumerateOptions = {}): AsyncIterable<SpoolEntry> {
     this.#lifecycle.assertOpen('enumerate');
     const release = this.#lifecycle.openLease();
-    const cutoff = options.createdBefore?.getTime() ?? this.#openedAtMs;
+    const cutoff =
+      options.createdBefore === undefined
+        ? this.#openedAtTicks
+        : SpoolId.ticksAt(options.createdBefore.getTime());
     try {
       for (const name of await readdir(this.#entries)) {
         if (options.signal?.aborted || this.#lifecycle.isClosing) {
@@ -125,7 +130,7 @@ export class ReferenceSpool implements Spool {
         if (id === undefined) {
           continue;
         }
-        const created = id.createdMs;
+        const created = id.createdTicks;
         if (created === undefined) {
           const error = new SpoolError(
             SpoolErrorCode.Corrupt,
