@@ -45,7 +45,12 @@ export async function acquirePidLock(
     }),
   );
   const handle = await runStep(fs, spool, lockPath, 'open the lock file', () =>
-    fs.open(lockPath, constants.O_WRONLY | constants.O_CREAT, 0o644),
+    // O_NONBLOCK: a FIFO in the lock's place fails with ENXIO instead of hanging open(2).
+    fs.open(
+      lockPath,
+      constants.O_WRONLY | constants.O_CREAT | constants.O_NONBLOCK,
+      0o644,
+    ),
   );
   try {
     await setStickyBit(handle, lockPath, spool, logger);

@@ -1,4 +1,4 @@
-import { spawn, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -290,5 +290,20 @@ describe('other kinds', () => {
     expect(error.message).toContain('contains a RocksDB database');
     expect(error.message).toContain("set kind = 'RocksDB'");
     expect(readdirSync(dir)).toEqual(['CURRENT']);
+  });
+});
+
+describe('lock file that is a FIFO', () => {
+  it('fails the open instead of waiting for a reader', async () => {
+    const dir = makeTempDir();
+    execFileSync('mkfifo', [path.join(dir, 'lock')]);
+
+    const error = await openLocalDiskSpool({ name: 'data', path: dir }).catch(
+      (caught) => caught,
+    );
+
+    expect(error.code).toBe('SPOOL_DIRECTORY_UNUSABLE');
+    expect(error.message).toContain(path.join(dir, 'lock'));
+    expect(error.message).toContain('ENXIO');
   });
 });
