@@ -79,7 +79,7 @@ export class MemorySpool implements Spool {
   /**
    * Resolves to a copy of the entry; rejects with `SPOOL_NOT_FOUND` when
    * there is none. Queued behind earlier stores and removes of `id`, as in
-   * the bundled backends, so it sees what they left.
+   * the bundled backends, so it returns what they left.
    */
   load(id: SpoolId): Promise<Buffer> {
     try {

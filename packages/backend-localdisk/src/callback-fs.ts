@@ -77,7 +77,7 @@ function resolveIfRegular(
 ): void {
   fs.lstat(target, (error, stats) => {
     if (error || stats.isFile()) {
-      // Removed since the read, or a real empty entry: the read stands.
+      // Removed since the read, or a real empty entry, so the read result is kept.
       resolve(bytes);
       return;
     }

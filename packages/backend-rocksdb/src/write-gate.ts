@@ -96,7 +96,7 @@ export class WriteGate {
   }
 
   /**
-   * Whether a write may start at once, as `run` would start it: no
+   * Returns whether a write may start at once, as `run` would start it: no
    * `semaphore`, the latch open and no stall. A caller that gets true may
    * start the write itself and convert its failure with `writeError`,
    * which saves the reaction `run` adds to every write.

@@ -156,7 +156,7 @@ export class SpoolLifecycle {
  * allocated there too (`OrderedHashTable::Rehash`,
  * src/objects/ordered-hash-table.cc), so the churn alone filled the
  * bench's small old generation with garbage. With 64 calls in flight a
- * table holds 128 entries, so a copy every 64 deletions comes about when
+ * table contains 128 entries, so a copy every 64 deletions comes about when
  * a rebuild would, and the copy is allocated young. After 1,024
  * deletions instead, 64 loads of 256 KiB in flight still ran 58 full
  * collections a second against 2 for the baseline, because scavenges
