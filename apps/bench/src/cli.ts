@@ -153,6 +153,11 @@ const options = new Command()
     parseCount,
   )
   .option(
+    '--control',
+    'run the raw baseline in place of each backend in the operations section, to see how far two identical targets differ on this machine',
+    false,
+  )
+  .option(
     '--seconds <seconds>',
     'length of each operation and lifecycle run (default: 1, smoke: 0.03)',
     parseSeconds,
@@ -170,6 +175,7 @@ const options = new Command()
     concurrency?: number[];
     rounds?: number;
     seconds?: number;
+    control: boolean;
   }>();
 
 /**
@@ -213,6 +219,7 @@ const selection: BenchSelection = {
   kinds: options.kinds ?? EVERY_CONFIGURATION.kinds,
   valueSizes: options.valueSizes ?? EVERY_CONFIGURATION.valueSizes,
   concurrencies: options.concurrency ?? EVERY_CONFIGURATION.concurrencies,
+  control: options.control,
 };
 const outDir = path.resolve(USER_CWD, options.out);
 await assertWritable(outDir);
@@ -235,6 +242,7 @@ const narrowingOptions = {
 const started = performance.now();
 const report: BenchReport = {
   mode: options.smoke ? 'smoke' : 'full',
+  control: options.control,
   narrowedBy: Object.entries(narrowingOptions)
     .filter(([, given]) => given)
     .map(([flag]) => flag),

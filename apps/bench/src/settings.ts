@@ -18,6 +18,13 @@ export interface BenchSelection {
   /** In bytes. */
   valueSizes: readonly number[];
   concurrencies: readonly number[];
+  /**
+   * Runs the raw baseline a second time in the backend's place in the
+   * operations section, each copy on its own directory or database. Every
+   * ratio then compares two identical targets and shows how far the
+   * machine alone moves a ratio in this run. The lifecycle ignores it.
+   */
+  control: boolean;
 }
 
 /** Every configuration. */
@@ -25,6 +32,7 @@ export const EVERY_CONFIGURATION: BenchSelection = {
   kinds: BACKEND_KINDS,
   valueSizes: VALUE_SIZES,
   concurrencies: CONCURRENCIES,
+  control: false,
 };
 
 /** How much work each section does; `full` and `smoke` below are the two presets. */

@@ -78,6 +78,49 @@ describe('bench selection options', () => {
     );
   }, 120_000);
 
+  it('runs each raw baseline against itself with --control', async () => {
+    const out = path.join(directory, 'control');
+    const { code } = await runBench([
+      '--sections',
+      'operations',
+      '--kinds',
+      'RocksDB',
+      '--value-sizes',
+      '1k',
+      '--concurrency',
+      '1',
+      '--control',
+      '--out',
+      out,
+    ]);
+    expect(code).toBe(0);
+    const report = JSON.parse(
+      await readFile(path.join(out, 'bench.json'), 'utf8'),
+    );
+    expect(report.control).toBe(true);
+    const rows: { target: string; baseline: boolean; control?: boolean }[] =
+      report.operations;
+    const sides = rows.filter((row) => !row.baseline);
+    // store, enumerate, load and remove with sync off, store with sync on
+    expect(sides).toHaveLength(5);
+    expect(rows.filter((row) => row.baseline)).toHaveLength(5);
+    for (const row of sides) {
+      expect(row).toMatchObject({
+        control: true,
+        target: 'raw rocksdb (control)',
+      });
+    }
+    const targets: { target: string }[] = report.targets;
+    expect(targets.map((check) => check.target)).toEqual([
+      "control, RocksDB's raw baseline against itself: every operation >= 0.9x",
+    ]);
+    const markdown = await readFile(path.join(out, 'bench.md'), 'utf8');
+    expect(markdown.split('\n')[0]).toBe(
+      '# spoolkit benchmark (smoke, narrowed by --sections --kinds --value-sizes --concurrency, control: each raw baseline against itself)',
+    );
+    expect(markdown).toMatch(/^\| RocksDB \(control\) \| store +\|/m);
+  }, 120_000);
+
   it('rejects an unknown kind', async () => {
     const { code, stderr } = await runBench(['--kinds', 'Memory']);
     expect(code).not.toBe(0);

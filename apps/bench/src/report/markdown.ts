@@ -79,7 +79,7 @@ function operationsSection(pairs: readonly OperationPair[]): string[] {
       `>= ${MIN_BASELINE_RATIO}x`,
     ],
     pairs.map(({ backend, baseline, ratio, bestRatio, worstRatio }) => [
-      backend.kind,
+      backend.control === true ? `${backend.kind} (control)` : backend.kind,
       backend.operation,
       size(backend.valueBytes),
       backend.sync ? 'on' : 'off',
@@ -217,13 +217,16 @@ function machineLine(machine: MachineInfo): string {
   return `${machine.cpus} CPUs (${machine.cpuModel}), ${(machine.memoryBytes / 1024 ** 3).toFixed(1)} GiB RAM, Node ${machine.node} on ${machine.platform} (kernel ${machine.kernel}); scratch on ${disk.fsType} (${disk.device}, ${(disk.sizeBytes / 1024 ** 3).toFixed(0)} GiB, ${(disk.freeBytes / 1024 ** 3).toFixed(0)} GiB free); load average at start ${machine.loadAverage.join(' / ')}`;
 }
 
-/** Names the kind of run: `full`, `smoke`, or which options narrowed it. */
+/** Names the kind of run: `full`, `smoke`, or which options narrowed it, and whether it was a control run. */
 function describeRun(report: BenchReport): string {
-  if (report.narrowedBy.length === 0) {
-    return report.mode;
+  const parts = report.mode === 'smoke' ? ['smoke'] : [];
+  if (report.narrowedBy.length > 0) {
+    parts.push(`narrowed by ${report.narrowedBy.join(' ')}`);
   }
-  const narrowed = `narrowed by ${report.narrowedBy.join(' ')}`;
-  return report.mode === 'smoke' ? `smoke, ${narrowed}` : narrowed;
+  if (report.control) {
+    parts.push('control: each raw baseline against itself');
+  }
+  return parts.length === 0 ? report.mode : parts.join(', ');
 }
 
 /** Renders the whole report as markdown. */
@@ -248,6 +251,12 @@ export function renderMarkdown(report: BenchReport): string {
       '',
       '## Operations against the raw baselines',
       '',
+      ...(report.control
+        ? [
+            'Control run (`--control`): the backend columns are the raw baseline again, on a directory or database of its own, so each ratio compares two identical targets. How far the ratios stray from 1.00 is how far this machine alone moves a row.',
+            '',
+          ]
+        : []),
       `Baselines: LocalDisk runs against plain \`fs\` on the same layout (temporary file, rename, read, unlink, directory walk). With sync, the baseline fdatasyncs the file and fsyncs its directory and the parents of new directories. RocksDB runs against the \`rocksdb\` binding called directly with the backend's default open options. Sync changes only stores, so load, remove and enumerate are measured with sync off. Each configuration ran ${roundsLabel(report.operations[0]?.roundsPerSecond.length ?? 1)}, the backend and the baseline back to back in each, taking turns going first. The ratio is the median of the per-round ratios, with the best and worst round beside it; ratios are rounded down to two decimals, so 0.90 has met the 0.9 target. Rates, p99 and CPU are from each target's median round by throughput. CPU is the whole process's user plus system time per operation. Full GCs/s counts V8's mark-compact collections during the timed calls. In the bench's small heap, the memory of values read or copied brings them on, and their number follows how often the code allocates. A backend that allocates more per call than its baseline can then pay for collections the baseline mostly avoids (see docs/benchmarks.md).`,
       '',
       ...operationsSection(pairOperations(report.operations)),

@@ -6,6 +6,8 @@ export interface BenchReport extends Measurements {
   mode: 'full' | 'smoke';
   /** The options that narrowed the run, such as `--kinds`; empty for a whole run. */
   narrowedBy: string[];
+  /** Whether the operations ran the raw baseline against itself (`--control`). */
+  control: boolean;
   startedAt: string;
   seconds: number;
   machine: MachineInfo;

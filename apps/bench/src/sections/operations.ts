@@ -22,6 +22,11 @@ export interface OperationRow {
   /** The backend, or its raw baseline (`raw fs`, `raw rocksdb`). */
   target: string;
   baseline: boolean;
+  /**
+   * Set on the rows that ran the raw baseline in the backend's place
+   * (`--control`); `target` then names the baseline.
+   */
+  control?: boolean;
   operation: Operation;
   valueBytes: number;
   sync: boolean;
@@ -39,6 +44,7 @@ interface Configuration {
   concurrency: number;
   seconds: number;
   refillSeconds: number;
+  control: boolean;
 }
 
 const OPENERS: Record<
@@ -86,6 +92,7 @@ export async function benchOperations(
             concurrency,
             seconds: settings.operationSeconds,
             refillSeconds: settings.refillSeconds,
+            control: selection.control,
           };
           progress(
             `operations: ${kind} ${valueBytes} B, sync ${sync ? 'on' : 'off'}, concurrency ${concurrency}`,
@@ -112,15 +119,18 @@ async function runConfiguration(
   baseline: boolean,
 ): Promise<OperationRow[]> {
   const { kind, valueBytes, sync, concurrency } = configuration;
-  const opener = baseline ? OPENERS[kind].baseline : OPENERS[kind].backend;
+  const control = configuration.control && !baseline;
+  const opener =
+    baseline || control ? OPENERS[kind].baseline : OPENERS[kind].backend;
   return withScratchDir(`ops-${kind}`, async (directory) => {
     const target = await opener(path.join(directory, 'spool'));
     const rows: OperationRow[] = [];
     const record = (operation: Operation, stats: RunStats): void => {
       rows.push({
         kind,
-        target: target.label,
+        target: control ? `${target.label} (control)` : target.label,
         baseline,
+        ...(control ? { control } : {}),
         operation,
         valueBytes,
         sync,
@@ -256,7 +266,8 @@ async function timeRemoves(
 function medianRounds(rows: readonly OperationRow[]): OperationRow[] {
   const rounds = new Map<string, OperationRow[]>();
   for (const row of rows) {
-    const key = `${row.target}/${row.operation}`;
+    // `baseline` too: in a control run both sides name the same target.
+    const key = `${row.baseline}/${row.target}/${row.operation}`;
     rounds.set(key, [...(rounds.get(key) ?? []), row]);
   }
   return [...rounds.values()].map((ofTarget) => {
