@@ -221,6 +221,16 @@ const selection: BenchSelection = {
   concurrencies: options.concurrency ?? EVERY_CONFIGURATION.concurrencies,
   control: options.control,
 };
+if (
+  options.control &&
+  (options.sections.length !== 1 || options.sections[0] !== 'operations')
+) {
+  // The other sections would run the backends, and their numbers would carry the control label.
+  process.stderr.write(
+    `error: --control applies to the operations section only; add --sections operations (got --sections ${options.sections.join(',')})\n`,
+  );
+  process.exit(1);
+}
 const outDir = path.resolve(USER_CWD, options.out);
 await assertWritable(outDir);
 const scratch = path.resolve(USER_CWD, options.scratch);

@@ -112,14 +112,29 @@ describe('bench selection options', () => {
     }
     const targets: { target: string }[] = report.targets;
     expect(targets.map((check) => check.target)).toEqual([
-      "control, RocksDB's raw baseline against itself: every operation >= 0.9x",
+      "control, RocksDB's raw baseline against itself: rows at 0.9x or more",
     ]);
     const markdown = await readFile(path.join(out, 'bench.md'), 'utf8');
+    expect(markdown).toContain('| control (no target) |');
     expect(markdown.split('\n')[0]).toBe(
       '# spoolkit benchmark (smoke, narrowed by --sections --kinds --value-sizes --concurrency, control: each raw baseline against itself)',
     );
     expect(markdown).toMatch(/^\| RocksDB \(control\) \| store +\|/m);
   }, 120_000);
+
+  it('rejects --control with other sections', async () => {
+    const { code, stderr } = await runBench([
+      '--sections',
+      'operations,lifecycle',
+      '--control',
+      '--out',
+      path.join(directory, 'control-lifecycle'),
+    ]);
+    expect(code).toBe(1);
+    expect(stderr).toContain(
+      'error: --control applies to the operations section only; add --sections operations (got --sections operations,lifecycle)',
+    );
+  });
 
   it('rejects an unknown kind', async () => {
     const { code, stderr } = await runBench(['--kinds', 'Memory']);

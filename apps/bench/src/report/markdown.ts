@@ -55,7 +55,11 @@ function targetsSection(checks: readonly TargetCheck[]): string[] {
     checks.map((check) => [
       check.target,
       check.measured,
-      check.met ? 'met' : '**not met**',
+      check.control === true
+        ? 'control (no target)'
+        : check.met
+          ? 'met'
+          : '**not met**',
     ]),
   );
 }
