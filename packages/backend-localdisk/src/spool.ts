@@ -264,6 +264,11 @@ export class LocalDiskSpool implements Spool {
   }
 
   /** Returns the free-space monitor's latest shortfall, or `undefined`. Does no I/O. */
+  /** Whether `close()` has begun. */
+  get closed(): boolean {
+    return this.#lifecycle.isClosing;
+  }
+
   unhealthyReason(): string | undefined {
     return this.#monitor.reason;
   }

@@ -123,16 +123,27 @@ export class SpoolRegistry {
 
   /**
    * Opens the spool defined under `name`, or returns it when it is already
-   * open. Concurrent calls share one open.
+   * open. Concurrent calls share one open. A spool closed with its own
+   * `close()` is opened again once that close has finished, when its
+   * backend reports `closed` (the built-in backends do).
    */
   async open(name: string): Promise<Spool> {
     const entry = this.#entry(name);
-    if (entry.spool !== undefined) {
-      return entry.spool;
+    const current = entry.spool;
+    if (current !== undefined && current.closed !== true) {
+      return current;
     }
     if (entry.opening === undefined) {
-      // Promise.resolve: a backend whose open() returns a value instead of a promise still gets a clear error.
-      entry.opening = Promise.resolve()
+      entry.spool = undefined;
+      // The old spool's close must release its lock first, and a second close() resolves once the first has finished.
+      const closing =
+        current === undefined
+          ? Promise.resolve()
+          : Promise.resolve()
+              .then(() => current.close())
+              .catch(() => undefined);
+      // A backend whose open() returns a value instead of a promise still gets a clear error.
+      entry.opening = closing
         .then(() =>
           entry.backend.open(entry.definition, entry.options, this.#context),
         )
@@ -161,9 +172,19 @@ export class SpoolRegistry {
     return spools;
   }
 
-  /** Returns the open spool `name`. Throws `SPOOL_NOT_DEFINED` when it is not open. */
+  /**
+   * Returns the open spool `name`. Throws `SPOOL_NOT_DEFINED` when it is
+   * not open, and `SPOOL_CLOSED` when it was closed with its own `close()`.
+   */
   get(name: string): Spool {
     const entry = this.#entry(name);
+    if (entry.spool?.closed === true) {
+      throw new SpoolError(
+        SpoolErrorCode.Closed,
+        `spool '${name}' was closed; call open('${name}') on the registry to open it again`,
+        { spool: name, path: entry.spool.path },
+      );
+    }
     if (entry.spool === undefined) {
       throw new SpoolError(
         SpoolErrorCode.NotDefined,

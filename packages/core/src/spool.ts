@@ -127,6 +127,14 @@ export interface Spool {
   unhealthyReason(): string | undefined;
 
   /**
+   * Whether `close()` has begun. Optional, so that backends written
+   * before it still fit. `SpoolRegistry.open` uses it to open a spool
+   * again after it was closed directly. Without it, the registry returns
+   * the closed spool until `closeAll()`.
+   */
+  readonly closed?: boolean;
+
+  /**
    * Waits for calls in flight to finish, ends open enumerations, then
    * releases the spool's lock and handles. Calls made after `close()` began
    * reject with `SPOOL_CLOSED`; so does the next step of an enumeration

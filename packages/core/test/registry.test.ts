@@ -7,6 +7,7 @@ import {
   BUILT_IN_BACKENDS,
   type NormalizedSpoolDefinition,
   readInteger,
+  type Spool,
   type SpoolBackend,
   SpoolErrorCode,
   SpoolId,
@@ -371,6 +372,71 @@ describe('SpoolRegistry open and close', () => {
     );
     const reopened = await registry.open('data');
     expect((await reopened.load(id)).toString()).toBe('kept');
+    await registry.closeAll();
+  });
+
+  it('opens a spool closed directly again', async () => {
+    const { registry } = await defineTwo();
+    const data = await registry.open('data');
+    const id = SpoolId.generate();
+    await data.store(id, Buffer.from('kept'));
+    // Not awaited: open() must wait for this close to release the lock.
+    const closing = data.close();
+    expect(data.closed).toBe(true);
+    expect(() => registry.get('data')).toThrowError(
+      withCode(SpoolErrorCode.Closed),
+    );
+    const [first, second] = await Promise.all([
+      registry.open('data'),
+      registry.open('data'),
+    ]);
+    await closing;
+    expect(first).not.toBe(data);
+    expect(second).toBe(first);
+    expect(first.closed).toBe(false);
+    expect(registry.get('data')).toBe(first);
+    expect((await first.load(id)).toString()).toBe('kept');
+    await registry.closeAll();
+  });
+
+  it('keeps a closed spool without a closed flag', async () => {
+    const registry = new SpoolRegistry().register({
+      ...referenceBackend,
+      kind: 'NoFlag',
+      // A backend written before `closed` joined the contract.
+      open: async (definition, options, context) => {
+        const inner = await referenceBackend.open(
+          definition,
+          options as undefined,
+          context,
+        );
+        return {
+          name: inner.name,
+          kind: inner.kind,
+          path: inner.path,
+          store: (id, data, storeOptions) =>
+            inner.store(id, data, storeOptions),
+          load: (id) => inner.load(id),
+          remove: (id) => inner.remove(id),
+          enumerate: (enumerateOptions) => inner.enumerate(enumerateOptions),
+          cleanup: () => inner.cleanup(),
+          compact: () => inner.compact(),
+          adviseLowMemory: () => inner.adviseLowMemory(),
+          unhealthyReason: () => inner.unhealthyReason(),
+          close: () => inner.close(),
+        } as Spool;
+      },
+    });
+    await registry.define({
+      name: 'data',
+      path: path.join(root, 'n'),
+      kind: 'NoFlag',
+    });
+    const data = await registry.open('data');
+    await data.close();
+    expect(await registry.open('data')).toBe(data);
+    await registry.closeAll();
+    expect(await registry.open('data')).not.toBe(data);
     await registry.closeAll();
   });
 

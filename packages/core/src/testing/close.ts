@@ -52,7 +52,16 @@ export const close: ConformanceFamily = {
         const spool = await open();
         const id = SpoolId.generate();
         await spool.store(id, Buffer.from('stored before close'));
-        await settleWithin(spool.close(), options.settleTimeoutMs, 'close()');
+        // `closed` is optional in the contract, so only a spool that has it is checked.
+        const hasFlag = spool.closed !== undefined;
+        if (hasFlag) {
+          expect(spool.closed, 'closed before close()').toBe(false);
+        }
+        const closing = spool.close();
+        if (hasFlag) {
+          expect(spool.closed, 'closed once close() has begun').toBe(true);
+        }
+        await settleWithin(closing, options.settleTimeoutMs, 'close()');
 
         const closed = SpoolErrorCode.Closed;
         await expectRejectsWithCode(

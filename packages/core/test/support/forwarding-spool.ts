@@ -55,6 +55,10 @@ export class ForwardingSpool implements Spool {
     return this.inner.adviseLowMemory();
   }
 
+  get closed(): boolean | undefined {
+    return this.inner.closed;
+  }
+
   unhealthyReason(): string | undefined {
     return this.inner.unhealthyReason();
   }

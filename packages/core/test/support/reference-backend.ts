@@ -170,6 +170,11 @@ export class ReferenceSpool implements Spool {
     return this.#lifecycle.run('adviseLowMemory', async () => 0);
   }
 
+  /** Whether `close()` has begun. */
+  get closed(): boolean {
+    return this.#lifecycle.isClosing;
+  }
+
   unhealthyReason(): string | undefined {
     return undefined;
   }
