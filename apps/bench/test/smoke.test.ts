@@ -163,6 +163,12 @@ describe('bench --smoke', () => {
     }
   });
 
+  it('counts one round in the singular', () => {
+    // A smoke run has one round per configuration.
+    expect(markdown).toContain('median of 1 round (best');
+    expect(markdown).not.toMatch(/\b1 (rounds|runs)\b/);
+  });
+
   it('markdown has every section', () => {
     for (const heading of [
       '## Targets',

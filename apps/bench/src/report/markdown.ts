@@ -238,7 +238,7 @@ export function renderMarkdown(report: BenchReport): string {
   const lines = [
     `# spoolkit benchmark (${describeRun(report)})`,
     '',
-    `Run ${report.startedAt}, took ${report.seconds.toFixed(0)} s. ${machineLine(report.machine)}.`,
+    `Run ${report.startedAt}, took ${report.seconds.toFixed(report.seconds < 10 ? 1 : 0)} s. ${machineLine(report.machine)}.`,
     '',
     '## Targets',
     '',

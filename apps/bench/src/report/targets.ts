@@ -109,6 +109,11 @@ export interface Measurements {
   policy?: PolicyResult;
 }
 
+/** Formats `n` with `noun`, plural unless `n` is 1: "1 round", "5 rounds". */
+function count(n: number, noun: string): string {
+  return `${n} ${noun}${n === 1 ? '' : 's'}`;
+}
+
 /** Checks every target that the sections that ran can decide. */
 export function checkTargets(measurements: Measurements): TargetCheck[] {
   const checks: TargetCheck[] = [];
@@ -149,7 +154,7 @@ export function checkTargets(measurements: Measurements): TargetCheck[] {
       const speedup = median(ratios);
       checks.push({
         target: `RocksDB lifecycle >= ${MIN_LIFECYCLE_SPEEDUP}x LocalDisk at 16 KiB, concurrency ${concurrency}`,
-        measured: `${formatRatio(speedup)}x, median of ${ratios.length} rounds (best ${formatRatio(ratios.at(-1) ?? NaN)}x, worst ${formatRatio(ratios[0] ?? NaN)}x; median rounds ${Math.round(rocks.stats.perSecond)} vs ${Math.round(local.stats.perSecond)} msg/s)`,
+        measured: `${formatRatio(speedup)}x, median of ${count(ratios.length, 'round')} (best ${formatRatio(ratios.at(-1) ?? NaN)}x, worst ${formatRatio(ratios[0] ?? NaN)}x; median rounds ${Math.round(rocks.stats.perSecond)} vs ${Math.round(local.stats.perSecond)} msg/s)`,
         met: speedup >= MIN_LIFECYCLE_SPEEDUP,
       });
     }
@@ -201,7 +206,7 @@ function checkEventLoop(measurements: Measurements): TargetCheck[] {
     const worst = Math.max(...delays);
     checks.push({
       target: `${kind}: event-loop delay max < ${MAX_EVENT_LOOP_DELAY_MS} ms in every run`,
-      measured: `worst ${worst.toFixed(1)} ms over ${delays.length} runs`,
+      measured: `worst ${worst.toFixed(1)} ms over ${count(delays.length, 'run')}`,
       met: worst < MAX_EVENT_LOOP_DELAY_MS,
     });
   }
