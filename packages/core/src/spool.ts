@@ -11,9 +11,11 @@ export interface StoreOptions {
   sync?: boolean;
   /**
    * The latest moment the caller still wants the write, as a `Date` or as
-   * milliseconds since the Unix epoch. A backend that applies backpressure
-   * gives up at this moment with `SPOOL_DEADLINE_EXCEEDED`. Backends that
-   * never wait may ignore it.
+   * milliseconds since the Unix epoch. It bounds only waiting: a backend
+   * that applies backpressure gives up at this moment with
+   * `SPOOL_DEADLINE_EXCEEDED`, and a write that can start at once goes
+   * ahead even when the moment has passed. Backends that never wait may
+   * ignore it.
    */
   deadline?: Date | number;
 }
