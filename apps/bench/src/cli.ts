@@ -51,8 +51,11 @@ function parseSeconds(value: string): number {
 }
 
 /** Parses a comma-separated list, each item with `parseItem`, which throws `InvalidArgumentError`. */
+/** Parses a comma-separated list; a value given twice runs once. */
 function listOf<T>(parseItem: (item: string) => T): (value: string) => T[] {
-  return (value) => value.split(',').map((item) => parseItem(item.trim()));
+  return (value) => [
+    ...new Set(value.split(',').map((item) => parseItem(item.trim()))),
+  ];
 }
 
 function parseKind(value: string): BackendKind {
@@ -221,13 +224,14 @@ const selection: BenchSelection = {
   concurrencies: options.concurrency ?? EVERY_CONFIGURATION.concurrencies,
   control: options.control,
 };
+const narrowingSections = options.sections.length < SECTIONS.length;
 if (
   options.control &&
   (options.sections.length !== 1 || options.sections[0] !== 'operations')
 ) {
   // The other sections would run the backends, and their numbers would carry the control label.
   process.stderr.write(
-    `error: --control applies to the operations section only; add --sections operations (got --sections ${options.sections.join(',')})\n`,
+    `error: --control applies to the operations section only; add --sections operations (${narrowingSections ? `got --sections ${options.sections.join(',')}` : 'every section was selected'})\n`,
   );
   process.exit(1);
 }

@@ -28,7 +28,7 @@ export function removeScratchOnSignal(log: (message: string) => void): void {
     process.once(signal, () => {
       process.once(signal, () => process.exit(128 + number));
       log(
-        `${signal}: deleting ${liveDirectories.size} scratch directories, which can take minutes for a large enumeration; send ${signal} again to leave them`,
+        `${signal}: deleting ${liveDirectories.size} scratch ${liveDirectories.size === 1 ? 'directory' : 'directories'}, which can take minutes for a large enumeration; send ${signal} again to leave them`,
       );
       for (const directory of liveDirectories) {
         if (!removeWhileWritesSettle(directory)) {

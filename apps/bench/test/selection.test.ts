@@ -120,6 +120,7 @@ describe('bench selection options', () => {
       '# spoolkit benchmark (smoke, narrowed by --sections --kinds --value-sizes --concurrency, control: each raw baseline against itself)',
     );
     expect(markdown).toMatch(/^\| RocksDB \(control\) \| store +\|/m);
+    expect(markdown).not.toContain('not met');
   }, 120_000);
 
   it('rejects --control with other sections', async () => {
@@ -135,6 +136,40 @@ describe('bench selection options', () => {
       'error: --control applies to the operations section only; add --sections operations (got --sections operations,lifecycle)',
     );
   });
+
+  it('rejects --control without --sections', async () => {
+    const { code, stderr } = await runBench([
+      '--control',
+      '--out',
+      path.join(directory, 'control-all'),
+    ]);
+    expect(code).toBe(1);
+    expect(stderr).toContain(
+      'add --sections operations (every section was selected)',
+    );
+  });
+
+  it('runs a kind given twice once', async () => {
+    const out = path.join(directory, 'twice');
+    const { code } = await runBench([
+      '--sections',
+      'operations',
+      '--kinds',
+      'RocksDB,RocksDB',
+      '--value-sizes',
+      '1k,1k',
+      '--concurrency',
+      '1',
+      '--out',
+      out,
+    ]);
+    expect(code).toBe(0);
+    const report = JSON.parse(
+      await readFile(path.join(out, 'bench.json'), 'utf8'),
+    );
+    // store, enumerate, load and remove with sync off, store with sync on; both sides
+    expect(report.operations).toHaveLength(10);
+  }, 120_000);
 
   it('rejects an unknown kind', async () => {
     const { code, stderr } = await runBench(['--kinds', 'Memory']);
@@ -253,7 +288,7 @@ describe('bench selection options', () => {
     child.kill('SIGINT');
 
     expect(await exited, stderr).toBe(130);
-    expect(stderr).toContain('SIGINT: deleting 1 scratch directories');
+    expect(stderr).toContain('SIGINT: deleting 1 scratch directory');
     expect(await readdir(scratch)).toEqual([]);
   }, 120_000);
 });

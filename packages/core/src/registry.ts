@@ -174,7 +174,8 @@ export class SpoolRegistry {
 
   /**
    * Returns the open spool `name`. Throws `SPOOL_NOT_DEFINED` when it is
-   * not open, and `SPOOL_CLOSED` when it was closed with its own `close()`.
+   * not open, and `SPOOL_CLOSED` when it was closed with its own `close()`
+   * and its backend reports `closed`.
    */
   get(name: string): Spool {
     const entry = this.#entry(name);

@@ -98,7 +98,11 @@ function operationsSection(pairs: readonly OperationPair[]): string[] {
       `${backend.stats.cpuUsPerOperation.toFixed(1)} / ${baseline.stats.cpuUsPerOperation.toFixed(1)}`,
       `${fullGcs(backend.stats)} / ${fullGcs(baseline.stats)}`,
       delay(backend.stats),
-      ratio >= MIN_BASELINE_RATIO ? 'met' : '**not met**',
+      backend.control === true
+        ? 'control'
+        : ratio >= MIN_BASELINE_RATIO
+          ? 'met'
+          : '**not met**',
     ]),
   );
 }
