@@ -50,8 +50,10 @@ function parseSeconds(value: string): number {
   return parsed;
 }
 
-/** Parses a comma-separated list, each item with `parseItem`, which throws `InvalidArgumentError`. */
-/** Parses a comma-separated list; a value given twice runs once. */
+/**
+ * Parses a comma-separated list, each item with `parseItem`, which throws
+ * `InvalidArgumentError`. A value given twice appears once.
+ */
 function listOf<T>(parseItem: (item: string) => T): (value: string) => T[] {
   return (value) => [
     ...new Set(value.split(',').map((item) => parseItem(item.trim()))),

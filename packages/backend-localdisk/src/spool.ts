@@ -263,12 +263,12 @@ export class LocalDiskSpool implements Spool {
     return this.#lifecycle.run('adviseLowMemory', async () => 0);
   }
 
-  /** Returns the free-space monitor's latest shortfall, or `undefined`. Does no I/O. */
   /** Whether `close()` has begun. */
   get closed(): boolean {
     return this.#lifecycle.isClosing;
   }
 
+  /** Returns the free-space monitor's latest shortfall, or `undefined`. Does no I/O. */
   unhealthyReason(): string | undefined {
     return this.#monitor.reason;
   }

@@ -265,12 +265,12 @@ export class RocksDbSpool implements Spool {
     });
   }
 
-  /** Returns the latch's reason while it is closed, else the disk monitor's shortfall. */
   /** Whether `close()` has begun. */
   get closed(): boolean {
     return this.#lifecycle.isClosing;
   }
 
+  /** Returns the latch's reason while it is closed, else the disk monitor's shortfall. */
   unhealthyReason(): string | undefined {
     if (this.#health.latched) {
       return NOT_ACCEPTING_WRITES;
