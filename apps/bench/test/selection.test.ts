@@ -94,10 +94,12 @@ describe('bench selection options', () => {
       out,
     ]);
     expect(code).toBe(0);
+
     const report = JSON.parse(
       await readFile(path.join(out, 'bench.json'), 'utf8'),
     );
     expect(report.control).toBe(true);
+
     const rows: { target: string; baseline: boolean; control?: boolean }[] =
       report.operations;
     const sides = rows.filter((row) => !row.baseline);
@@ -110,10 +112,12 @@ describe('bench selection options', () => {
         target: 'raw rocksdb (control)',
       });
     }
+
     const targets: { target: string }[] = report.targets;
     expect(targets.map((check) => check.target)).toEqual([
       "control, RocksDB's raw baseline against itself: rows at 0.9x or more",
     ]);
+
     const markdown = await readFile(path.join(out, 'bench.md'), 'utf8');
     expect(markdown).toContain('| control (no target) |');
     expect(markdown.split('\n')[0]).toBe(
@@ -123,29 +127,22 @@ describe('bench selection options', () => {
     expect(markdown).not.toContain('not met');
   }, 120_000);
 
-  it('rejects --control with other sections', async () => {
+  it.each([
+    {
+      sections: ['--sections', 'operations,lifecycle'],
+      reason: 'got --sections operations,lifecycle',
+    },
+    { sections: [], reason: 'every section was selected' },
+  ])('rejects --control: $reason', async ({ sections, reason }) => {
     const { code, stderr } = await runBench([
-      '--sections',
-      'operations,lifecycle',
+      ...sections,
       '--control',
       '--out',
-      path.join(directory, 'control-lifecycle'),
+      path.join(directory, 'control-rejected'),
     ]);
     expect(code).toBe(1);
     expect(stderr).toContain(
-      'error: --control applies to the operations section only; add --sections operations (got --sections operations,lifecycle)',
-    );
-  });
-
-  it('rejects --control without --sections', async () => {
-    const { code, stderr } = await runBench([
-      '--control',
-      '--out',
-      path.join(directory, 'control-all'),
-    ]);
-    expect(code).toBe(1);
-    expect(stderr).toContain(
-      'add --sections operations (every section was selected)',
+      `error: --control applies to the operations section only; add --sections operations (${reason})`,
     );
   });
 

@@ -4,6 +4,7 @@ import type { EnumerationRow } from '../sections/enumeration.js';
 import type { LifecycleRow } from '../sections/lifecycle.js';
 import type { PolicyResult } from '../sections/policy.js';
 import {
+  count,
   formatRatio,
   MIN_BASELINE_RATIO,
   type OperationPair,
@@ -45,8 +46,16 @@ function fullGcs(stats: RunStats): string {
   return stats.fullGcPerSecond.toFixed(1);
 }
 
-function roundsLabel(rounds: number): string {
-  return rounds === 1 ? '1 round' : `${rounds} rounds`;
+/** Returns a table's result cell: `controlText` on a control run's rows, otherwise `met` or `**not met**`. */
+function resultCell(
+  met: boolean,
+  control: boolean | undefined,
+  controlText: string,
+): string {
+  if (control === true) {
+    return controlText;
+  }
+  return met ? 'met' : '**not met**';
 }
 
 function targetsSection(checks: readonly TargetCheck[]): string[] {
@@ -55,11 +64,7 @@ function targetsSection(checks: readonly TargetCheck[]): string[] {
     checks.map((check) => [
       check.target,
       check.measured,
-      check.control === true
-        ? 'control (no target)'
-        : check.met
-          ? 'met'
-          : '**not met**',
+      resultCell(check.met, check.control, 'control (no target)'),
     ]),
   );
 }
@@ -98,11 +103,7 @@ function operationsSection(pairs: readonly OperationPair[]): string[] {
       `${backend.stats.cpuUsPerOperation.toFixed(1)} / ${baseline.stats.cpuUsPerOperation.toFixed(1)}`,
       `${fullGcs(backend.stats)} / ${fullGcs(baseline.stats)}`,
       delay(backend.stats),
-      backend.control === true
-        ? 'control'
-        : ratio >= MIN_BASELINE_RATIO
-          ? 'met'
-          : '**not met**',
+      resultCell(ratio >= MIN_BASELINE_RATIO, backend.control, 'control'),
     ]),
   );
 }
@@ -265,7 +266,7 @@ export function renderMarkdown(report: BenchReport): string {
             '',
           ]
         : []),
-      `Baselines: LocalDisk runs against plain \`fs\` on the same layout (temporary file, rename, read, unlink, directory walk). With sync, the baseline fdatasyncs the file and fsyncs its directory and the parents of new directories. RocksDB runs against the \`rocksdb\` binding called directly with the backend's default open options. Sync changes only stores, so load, remove and enumerate are measured with sync off. Each configuration ran ${roundsLabel(report.operations[0]?.roundsPerSecond.length ?? 1)}, the backend and the baseline back to back in each, taking turns going first. The ratio is the median of the per-round ratios, with the best and worst round beside it; ratios are rounded down to two decimals, so 0.90 has met the 0.9 target. Rates, p99 and CPU are from each target's median round by throughput. CPU is the whole process's user plus system time per operation. Full GCs/s counts V8's mark-compact collections during the timed calls. In the bench's small heap, the memory of values read or copied brings them on, and their number follows how often the code allocates. A backend that allocates more per call than its baseline can then pay for collections the baseline mostly avoids (see docs/benchmarks.md).`,
+      `Baselines: LocalDisk runs against plain \`fs\` on the same layout (temporary file, rename, read, unlink, directory walk). With sync, the baseline fdatasyncs the file and fsyncs its directory and the parents of new directories. RocksDB runs against the \`rocksdb\` binding called directly with the backend's default open options. Sync changes only stores, so load, remove and enumerate are measured with sync off. Each configuration ran ${count(report.operations[0]?.roundsPerSecond.length ?? 1, 'round')}, the backend and the baseline back to back in each, taking turns going first. The ratio is the median of the per-round ratios, with the best and worst round beside it; ratios are rounded down to two decimals, so 0.90 has met the 0.9 target. Rates, p99 and CPU are from each target's median round by throughput. CPU is the whole process's user plus system time per operation. Full GCs/s counts V8's mark-compact collections during the timed calls. In the bench's small heap, the memory of values read or copied brings them on, and their number follows how often the code allocates. A backend that allocates more per call than its baseline can then pay for collections the baseline mostly avoids (see docs/benchmarks.md).`,
       '',
       ...operationsSection(pairOperations(report.operations)),
     );
@@ -275,7 +276,7 @@ export function renderMarkdown(report: BenchReport): string {
       '',
       '## Message lifecycle',
       '',
-      `Per message: store body and envelope at once, load the envelope, remove both; sync off. Each configuration ran ${roundsLabel(report.lifecycle[0]?.roundsPerSecond.length ?? 1)}, LocalDisk and RocksDB back to back in each, taking turns going first. Each row is that kind's median round by throughput; the rate of every round is beside it.`,
+      `Per message: store body and envelope at once, load the envelope, remove both; sync off. Each configuration ran ${count(report.lifecycle[0]?.roundsPerSecond.length ?? 1, 'round')}, LocalDisk and RocksDB back to back in each, taking turns going first. Each row is that kind's median round by throughput; the rate of every round is beside it.`,
       '',
       ...lifecycleSection(report.lifecycle),
     );

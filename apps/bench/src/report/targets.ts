@@ -109,9 +109,9 @@ export interface Measurements {
   policy?: PolicyResult;
 }
 
-/** Formats `n` with `noun`, plural unless `n` is 1: "1 round", "5 rounds". */
-function count(n: number, noun: string): string {
-  return `${n} ${noun}${n === 1 ? '' : 's'}`;
+/** Formats `amount` with `noun`, plural unless `amount` is 1: "1 round", "5 rounds". */
+export function count(amount: number, noun: string): string {
+  return `${amount} ${noun}${amount === 1 ? '' : 's'}`;
 }
 
 /** Checks every target that the sections that ran can decide. */
@@ -132,9 +132,7 @@ export function checkTargets(measurements: Measurements): TargetCheck[] {
       target: control
         ? `control, ${kind}'s raw baseline against itself: rows at ${MIN_BASELINE_RATIO}x or more`
         : `${kind}: every operation >= ${MIN_BASELINE_RATIO}x its raw baseline`,
-      measured: control
-        ? `${met} of ${ofKind.length} at ${MIN_BASELINE_RATIO}x or more (median of rounds); lowest ${formatRatio(worst)}x`
-        : `${met} of ${ofKind.length} met (median of rounds); lowest ${formatRatio(worst)}x`,
+      measured: `${met} of ${ofKind.length} ${control ? `at ${MIN_BASELINE_RATIO}x or more` : 'met'} (median of rounds); lowest ${formatRatio(worst)}x`,
       met: met === ofKind.length,
       ...(control ? { control } : {}),
     });

@@ -24,7 +24,8 @@ export interface OperationRow {
   baseline: boolean;
   /**
    * Set on the rows that ran the raw baseline in the backend's place
-   * (`--control`); `target` then names the baseline.
+   * (`--control`). Their `target` is the baseline's label with
+   * ` (control)` after it.
    */
   control?: boolean;
   operation: Operation;
