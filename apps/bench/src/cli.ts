@@ -158,6 +158,11 @@ const options = new Command()
     parseCount,
   )
   .option(
+    '--slices <count>',
+    'turns the backend and its baseline take in each operation run of a round; 1 runs them back to back (default: 8, smoke: 2)',
+    parseCount,
+  )
+  .option(
     '--control',
     'run the raw baseline in place of each backend in the operations section, to see how far two identical targets differ on this machine',
     false,
@@ -179,6 +184,7 @@ const options = new Command()
     valueSizes?: number[];
     concurrency?: number[];
     rounds?: number;
+    slices?: number;
     seconds?: number;
     control: boolean;
   }>();
@@ -211,6 +217,7 @@ const entries = options.entries;
 const settings = {
   ...preset,
   rounds: options.rounds ?? preset.rounds,
+  slices: options.slices ?? preset.slices,
   operationSeconds: options.seconds ?? preset.operationSeconds,
   enumerationEntries: {
     LocalDisk:
@@ -250,6 +257,7 @@ const narrowingOptions = {
   '--value-sizes': options.valueSizes !== undefined,
   '--concurrency': options.concurrency !== undefined,
   '--rounds': options.rounds !== undefined,
+  '--slices': options.slices !== undefined,
   '--seconds': options.seconds !== undefined,
   '--entries': options.entries !== undefined,
   '--localdisk-entries': options.localdiskEntries !== undefined,
@@ -259,6 +267,7 @@ const started = performance.now();
 const report: BenchReport = {
   mode: options.smoke ? 'smoke' : 'full',
   control: options.control,
+  slices: settings.slices,
   narrowedBy: Object.entries(narrowingOptions)
     .filter(([, given]) => given)
     .map(([flag]) => flag),

@@ -78,6 +78,41 @@ describe('bench selection options', () => {
     );
   }, 120_000);
 
+  it.each([
+    [3, '3 turns each, a turn lasting 1/3 of the run'],
+    [1, 'the backend and the baseline back to back in each'],
+  ])(
+    'takes turns per operation with --slices %i',
+    async (slices, words) => {
+      const out = path.join(directory, `slices-${slices}`);
+      const { code } = await runBench([
+        '--sections',
+        'operations',
+        '--kinds',
+        'LocalDisk',
+        '--value-sizes',
+        '1k',
+        '--concurrency',
+        '1',
+        '--slices',
+        String(slices),
+        '--out',
+        out,
+      ]);
+      expect(code).toBe(0);
+      const report = JSON.parse(
+        await readFile(path.join(out, 'bench.json'), 'utf8'),
+      );
+      expect(report.slices).toBe(slices);
+      expect(report.narrowedBy).toContain('--slices');
+      // store, enumerate, load and remove with sync off, store with sync on, for each side
+      expect(report.operations).toHaveLength(10);
+      const markdown = await readFile(path.join(out, 'bench.md'), 'utf8');
+      expect(markdown).toContain(words);
+    },
+    120_000,
+  );
+
   it('runs each raw baseline against itself with --control', async () => {
     const out = path.join(directory, 'control');
     const { code } = await runBench([

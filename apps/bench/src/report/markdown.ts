@@ -227,6 +227,14 @@ function machineLine(machine: MachineInfo): string {
 }
 
 /** Names the kind of run: `full`, `smoke`, or which options narrowed it, and whether it was a control run. */
+/** How the backend and its baseline shared each round, for `slices` turns each. */
+function turnsSentence(slices: number): string {
+  if (slices <= 1) {
+    return 'the backend and the baseline back to back in each, taking turns going first.';
+  }
+  return `with the backend and the baseline open side by side in each. They took turns at every operation: ${count(slices, 'turn')} each, a turn lasting 1/${slices} of the run's time (for removes, covering 1/${slices} of the entries), the side going first swapping at every turn and every round, so that a slow stretch of the disk falls on both.`;
+}
+
 function describeRun(report: BenchReport): string {
   const parts = report.mode === 'smoke' ? ['smoke'] : [];
   if (report.narrowedBy.length > 0) {
@@ -266,7 +274,7 @@ export function renderMarkdown(report: BenchReport): string {
             '',
           ]
         : []),
-      `Baselines: LocalDisk runs against plain \`fs\` on the same layout (temporary file, rename, read, unlink, directory walk). With sync, the baseline fdatasyncs the file and fsyncs its directory and the parents of new directories. RocksDB runs against the \`rocksdb\` binding called directly with the backend's default open options. Sync changes only stores, so load, remove and enumerate are measured with sync off. Each configuration ran ${count(report.operations[0]?.roundsPerSecond.length ?? 1, 'round')}, the backend and the baseline back to back in each, taking turns going first. The ratio is the median of the per-round ratios, with the best and worst round beside it; ratios are rounded down to two decimals, so 0.90 has met the 0.9 target. Rates, p99 and CPU are from each target's median round by throughput. CPU is the whole process's user plus system time per operation. Full GCs/s counts V8's mark-compact collections during the timed calls. In the bench's small heap, the memory of values read or copied brings them on, and their number follows how often the code allocates. A backend that allocates more per call than its baseline can then pay for collections the baseline mostly avoids (see docs/benchmarks.md).`,
+      `Baselines: LocalDisk runs against plain \`fs\` on the same layout (temporary file, rename, read, unlink, directory walk). With sync, the baseline fdatasyncs the file and fsyncs its directory and the parents of new directories. RocksDB runs against the \`rocksdb\` binding called directly with the backend's default open options. Sync changes only stores, so load, remove and enumerate are measured with sync off. Each configuration ran ${count(report.operations[0]?.roundsPerSecond.length ?? 1, 'round')}, ${turnsSentence(report.slices)} The ratio is the median of the per-round ratios, with the best and worst round beside it; ratios are rounded down to two decimals, so 0.90 has met the 0.9 target. Rates, p99 and CPU are from each target's median round by throughput. CPU is the whole process's user plus system time per operation. Full GCs/s counts V8's mark-compact collections during the timed calls. In the bench's small heap, the memory of values read or copied brings them on, and their number follows how often the code allocates. A backend that allocates more per call than its baseline can then pay for collections the baseline mostly avoids (see docs/benchmarks.md).`,
       '',
       ...operationsSection(pairOperations(report.operations)),
     );

@@ -8,6 +8,8 @@ export interface BenchReport extends Measurements {
   narrowedBy: string[];
   /** Whether the operations ran the raw baseline against itself (`--control`). */
   control: boolean;
+  /** Turns each side of an operation took per run (`--slices`). */
+  slices: number;
   startedAt: string;
   seconds: number;
   machine: MachineInfo;

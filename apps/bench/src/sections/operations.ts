@@ -12,6 +12,7 @@ import { openRawFsTarget } from '../targets/raw-fs.js';
 import { openRawRocksDbTarget } from '../targets/raw-rocksdb.js';
 import { openSpoolTarget } from '../targets/spool-target.js';
 import type { BenchTarget } from '../targets/types.js';
+import { sliceOf, takeTurns } from '../turns.js';
 
 export type { BackendKind };
 export type Operation = 'store' | 'load' | 'remove' | 'enumerate';
@@ -45,6 +46,7 @@ interface Configuration {
   concurrency: number;
   seconds: number;
   refillSeconds: number;
+  slices: number;
   control: boolean;
 }
 
@@ -65,15 +67,26 @@ const OPENERS: Record<
   },
 };
 
+/** One of the two targets of a round, with the entries it stored. */
+interface Side {
+  target: BenchTarget;
+  baseline: boolean;
+  /** The label its rows carry. */
+  label: string;
+  ids: SpoolId[];
+}
+
 /**
  * Measures store, load, remove and enumerate for each backend and its raw
  * baseline, for every selected kind, value size and concurrency, with
  * sync off and on. Sync changes
  * only stores, so load, remove and enumerate are recorded with sync off,
  * and enumerate, a single walk, only at concurrency 1. Each configuration
- * runs `settings.rounds` times, and in each round the baseline and the
- * backend run back to back, taking turns going first, so drift in the
- * machine's speed does not favour either.
+ * runs `settings.rounds` times. In each round the baseline and the
+ * backend are open side by side and take turns in `settings.slices`
+ * slices of every operation (see `takeTurns`), and the side that starts
+ * alternates from round to round, so drift in the machine's speed does
+ * not favour either.
  */
 export async function benchOperations(
   settings: BenchSettings,
@@ -93,6 +106,7 @@ export async function benchOperations(
             concurrency,
             seconds: settings.operationSeconds,
             refillSeconds: settings.refillSeconds,
+            slices: settings.slices,
             control: selection.control,
           };
           progress(
@@ -100,12 +114,7 @@ export async function benchOperations(
           );
           const measured: OperationRow[] = [];
           for (let round = 0; round < settings.rounds; round++) {
-            const order = turn++ % 2 === 0 ? [true, false] : [false, true];
-            for (const baseline of order) {
-              measured.push(
-                ...(await runConfiguration(configuration, baseline)),
-              );
-            }
+            measured.push(...(await runRound(configuration, turn++ % 2 === 0)));
           }
           rows.push(...medianRounds(measured));
         }
@@ -115,148 +124,231 @@ export async function benchOperations(
   return rows;
 }
 
-async function runConfiguration(
+/**
+ * Opens the baseline and the backend (or, with `--control`, a second
+ * baseline), each on a directory of its own, and measures both.
+ */
+async function runRound(
   configuration: Configuration,
-  baseline: boolean,
+  baselineFirst: boolean,
 ): Promise<OperationRow[]> {
-  const { kind, valueBytes, sync, concurrency } = configuration;
-  const control = configuration.control && !baseline;
-  const opener =
-    baseline || control ? OPENERS[kind].baseline : OPENERS[kind].backend;
+  const { kind, control } = configuration;
   return withScratchDir(`ops-${kind}`, async (directory) => {
-    const target = await opener(path.join(directory, 'spool'));
-    const rows: OperationRow[] = [];
-    const record = (operation: Operation, stats: RunStats): void => {
-      rows.push({
-        kind,
-        target: control ? `${target.label} (control)` : target.label,
-        baseline,
-        ...(control ? { control } : {}),
-        operation,
-        valueBytes,
-        sync,
-        concurrency,
-        stats,
-        roundsPerSecond: [stats.perSecond],
-      });
-    };
-
+    const sides: Side[] = [];
     try {
-      const value = randomValue(valueBytes);
-      const { ids, stats } = await timeStores(target, configuration, value);
-      record('store', stats);
-      // Sync changes only stores, so the other operations run with sync off alone.
-      if (sync) {
-        return rows;
+      for (const baseline of [true, false]) {
+        const opener =
+          baseline || control ? OPENERS[kind].baseline : OPENERS[kind].backend;
+        const target = await opener(
+          path.join(directory, baseline ? 'baseline' : 'backend'),
+        );
+        const label =
+          control && !baseline ? `${target.label} (control)` : target.label;
+        sides.push({ target, baseline, label, ids: [] });
       }
-      if (concurrency === 1) {
-        record('enumerate', await timeWalks(target, ids.length, configuration));
-      }
-      record('load', await timeLoads(target, ids, configuration));
-      record('remove', await timeRemoves(target, ids, configuration, value));
+      const [baselineSide, backendSide] = sides as [Side, Side];
+      return await measureSides(
+        baselineFirst
+          ? [baselineSide, backendSide]
+          : [backendSide, baselineSide],
+        configuration,
+      );
     } finally {
-      await target.close();
+      for (const side of sides) {
+        await side.target.close();
+      }
     }
-    return rows;
   });
 }
 
-/** Stores new entries for `configuration.seconds`; returns their ids. */
-async function timeStores(
-  target: BenchTarget,
+/** Times each operation on both sides, taking turns in slices, and returns a row per side and operation. */
+async function measureSides(
+  sides: [Side, Side],
+  configuration: Configuration,
+): Promise<OperationRow[]> {
+  const rows: OperationRow[] = [];
+  const record = (
+    operation: Operation,
+    measured: Map<Side, RunStats>,
+  ): void => {
+    for (const side of sides) {
+      const stats = measured.get(side) as RunStats;
+      rows.push({
+        kind: configuration.kind,
+        target: side.label,
+        baseline: side.baseline,
+        ...(configuration.control && !side.baseline ? { control: true } : {}),
+        operation,
+        valueBytes: configuration.valueBytes,
+        sync: configuration.sync,
+        concurrency: configuration.concurrency,
+        stats,
+        roundsPerSecond: [stats.perSecond],
+      });
+    }
+  };
+
+  const value = randomValue(configuration.valueBytes);
+  record('store', await timeStores(sides, configuration, value));
+  // Sync changes only stores, so the other operations run with sync off alone.
+  if (configuration.sync) {
+    return rows;
+  }
+  if (configuration.concurrency === 1) {
+    record('enumerate', await timeWalks(sides, configuration));
+  }
+  record('load', await timeLoads(sides, configuration));
+  record('remove', await timeRemoves(sides, configuration, value));
+  return rows;
+}
+
+/** Gives each side an `OperationTimer`, and returns each side's totals once `work` is done. */
+async function timeEach(
+  sides: readonly Side[],
+  work: (timers: Map<Side, OperationTimer>) => Promise<void>,
+  operations: (side: Side, timer: OperationTimer) => number | undefined = () =>
+    undefined,
+): Promise<Map<Side, RunStats>> {
+  const timers = new Map(sides.map((side) => [side, new OperationTimer()]));
+  await work(timers);
+  return new Map(
+    sides.map((side) => {
+      const timer = timers.get(side) as OperationTimer;
+      return [side, timer.finish(operations(side, timer))];
+    }),
+  );
+}
+
+/** Stores new entries on each side for `configuration.seconds`, in turns; each side keeps its ids. */
+function timeStores(
+  sides: [Side, Side],
   configuration: Configuration,
   value: Buffer,
-): Promise<{ ids: SpoolId[]; stats: RunStats }> {
-  const ids: SpoolId[] = [];
-  const timer = new OperationTimer();
-  await timer.run(
-    configuration.concurrency,
-    { count: Infinity, seconds: configuration.seconds },
-    (i) => {
-      const id = SpoolId.generate();
-      ids[i] = id;
-      return target.store(id, value, configuration.sync);
-    },
-  );
-  return { ids, stats: timer.finish() };
-}
-
-/** Walks the whole spool again and again until `configuration.seconds` have passed. */
-async function timeWalks(
-  target: BenchTarget,
-  expected: number,
-  configuration: Configuration,
-): Promise<RunStats> {
-  const timer = new OperationTimer();
-  const walks = await timer.run(
-    1,
-    { count: Infinity, seconds: configuration.seconds },
-    async () => {
-      const walk = await target.walk();
-      assertCount(walk.entries, expected, target.label, 'enumerate');
-    },
-  );
-  return timer.finish(walks * expected);
-}
-
-/** Loads the stored entries, cycling through them, for `configuration.seconds`. */
-async function timeLoads(
-  target: BenchTarget,
-  ids: readonly SpoolId[],
-  configuration: Configuration,
-): Promise<RunStats> {
-  const timer = new OperationTimer();
-  await timer.run(
-    configuration.concurrency,
-    { count: Infinity, seconds: configuration.seconds },
-    async (i) => {
-      const loaded = await target.load(ids[i % ids.length] as SpoolId);
-      assertCount(
-        loaded.length,
-        configuration.valueBytes,
-        target.label,
-        'load',
+): Promise<Map<Side, RunStats>> {
+  const { concurrency, seconds, slices, sync } = configuration;
+  return timeEach(sides, (timers) =>
+    takeTurns(sides, slices, async (side) => {
+      await (timers.get(side) as OperationTimer).run(
+        concurrency,
+        { count: Infinity, seconds: seconds / slices },
+        () => {
+          const id = SpoolId.generate();
+          side.ids.push(id);
+          return side.target.store(id, value, sync);
+        },
       );
-    },
+    }),
   );
-  return timer.finish();
+}
+
+/** Walks each side's whole spool again and again, in turns, until `configuration.seconds` have passed for each. */
+async function timeWalks(
+  sides: [Side, Side],
+  configuration: Configuration,
+): Promise<Map<Side, RunStats>> {
+  const walks = new Map(sides.map((side) => [side, 0]));
+  return timeEach(
+    sides,
+    (timers) =>
+      takeTurns(sides, configuration.slices, async (side) => {
+        const ran = await (timers.get(side) as OperationTimer).run(
+          1,
+          {
+            count: Infinity,
+            seconds: configuration.seconds / configuration.slices,
+          },
+          async () => {
+            const walk = await side.target.walk();
+            assertCount(walk.entries, side.ids.length, side.label, 'enumerate');
+          },
+        );
+        walks.set(side, (walks.get(side) ?? 0) + ran);
+      }),
+    (side) => (walks.get(side) ?? 0) * side.ids.length,
+  );
+}
+
+/** Loads each side's entries, cycling through them, in turns, for `configuration.seconds`. */
+function timeLoads(
+  sides: [Side, Side],
+  configuration: Configuration,
+): Promise<Map<Side, RunStats>> {
+  const next = new Map(sides.map((side) => [side, 0]));
+  return timeEach(sides, (timers) =>
+    takeTurns(sides, configuration.slices, async (side) => {
+      const first = next.get(side) ?? 0;
+      const ran = await (timers.get(side) as OperationTimer).run(
+        configuration.concurrency,
+        {
+          count: Infinity,
+          seconds: configuration.seconds / configuration.slices,
+        },
+        async (i) => {
+          const id = side.ids[(first + i) % side.ids.length] as SpoolId;
+          const loaded = await side.target.load(id);
+          assertCount(
+            loaded.length,
+            configuration.valueBytes,
+            side.label,
+            'load',
+          );
+        },
+      );
+      next.set(side, first + ran);
+    }),
+  );
 }
 
 /** Calls in flight while entries are stored again for removes; that part is not timed. */
 const REFILL_CONCURRENCY = 64;
 
 /**
- * Removes every stored entry, then stores them again untimed and removes
- * them again until the removes add up to `configuration.seconds` or the
- * stores again to `configuration.refillSeconds`.
+ * Removes every stored entry on each side, a slice of the ids per turn,
+ * then stores them again untimed and removes them again, until each
+ * side's removes add up to `configuration.seconds` or one side's stores
+ * again to `configuration.refillSeconds`. Both sides make the same
+ * number of passes.
  */
-async function timeRemoves(
-  target: BenchTarget,
-  ids: readonly SpoolId[],
+function timeRemoves(
+  sides: [Side, Side],
   configuration: Configuration,
   value: Buffer,
-): Promise<RunStats> {
-  const timer = new OperationTimer();
-  const count = ids.length;
-  let refillSeconds = 0;
-  for (;;) {
-    await timer.run(configuration.concurrency, { count }, (i) =>
-      target.remove(ids[i] as SpoolId),
-    );
-    if (
-      timer.seconds >= configuration.seconds ||
-      refillSeconds >= configuration.refillSeconds
-    ) {
-      return timer.finish();
+): Promise<Map<Side, RunStats>> {
+  const { concurrency, seconds, refillSeconds, slices } = configuration;
+  const refilled = new Map(sides.map((side) => [side, 0]));
+  return timeEach(sides, async (timers) => {
+    for (;;) {
+      await takeTurns(sides, slices, async (side, slice) => {
+        const ids = sliceOf(side.ids, slice, slices);
+        await (timers.get(side) as OperationTimer).run(
+          concurrency,
+          { count: ids.length },
+          (i) => side.target.remove(ids[i] as SpoolId),
+        );
+      });
+      const timedEnough = sides.every(
+        (side) => (timers.get(side) as OperationTimer).seconds >= seconds,
+      );
+      const refillSpent = sides.some(
+        (side) => (refilled.get(side) ?? 0) >= refillSeconds,
+      );
+      if (timedEnough || refillSpent) {
+        return;
+      }
+      for (const side of sides) {
+        const started = performance.now();
+        const refill = new OperationTimer();
+        await refill.run(REFILL_CONCURRENCY, { count: side.ids.length }, (i) =>
+          side.target.store(side.ids[i] as SpoolId, value, false),
+        );
+        refill.finish();
+        refilled.set(
+          side,
+          (refilled.get(side) ?? 0) + (performance.now() - started) / 1000,
+        );
+      }
     }
-    const started = performance.now();
-    const refill = new OperationTimer();
-    await refill.run(REFILL_CONCURRENCY, { count }, (i) =>
-      target.store(ids[i] as SpoolId, value, false),
-    );
-    refill.finish();
-    refillSeconds += (performance.now() - started) / 1000;
-  }
+  });
 }
 
 /**
