@@ -42,6 +42,19 @@ function parseCount(value: string): number {
   return parsed;
 }
 
+/** The most turns per operation: at 100, a 1 s run gives each turn 10 ms. */
+const MAX_SLICES = 100;
+
+function parseSlices(value: string): number {
+  const parsed = Number(value);
+  if (!Number.isInteger(parsed) || parsed < 1 || parsed > MAX_SLICES) {
+    throw new InvalidArgumentError(
+      `expected a whole number from 1 to ${MAX_SLICES}; more turns would be too short to measure`,
+    );
+  }
+  return parsed;
+}
+
 function parseSeconds(value: string): number {
   const parsed = Number(value);
   if (!Number.isFinite(parsed) || parsed <= 0) {
@@ -160,7 +173,7 @@ const options = new Command()
   .option(
     '--slices <count>',
     'turns the backend and its baseline take in each operation run of a round; 1 runs them back to back (default: 8, smoke: 2)',
-    parseCount,
+    parseSlices,
   )
   .option(
     '--control',

@@ -79,7 +79,7 @@ describe('bench selection options', () => {
   }, 120_000);
 
   it.each([
-    [3, '3 turns each, a turn lasting 1/3 of the run'],
+    [3, '3 turns each at every operation, a turn lasting 1/3 of the run'],
     [1, 'the backend and the baseline back to back in each'],
   ])(
     'takes turns per operation with --slices %i',
@@ -207,6 +207,12 @@ describe('bench selection options', () => {
     const { code, stderr } = await runBench(['--kinds', 'Memory']);
     expect(code).not.toBe(0);
     expect(stderr).toContain('unknown kind "Memory"');
+  });
+
+  it.each(['0', '101', '1.5', 'abc'])('rejects --slices %s', async (value) => {
+    const { code, stderr } = await runBench(['--slices', value]);
+    expect(code).not.toBe(0);
+    expect(stderr).toContain('expected a whole number from 1 to 100');
   });
 
   it('rejects a size over 64 MiB', async () => {

@@ -232,7 +232,7 @@ function turnsSentence(slices: number): string {
   if (slices <= 1) {
     return 'the backend and the baseline back to back in each, taking turns going first.';
   }
-  return `with the backend and the baseline open side by side in each. They took turns at every operation: ${count(slices, 'turn')} each, a turn lasting 1/${slices} of the run's time (for removes, covering 1/${slices} of the entries), the side going first swapping at every turn and every round, so that a slow stretch of the disk falls on both.`;
+  return `with the backend and the baseline open side by side in each. They took ${count(slices, 'turn')} each at every operation, a turn lasting 1/${slices} of the run's time (for removes, covering 1/${slices} of the entries). The side going first swapped at every turn and every round, so that a slow stretch of the disk falls on both.`;
 }
 
 function describeRun(report: BenchReport): string {
