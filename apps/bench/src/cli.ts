@@ -42,14 +42,17 @@ function parseCount(value: string): number {
   return parsed;
 }
 
-/** The most turns per operation: at 100, a 1 s run gives each turn 10 ms. */
+/** The maximum turns per operation: at 100, a 1 s run gives each turn 10 ms. */
 const MAX_SLICES = 100;
+
+/** The shortest turn `--seconds` and `--slices` may ask for together, in seconds. */
+const MIN_TURN_SECONDS = 0.001;
 
 function parseSlices(value: string): number {
   const parsed = Number(value);
   if (!Number.isInteger(parsed) || parsed < 1 || parsed > MAX_SLICES) {
     throw new InvalidArgumentError(
-      `expected a whole number from 1 to ${MAX_SLICES}; more turns would be too short to measure`,
+      `expected a whole number of turns from 1 to ${MAX_SLICES}`,
     );
   }
   return parsed;
@@ -172,7 +175,7 @@ const options = new Command()
   )
   .option(
     '--slices <count>',
-    'turns the backend and its baseline take in each operation run of a round; 1 runs them back to back (default: 8, smoke: 2)',
+    'turns, 1 to 100, that the backend and its baseline take at each operation of a round (default: 8, smoke: 2)',
     parseSlices,
   )
   .option(
@@ -254,6 +257,13 @@ if (
   // The other sections would run the backends, and their numbers would carry the control label.
   process.stderr.write(
     `error: --control applies to the operations section only; add --sections operations (${narrowingSections ? `got --sections ${options.sections.join(',')}` : 'every section was selected'})\n`,
+  );
+  process.exit(1);
+}
+const turnSeconds = settings.operationSeconds / settings.slices;
+if (turnSeconds < MIN_TURN_SECONDS) {
+  process.stderr.write(
+    `error: --seconds ${settings.operationSeconds} split into ${settings.slices} turns gives turns of ${(turnSeconds * 1000).toPrecision(2)} ms, shorter than ${MIN_TURN_SECONDS * 1000} ms; give fewer --slices or more --seconds\n`,
   );
   process.exit(1);
 }

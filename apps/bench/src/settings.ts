@@ -58,18 +58,21 @@ export interface BenchSettings {
   policyRuns: number;
   /**
    * Rounds of the operations and lifecycle sections. In each round of the
-   * operations, the backend and its baseline run back to back, taking
-   * turns going first. In each round of the lifecycle, LocalDisk and
-   * RocksDB do the same. The report gives the median of the per-round ratios, so a
-   * burst of other load on the machine does not decide a comparison.
+   * operations, the backend and its baseline take turns (see `slices`),
+   * and the side that starts alternates from round to round. In each
+   * round of the lifecycle, LocalDisk and RocksDB run back to back,
+   * taking turns going first. The report gives the median of the
+   * per-round ratios, so a burst of other load on the machine does not
+   * decide a comparison.
    */
   rounds: number;
   /**
    * Turns each side takes in every operation of a round. The backend and
    * its baseline are open side by side and alternate, each running for
-   * `operationSeconds / slices` per turn, so a stretch of slow disk or
-   * other load falls on both instead of deciding the round. 1 runs them
-   * back to back.
+   * `operationSeconds / slices` per turn, or one call when that takes
+   * longer. A stretch of slow disk or other load then falls on both
+   * instead of deciding the round. With 1, each side runs each operation
+   * once.
    */
   slices: number;
 }

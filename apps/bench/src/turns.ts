@@ -1,7 +1,7 @@
 /**
  * Runs `turn(side, slice)` once per side in each of `slices` slices. The
- * side that goes first swaps every slice (a b, b a, a b, …), so over a
- * run both sides meet each stretch of the machine's speed, such as a
+ * side that goes first swaps every slice (a b, b a, a b, …). Over a run,
+ * both sides then meet each stretch of the machine's speed, such as a
  * burst of kernel writeback, about equally often, and neither always
  * follows the other.
  */
@@ -19,7 +19,7 @@ export async function takeTurns<T>(
   }
 }
 
-/** The part of `items` that slice `slice` of `slices` covers; every item falls in exactly one part. */
+/** Returns the part of `items` that slice `slice` of `slices` covers; every item falls in exactly one part. */
 export function sliceOf<T>(
   items: readonly T[],
   slice: number,

@@ -23,6 +23,20 @@ function runBench(args: string[]): Promise<{ code: number; stderr: string }> {
   });
 }
 
+/** Arguments that narrow a run to the operations of one small configuration of `kind`. */
+function oneConfiguration(kind: string): string[] {
+  return [
+    '--sections',
+    'operations',
+    '--kinds',
+    kind,
+    '--value-sizes',
+    '1k',
+    '--concurrency',
+    '1',
+  ];
+}
+
 beforeAll(async () => {
   directory = await mkdtemp(path.join(os.tmpdir(), 'spoolkit-bench-sel-'));
 });
@@ -79,21 +93,14 @@ describe('bench selection options', () => {
   }, 120_000);
 
   it.each([
-    [3, '3 turns each at every operation, a turn lasting 1/3 of the run'],
-    [1, 'the backend and the baseline back to back in each'],
+    [3, 'they took 3 turns each, a turn lasting 1/3 of the run'],
+    [1, 'At every operation they took one turn each'],
   ])(
     'takes turns per operation with --slices %i',
     async (slices, words) => {
       const out = path.join(directory, `slices-${slices}`);
       const { code } = await runBench([
-        '--sections',
-        'operations',
-        '--kinds',
-        'LocalDisk',
-        '--value-sizes',
-        '1k',
-        '--concurrency',
-        '1',
+        ...oneConfiguration('LocalDisk'),
         '--slices',
         String(slices),
         '--out',
@@ -116,14 +123,7 @@ describe('bench selection options', () => {
   it('runs each raw baseline against itself with --control', async () => {
     const out = path.join(directory, 'control');
     const { code } = await runBench([
-      '--sections',
-      'operations',
-      '--kinds',
-      'RocksDB',
-      '--value-sizes',
-      '1k',
-      '--concurrency',
-      '1',
+      ...oneConfiguration('RocksDB'),
       '--control',
       '--out',
       out,
@@ -212,7 +212,15 @@ describe('bench selection options', () => {
   it.each(['0', '101', '1.5', 'abc'])('rejects --slices %s', async (value) => {
     const { code, stderr } = await runBench(['--slices', value]);
     expect(code).not.toBe(0);
-    expect(stderr).toContain('expected a whole number from 1 to 100');
+    expect(stderr).toContain('expected a whole number of turns from 1 to 100');
+  });
+
+  it('rejects turns shorter than 1 ms', async () => {
+    const { code, stderr } = await runBench(['--slices', '100']);
+    expect(code).toBe(1);
+    expect(stderr).toContain(
+      'error: --seconds 0.03 split into 100 turns gives turns of 0.30 ms, shorter than 1 ms; give fewer --slices or more --seconds',
+    );
   });
 
   it('rejects a size over 64 MiB', async () => {

@@ -12,14 +12,14 @@ describe('takeTurns', () => {
 
   it('waits for each turn before the next starts', async () => {
     let running = 0;
-    let most = 0;
+    let maxRunning = 0;
     await takeTurns(['a', 'b'], 3, async () => {
       running += 1;
-      most = Math.max(most, running);
+      maxRunning = Math.max(maxRunning, running);
       await new Promise((resolve) => setTimeout(resolve, 2));
       running -= 1;
     });
-    expect(most).toBe(1);
+    expect(maxRunning).toBe(1);
   });
 });
 

@@ -226,15 +226,17 @@ function machineLine(machine: MachineInfo): string {
   return `${machine.cpus} CPUs (${machine.cpuModel}), ${(machine.memoryBytes / 1024 ** 3).toFixed(1)} GiB RAM, Node ${machine.node} on ${machine.platform} (kernel ${machine.kernel}); scratch on ${disk.fsType} (${disk.device}, ${(disk.sizeBytes / 1024 ** 3).toFixed(0)} GiB, ${(disk.freeBytes / 1024 ** 3).toFixed(0)} GiB free); load average at start ${machine.loadAverage.join(' / ')}`;
 }
 
-/** Names the kind of run: `full`, `smoke`, or which options narrowed it, and whether it was a control run. */
-/** How the backend and its baseline shared each round, for `slices` turns each. */
+/** Describes how the backend and its baseline shared each round, for `slices` turns each. */
 function turnsSentence(slices: number): string {
+  const shared =
+    'with the backend and the baseline open side by side in each. At every operation they took';
   if (slices <= 1) {
-    return 'the backend and the baseline back to back in each, taking turns going first.';
+    return `${shared} one turn each, the side going first swapping every round.`;
   }
-  return `with the backend and the baseline open side by side in each. They took ${count(slices, 'turn')} each at every operation, a turn lasting 1/${slices} of the run's time (for removes, covering 1/${slices} of the entries). The side going first swapped at every turn and every round, so that a slow stretch of the disk falls on both.`;
+  return `${shared} ${count(slices, 'turn')} each, a turn lasting 1/${slices} of the run's time or one call, whichever is longer (for removes, covering 1/${slices} of the entries). The side going first swapped at every turn and every round, so that a slow stretch of the disk falls on both.`;
 }
 
+/** Names the kind of run: `full`, `smoke`, or which options narrowed it, and whether it was a control run. */
 function describeRun(report: BenchReport): string {
   const parts = report.mode === 'smoke' ? ['smoke'] : [];
   if (report.narrowedBy.length > 0) {

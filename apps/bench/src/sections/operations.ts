@@ -84,7 +84,7 @@ interface Side {
  * and enumerate, a single walk, only at concurrency 1. Each configuration
  * runs `settings.rounds` times. In each round the baseline and the
  * backend are open side by side and take turns in `settings.slices`
- * slices of every operation (see `takeTurns`), and the side that starts
+ * slices of every operation (see `takeTurns`). The side that starts
  * alternates from round to round, so drift in the machine's speed does
  * not favour either.
  */
