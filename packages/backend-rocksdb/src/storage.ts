@@ -144,14 +144,24 @@ function loadBinding(): RocksDBConstructor {
 }
 
 /**
- * How many merged writes (synced puts below `UNMERGED_PUT_BYTES`, and
- * deletes) of each `sync` run in the binding at once. More wait and then
- * run together as one batch. Two keep one call in flight while the next
- * batch forms. With 64 unsynced 1 KiB deletes in flight, 2, 4 and 64 (no
- * merging) measured within noise of each other, 0.61x to 0.69x the raw
- * binding (bench operations, 3 rounds, quiet 2-core VM).
+ * How many merged synced writes (puts below `UNMERGED_PUT_BYTES`) run in
+ * the binding at once. More wait and
+ * then run together as one batch, behind one WAL fsync. Two keep one call
+ * in flight while the next batch forms.
  */
-const MAX_WRITE_CALLS = 2;
+const MAX_SYNCED_WRITE_CALLS = 2;
+
+/**
+ * How many batches of unsynced deletes run in the binding at once, one
+ * per thread of libuv's default pool of 4, with the waiting deletes
+ * shared out over them. One batch is written by one thread. Several
+ * batches at once probably gain from RocksDB's concurrent memtable
+ * writes (`allow_concurrent_memtable_write`, on by default), as the raw
+ * binding's single deletes do. With 64 unsynced 1 KiB deletes in flight, two unshared batches ran at
+ * 0.69x to 0.72x the raw binding and four shared ones at 1.04x to 1.11x
+ * (bench operations with turns, 5 rounds, quiet 2-core VM).
+ */
+const MAX_UNSYNCED_WRITE_CALLS = 4;
 
 /**
  * How many gets run in the binding at once, one per thread of libuv's
@@ -199,9 +209,11 @@ interface OpenDatabase {
  * `RocksStorage` on the `rocksdb` 5.2.1 binding (Level), whose API takes
  * callbacks. Gets made while `MAX_GET_CALLS` gets run wait for one of
  * them, then run as a `getMany` of their share of the gets in flight.
- * Merged writes (see `MAX_WRITE_CALLS`) made while `MAX_WRITE_CALLS` of
- * them run wait the same way, then all run as one atomic `batch`, which
- * fails or succeeds for all its writes together.
+ * Merged synced writes made while `MAX_SYNCED_WRITE_CALLS` of them run
+ * wait the same way, then all run as one atomic `batch`, which fails or
+ * succeeds for all its writes together. Unsynced deletes made while
+ * `MAX_UNSYNCED_WRITE_CALLS` batches run wait too, and run as batches of
+ * their share, like gets.
  */
 export class BindingStorage implements RocksStorage {
   readonly location: string;
@@ -351,7 +363,10 @@ function coalesceGets(
   });
 }
 
-/** Merges concurrent puts and deletes with the same `sync` into one atomic batch. */
+/**
+ * Merges concurrent puts and deletes with the same `sync` into batches:
+ * synced ones into one batch per call, unsynced ones shared over the calls.
+ */
 function coalesceWrites(
   db: BindingDatabase,
   sync: boolean,
@@ -367,7 +382,8 @@ function coalesceWrites(
     },
     runMany: (operations, done) =>
       db.batch(operations, options, (error) => done(error)),
-    maxCalls: MAX_WRITE_CALLS,
+    maxCalls: sync ? MAX_SYNCED_WRITE_CALLS : MAX_UNSYNCED_WRITE_CALLS,
+    share: !sync,
   });
 }
 

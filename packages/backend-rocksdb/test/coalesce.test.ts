@@ -136,4 +136,22 @@ describe('concurrent calls', () => {
       new Set(['SPOOL_NOT_FOUND']),
     );
   });
+
+  it('removes a burst shared over several batches', async () => {
+    const spool = await openTestSpool();
+    const ids = Array.from({ length: 1000 }, () => SpoolId.generate());
+    await Promise.all(ids.map((id) => spool.store(id, Buffer.from(`${id}`))));
+    const kept = SpoolId.generate();
+    await spool.store(kept, Buffer.from('kept'));
+
+    await Promise.all(ids.map((id) => spool.remove(id)));
+
+    const left: string[] = [];
+    for await (const entry of spool.enumerate({
+      createdBefore: new Date(8.64e15),
+    })) {
+      left.push(entry.type === 'item' ? entry.id.toString() : entry.type);
+    }
+    expect(left).toEqual([kept.toString()]);
+  });
 });
