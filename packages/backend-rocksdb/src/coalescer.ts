@@ -11,9 +11,9 @@ export interface CoalescerOptions<Request, Result> {
   maxCalls: number;
   /**
    * Whether to spread the waiting requests over `maxCalls` calls instead
-   * of sending them all in the next one. Gets need it, because a `getMany`
-   * reads its keys one after another on one thread. Writes do not: one
-   * merged batch shares one log write and fsync.
+   * of sending them all in the next one. Gets and unsynced deletes use it,
+   * because a `getMany` or a batch runs on one thread. Synced writes do
+   * not: one merged batch shares one log write and fsync.
    */
   share?: boolean;
 }

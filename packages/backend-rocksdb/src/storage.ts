@@ -364,8 +364,9 @@ function coalesceGets(
 }
 
 /**
- * Merges concurrent puts and deletes with the same `sync` into batches:
- * synced ones into one batch per call, unsynced ones shared over the calls.
+ * Merges concurrent writes with the same `sync` into batches: synced puts
+ * into one batch per call, and unsynced deletes (unsynced puts skip the
+ * coalescer) shared over the calls.
  */
 function coalesceWrites(
   db: BindingDatabase,
