@@ -23,6 +23,11 @@ function runBench(args: string[]): Promise<{ code: number; stderr: string }> {
   });
 }
 
+/** Reads the bench.json a run wrote to `out`. */
+async function readReport(out: string) {
+  return JSON.parse(await readFile(path.join(out, 'bench.json'), 'utf8'));
+}
+
 /** Arguments that narrow a run to the operations of one small configuration of `kind`. */
 function oneConfiguration(kind: string): string[] {
   return [
@@ -63,9 +68,7 @@ describe('bench selection options', () => {
       out,
     ]);
     expect(code).toBe(0);
-    const report = JSON.parse(
-      await readFile(path.join(out, 'bench.json'), 'utf8'),
-    );
+    const report = await readReport(out);
     const configurations = new Set(
       report.operations.map(
         (row: { kind: string; valueBytes: number; concurrency: number }) =>
@@ -107,9 +110,7 @@ describe('bench selection options', () => {
         out,
       ]);
       expect(code).toBe(0);
-      const report = JSON.parse(
-        await readFile(path.join(out, 'bench.json'), 'utf8'),
-      );
+      const report = await readReport(out);
       expect(report.slices).toBe(slices);
       expect(report.narrowedBy).toContain('--slices');
       // store, enumerate, load and remove with sync off, store with sync on, for each side
@@ -130,9 +131,7 @@ describe('bench selection options', () => {
     ]);
     expect(code).toBe(0);
 
-    const report = JSON.parse(
-      await readFile(path.join(out, 'bench.json'), 'utf8'),
-    );
+    const report = await readReport(out);
     expect(report.control).toBe(true);
 
     const rows: { target: string; baseline: boolean; control?: boolean }[] =
@@ -196,9 +195,7 @@ describe('bench selection options', () => {
       out,
     ]);
     expect(code).toBe(0);
-    const report = JSON.parse(
-      await readFile(path.join(out, 'bench.json'), 'utf8'),
-    );
+    const report = await readReport(out);
     // store, enumerate, load and remove with sync off, store with sync on; both sides
     expect(report.operations).toHaveLength(10);
   }, 120_000);

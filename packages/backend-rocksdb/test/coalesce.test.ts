@@ -141,8 +141,8 @@ describe('concurrent calls', () => {
     const spool = await openTestSpool();
     const ids = Array.from({ length: 1000 }, () => SpoolId.generate());
     await Promise.all(ids.map((id) => spool.store(id, Buffer.from(`${id}`))));
-    const kept = SpoolId.generate();
-    await spool.store(kept, Buffer.from('kept'));
+    const untouched = SpoolId.generate();
+    await spool.store(untouched, Buffer.from('untouched'));
 
     await Promise.all(ids.map((id) => spool.remove(id)));
 
@@ -152,6 +152,6 @@ describe('concurrent calls', () => {
     })) {
       left.push(entry.type === 'item' ? entry.id.toString() : entry.type);
     }
-    expect(left).toEqual([kept.toString()]);
+    expect(left).toEqual([untouched.toString()]);
   });
 });

@@ -206,16 +206,47 @@ async function measureSides(
 async function timeEach(
   sides: readonly Side[],
   work: (timers: Map<Side, OperationTimer>) => Promise<void>,
-  operations: (side: Side, timer: OperationTimer) => number | undefined = () =>
-    undefined,
+  operations: (side: Side) => number | undefined = () => undefined,
 ): Promise<Map<Side, RunStats>> {
   const timers = new Map(sides.map((side) => [side, new OperationTimer()]));
   await work(timers);
   return new Map(
     sides.map((side) => {
       const timer = timers.get(side) as OperationTimer;
-      return [side, timer.finish(operations(side, timer))];
+      return [side, timer.finish(operations(side))];
     }),
+  );
+}
+
+/**
+ * Calls `operation(side, index)` on each side in turns of
+ * `configuration.seconds / configuration.slices`, with `concurrency` in
+ * flight, and returns each side's totals. `index` counts a side's calls
+ * over all its turns. `operations` turns a side's call count into the
+ * operations its rates count, when a call is more than one operation.
+ */
+function timeInTurns(
+  sides: [Side, Side],
+  configuration: Configuration,
+  concurrency: number,
+  operation: (side: Side, index: number) => Promise<unknown>,
+  operations?: (side: Side, calls: number) => number,
+): Promise<Map<Side, RunStats>> {
+  const { seconds, slices } = configuration;
+  const calls = new Map(sides.map((side) => [side, 0]));
+  return timeEach(
+    sides,
+    (timers) =>
+      takeTurns(sides, slices, async (side) => {
+        const first = calls.get(side) ?? 0;
+        const ran = await (timers.get(side) as OperationTimer).run(
+          concurrency,
+          { count: Infinity, seconds: seconds / slices },
+          (i) => operation(side, first + i),
+        );
+        calls.set(side, first + ran);
+      }),
+    (side) => operations?.(side, calls.get(side) ?? 0),
   );
 }
 
@@ -225,46 +256,32 @@ function timeStores(
   configuration: Configuration,
   value: Buffer,
 ): Promise<Map<Side, RunStats>> {
-  const { concurrency, seconds, slices, sync } = configuration;
-  return timeEach(sides, (timers) =>
-    takeTurns(sides, slices, async (side) => {
-      await (timers.get(side) as OperationTimer).run(
-        concurrency,
-        { count: Infinity, seconds: seconds / slices },
-        () => {
-          const id = SpoolId.generate();
-          side.ids.push(id);
-          return side.target.store(id, value, sync);
-        },
-      );
-    }),
+  return timeInTurns(
+    sides,
+    configuration,
+    configuration.concurrency,
+    (side) => {
+      const id = SpoolId.generate();
+      side.ids.push(id);
+      return side.target.store(id, value, configuration.sync);
+    },
   );
 }
 
 /** Walks each side's whole spool again and again, in turns, until `configuration.seconds` have passed for each. */
-async function timeWalks(
+function timeWalks(
   sides: [Side, Side],
   configuration: Configuration,
 ): Promise<Map<Side, RunStats>> {
-  const walks = new Map(sides.map((side) => [side, 0]));
-  return timeEach(
+  return timeInTurns(
     sides,
-    (timers) =>
-      takeTurns(sides, configuration.slices, async (side) => {
-        const ran = await (timers.get(side) as OperationTimer).run(
-          1,
-          {
-            count: Infinity,
-            seconds: configuration.seconds / configuration.slices,
-          },
-          async () => {
-            const walk = await side.target.walk();
-            assertCount(walk.entries, side.ids.length, side.label, 'enumerate');
-          },
-        );
-        walks.set(side, (walks.get(side) ?? 0) + ran);
-      }),
-    (side) => (walks.get(side) ?? 0) * side.ids.length,
+    configuration,
+    1,
+    async (side) => {
+      const walk = await side.target.walk();
+      assertCount(walk.entries, side.ids.length, side.label, 'enumerate');
+    },
+    (side, walks) => walks * side.ids.length,
   );
 }
 
@@ -273,29 +290,15 @@ function timeLoads(
   sides: [Side, Side],
   configuration: Configuration,
 ): Promise<Map<Side, RunStats>> {
-  const next = new Map(sides.map((side) => [side, 0]));
-  return timeEach(sides, (timers) =>
-    takeTurns(sides, configuration.slices, async (side) => {
-      const first = next.get(side) ?? 0;
-      const ran = await (timers.get(side) as OperationTimer).run(
-        configuration.concurrency,
-        {
-          count: Infinity,
-          seconds: configuration.seconds / configuration.slices,
-        },
-        async (i) => {
-          const id = side.ids[(first + i) % side.ids.length] as SpoolId;
-          const loaded = await side.target.load(id);
-          assertCount(
-            loaded.length,
-            configuration.valueBytes,
-            side.label,
-            'load',
-          );
-        },
-      );
-      next.set(side, first + ran);
-    }),
+  return timeInTurns(
+    sides,
+    configuration,
+    configuration.concurrency,
+    async (side, index) => {
+      const id = side.ids[index % side.ids.length] as SpoolId;
+      const loaded = await side.target.load(id);
+      assertCount(loaded.length, configuration.valueBytes, side.label, 'load');
+    },
   );
 }
 
