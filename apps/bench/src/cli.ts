@@ -1,9 +1,9 @@
 import {
   access,
   constants,
-  mkdir,
   mkdtemp,
   readFile,
+  stat,
   writeFile,
 } from 'node:fs/promises';
 import os from 'node:os';
@@ -34,10 +34,20 @@ type Section = (typeof SECTIONS)[number];
 /** npm runs workspace scripts in the workspace; resolve user paths where npm was started. */
 const USER_CWD = process.env.INIT_CWD ?? process.cwd();
 
+/**
+ * Parses a whole number written in decimal digits, or returns `NaN`.
+ * `Number()` alone would also take `1e2`, `0x10` and an empty string.
+ */
+function decimalInteger(value: string): number {
+  return /^\d+$/.test(value) ? Number(value) : Number.NaN;
+}
+
 function parseCount(value: string): number {
-  const parsed = Number(value);
-  if (!Number.isInteger(parsed) || parsed < 1) {
-    throw new InvalidArgumentError('expected a positive integer');
+  const parsed = decimalInteger(value);
+  if (!Number.isSafeInteger(parsed) || parsed < 1) {
+    throw new InvalidArgumentError(
+      `"${value}" is not a count; expected a positive whole number in decimal digits`,
+    );
   }
   return parsed;
 }
@@ -49,7 +59,7 @@ const MAX_SLICES = 100;
 const MIN_TURN_SECONDS = 0.001;
 
 function parseSlices(value: string): number {
-  const parsed = Number(value);
+  const parsed = decimalInteger(value);
   if (!Number.isInteger(parsed) || parsed < 1 || parsed > MAX_SLICES) {
     throw new InvalidArgumentError(
       `expected a whole number of turns from 1 to ${MAX_SLICES}`,
@@ -59,9 +69,11 @@ function parseSlices(value: string): number {
 }
 
 function parseSeconds(value: string): number {
-  const parsed = Number(value);
+  const parsed = /^(\d+\.?\d*|\.\d+)$/.test(value) ? Number(value) : Number.NaN;
   if (!Number.isFinite(parsed) || parsed <= 0) {
-    throw new InvalidArgumentError('expected a positive number of seconds');
+    throw new InvalidArgumentError(
+      `"${value}" is not a length of time; expected a positive number of seconds in decimal, such as 1 or 0.5`,
+    );
   }
   return parsed;
 }
@@ -222,6 +234,29 @@ async function assertWritable(directory: string): Promise<void> {
   }
 }
 
+/**
+ * Checks that `--scratch` names an existing directory, and exits 2 if not.
+ * The bench does not create it, because a mistyped path would leave new
+ * directories behind.
+ */
+async function assertScratchDirectory(directory: string): Promise<void> {
+  let problem: string | undefined;
+  try {
+    if (!(await stat(directory)).isDirectory()) {
+      problem = 'is not a directory';
+    }
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    problem = code === 'ENOENT' ? 'does not exist' : `cannot be read (${code})`;
+  }
+  if (problem !== undefined) {
+    process.stderr.write(
+      `error: --scratch ${directory} ${problem}; create the directory first, or leave --scratch out to use ${os.tmpdir()}\n`,
+    );
+    process.exit(2);
+  }
+}
+
 const progress = (message: string): void => {
   process.stderr.write(
     `[bench ${new Date().toISOString().slice(11, 19)}] ${message}\n`,
@@ -260,22 +295,8 @@ if (
   );
   process.exit(1);
 }
-const turnSeconds = settings.operationSeconds / settings.slices;
-if (turnSeconds < MIN_TURN_SECONDS) {
-  process.stderr.write(
-    `error: --seconds ${settings.operationSeconds} split into ${settings.slices} turns gives turns of ${(turnSeconds * 1000).toPrecision(2)} ms, shorter than ${MIN_TURN_SECONDS * 1000} ms; give fewer --slices or more --seconds\n`,
-  );
-  process.exit(1);
-}
-const outDir = path.resolve(USER_CWD, options.out);
-await assertWritable(outDir);
-const scratch = path.resolve(USER_CWD, options.scratch);
-await mkdir(scratch, { recursive: true });
-setScratchRoot(scratch);
-removeScratchOnSignal(progress);
-
-const narrowingOptions = {
-  '--sections': options.sections.length < SECTIONS.length,
+/** For each option that shapes a section's work, whether it was given. */
+const givenOptions = {
   '--kinds': options.kinds !== undefined,
   '--value-sizes': options.valueSizes !== undefined,
   '--concurrency': options.concurrency !== undefined,
@@ -284,6 +305,47 @@ const narrowingOptions = {
   '--seconds': options.seconds !== undefined,
   '--entries': options.entries !== undefined,
   '--localdisk-entries': options.localdiskEntries !== undefined,
+};
+
+/** The sections that read each option of `givenOptions`. */
+const SECTIONS_USING: Record<keyof typeof givenOptions, readonly Section[]> = {
+  '--kinds': ['operations', 'lifecycle'],
+  '--value-sizes': ['operations', 'lifecycle'],
+  '--concurrency': ['operations', 'lifecycle'],
+  '--rounds': ['operations', 'lifecycle'],
+  '--slices': ['operations'],
+  '--seconds': ['operations', 'lifecycle'],
+  '--entries': ['enumeration'],
+  '--localdisk-entries': ['enumeration'],
+};
+
+// An option no selected section reads would change nothing, yet the report would list it as narrowing the run.
+for (const [option, given] of Object.entries(givenOptions)) {
+  const using = SECTIONS_USING[option as keyof typeof givenOptions];
+  if (given && !using.some((section) => options.sections.includes(section))) {
+    process.stderr.write(
+      `error: ${option} applies only to the ${using.join(' and ')} section${using.length > 1 ? 's' : ''}, which --sections ${options.sections.join(',')} leaves out; drop ${option} or add ${using.join(' or ')} to --sections\n`,
+    );
+    process.exit(1);
+  }
+}
+const turnSeconds = settings.operationSeconds / settings.slices;
+if (options.sections.includes('operations') && turnSeconds < MIN_TURN_SECONDS) {
+  process.stderr.write(
+    `error: --seconds ${settings.operationSeconds} split into ${settings.slices} turns gives turns of ${(turnSeconds * 1000).toPrecision(2)} ms, shorter than ${MIN_TURN_SECONDS * 1000} ms; give fewer --slices or more --seconds\n`,
+  );
+  process.exit(1);
+}
+const scratch = path.resolve(USER_CWD, options.scratch);
+await assertScratchDirectory(scratch);
+const outDir = path.resolve(USER_CWD, options.out);
+await assertWritable(outDir);
+setScratchRoot(scratch);
+removeScratchOnSignal(progress);
+
+const narrowingOptions = {
+  '--sections': options.sections.length < SECTIONS.length,
+  ...givenOptions,
 };
 
 const started = performance.now();

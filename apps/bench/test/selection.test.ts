@@ -212,6 +212,42 @@ describe('bench selection options', () => {
     expect(stderr).toContain('expected a whole number of turns from 1 to 100');
   });
 
+  it.each([
+    [
+      ['--sections', 'policy', '--slices', '3'],
+      'error: --slices applies only to the operations section, which --sections policy leaves out; drop --slices or add operations to --sections',
+    ],
+    [
+      ['--sections', 'enumeration', '--rounds', '2'],
+      'error: --rounds applies only to the operations and lifecycle sections, which --sections enumeration leaves out; drop --rounds or add operations or lifecycle to --sections',
+    ],
+    [
+      ['--sections', 'operations,lifecycle', '--entries', '500'],
+      'error: --entries applies only to the enumeration section, which --sections operations,lifecycle leaves out; drop --entries or add enumeration to --sections',
+    ],
+  ])(
+    'refuses an option no selected section reads: %j',
+    async (args, message) => {
+      const { code, stderr } = await runBench(args);
+      expect(code).toBe(1);
+      expect(stderr).toContain(message);
+      expect(stderr).not.toContain('starting');
+    },
+  );
+
+  it.each([
+    ['--rounds', '1e2', '"1e2" is not a count'],
+    ['--entries', '0x10', '"0x10" is not a count'],
+    ['--concurrency', '64,', '"" is not a count'],
+    ['--slices', '0x8', 'expected a whole number of turns from 1 to 100'],
+    ['--seconds', '1e-1', '"1e-1" is not a length of time'],
+    ['--seconds', 'Infinity', '"Infinity" is not a length of time'],
+  ])('accepts decimal digits only: %s %s', async (option, value, message) => {
+    const { code, stderr } = await runBench([option, value]);
+    expect(code).not.toBe(0);
+    expect(stderr).toContain(message);
+  });
+
   it('rejects turns shorter than 1 ms', async () => {
     const { code, stderr } = await runBench(['--slices', '100']);
     expect(code).toBe(1);
@@ -230,6 +266,26 @@ describe('bench selection options', () => {
     const { code, stderr } = await runBench(['--value-sizes', '16m']);
     expect(code).not.toBe(0);
     expect(stderr).toContain('"16m" is not a size');
+  });
+
+  it('refuses a --scratch directory that does not exist', async () => {
+    const missing = path.join(directory, 'no-such-parent', 'scratch');
+    const out = path.join(directory, 'scratch-missing-out');
+    // The later --scratch wins over the one runBench passes.
+    const { code, stderr } = await runBench([
+      '--scratch',
+      missing,
+      '--out',
+      out,
+    ]);
+    expect(code).toBe(2);
+    expect(stderr).toContain(
+      `error: --scratch ${missing} does not exist; create the directory first, or leave --scratch out to use ${os.tmpdir()}`,
+    );
+    await expect(
+      readdir(path.join(directory, 'no-such-parent')),
+    ).rejects.toThrow(/ENOENT/);
+    await expect(readdir(out)).rejects.toThrow(/ENOENT/);
   });
 
   it('rejects an unwritable --out first', async () => {

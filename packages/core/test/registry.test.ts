@@ -261,6 +261,34 @@ describe('SpoolRegistry built-in kinds', () => {
     await registry.closeAll();
   });
 
+  it('uses a backend registered under a built-in kind before any definition', async () => {
+    const imported: string[] = [];
+    const { backend, calls } = countingBackend('LocalDisk');
+    const registry = new SpoolRegistry({
+      importBackend: async (name) => {
+        imported.push(name);
+        return { backend: { ...referenceBackend, kind: 'LocalDisk' } };
+      },
+    }).register(backend);
+    await registry.define({ name: 'data', path: path.join(root, 'd') });
+    await registry.open('data');
+    expect(imported).toEqual([]);
+    expect(calls).toEqual(['validate data', 'open data level 1']);
+    await registry.closeAll();
+  });
+
+  it('refuses to register a built-in kind a definition has imported', async () => {
+    const registry = new SpoolRegistry({
+      importBackend: async () => ({
+        backend: { ...referenceBackend, kind: 'LocalDisk' },
+      }),
+    });
+    await registry.define({ name: 'data', path: path.join(root, 'd') });
+    expect(() =>
+      registry.register(countingBackend('LocalDisk').backend),
+    ).toThrowError(withCode(SpoolErrorCode.InvalidDefinition));
+  });
+
   it('names the package when it is missing', async () => {
     const registry = new SpoolRegistry({
       // Resolves from a folder with no node_modules, so the package is not found.
