@@ -5,6 +5,7 @@ import {
   KeyedQueue,
   type Spool,
   type SpoolEntry,
+  SpoolErrorCode,
   SpoolId,
   SpoolLifecycle,
   type StoreOptions,
@@ -163,8 +164,28 @@ export class LocalDiskSpool implements Spool {
             this.#copies.release(bytes);
           })
       : () => this.#files.store(id, bytes, sync);
-    return this.#lifecycle.runKeyed('store', this.#queue, id.toString(), work);
+    return this.#lifecycle.runKeyed(
+      'store',
+      this.#queue,
+      id.toString(),
+      work,
+      this.#onStoreFailed,
+    );
   }
+
+  /**
+   * Rechecks free space when a store found the disk or its inodes full,
+   * so that `unhealthyReason()` reports the shortfall at once instead of
+   * at the monitor's next tick (every 5 s by default). Returns the error
+   * unchanged.
+   */
+  readonly #onStoreFailed = (error: unknown): unknown => {
+    const code = (error as { code?: unknown } | undefined)?.code;
+    if (code === SpoolErrorCode.NoSpace || code === SpoolErrorCode.NoInodes) {
+      void this.#monitor.recheck();
+    }
+    return error;
+  };
 
   /** Reads the entry for `id`. Rejects with `SPOOL_NOT_FOUND` naming the id and path, `SPOOL_CORRUPT` or `SPOOL_IO`. */
   load(id: SpoolId): Promise<Buffer> {

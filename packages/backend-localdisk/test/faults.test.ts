@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { SpoolError, SpoolId } from '@spoolkit/core';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { LocalDiskFs } from '../src/fs-layer.js';
 import {
   type FaultyFs,
@@ -280,6 +280,40 @@ describe('inode exhaustion', () => {
 
     expect(error.code).toBe('SPOOL_NO_INODES');
     await expectCleanAndRecovered(dir, faulty, spool, id);
+  });
+});
+
+describe('free-space check after a full disk', () => {
+  const noBytes: LocalDiskFs['statfs'] = async (target) => {
+    const real = await import('node:fs/promises').then((fsp) =>
+      fsp.statfs(target),
+    );
+    return Object.assign(Object.create(Object.getPrototypeOf(real)), real, {
+      bavail: 0,
+      bfree: 0,
+    });
+  };
+
+  it('reports the shortfall before the next timer tick', async () => {
+    const { dir, faulty, spool } = await openFaulty();
+    expect(spool.unhealthyReason()).toBeUndefined();
+    faulty.faults.statfs = noBytes;
+    faulty.handleFaults.writeFile = async () => {
+      throw systemError('ENOSPC', 'write');
+    };
+
+    const error = await failStore(spool, SpoolId.generate());
+
+    expect(error.code).toBe('SPOOL_NO_SPACE');
+    // The monitor's timer ticks every 5 s, so only the recheck can set the reason this soon.
+    await vi.waitFor(
+      () =>
+        expect(spool.unhealthyReason()).toContain(
+          `free disk space at ${dir} is 0 bytes (0%), below min_free_space 10%`,
+        ),
+      { timeout: 1000, interval: 5 },
+    );
+    await spool.close();
   });
 });
 

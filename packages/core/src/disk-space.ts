@@ -82,6 +82,7 @@ export class DiskSpaceMonitor {
   #reason: string | undefined;
   #timer: NodeJS.Timeout | undefined;
   #lastError: unknown;
+  #checking: Promise<void> | undefined;
 
   constructor(options: DiskSpaceMonitorOptions) {
     this.#options = options;
@@ -119,6 +120,18 @@ export class DiskSpaceMonitor {
       // A failed statfs says nothing about free space, so the last reading stands.
       this.#lastError = error;
     }
+  }
+
+  /**
+   * Checks now, for a caller that has just seen the disk full and should
+   * not wait for the timer. Calls made while a recheck runs share it, so
+   * a burst of failed writes costs one `statfs`.
+   */
+  recheck(): Promise<void> {
+    this.#checking ??= this.check().finally(() => {
+      this.#checking = undefined;
+    });
+    return this.#checking;
   }
 
   /** Stops the timer; `reason` keeps the last reading. */

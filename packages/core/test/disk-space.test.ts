@@ -158,6 +158,27 @@ describe('DiskSpaceMonitor', () => {
     expect(monitor.lastError).toBe(failure);
   });
 
+  it('shares one reading among concurrent rechecks', async () => {
+    let readings = 0;
+    const monitor = new DiskSpaceMonitor({
+      path: '/spool',
+      minFreeSpace: TEN_PERCENT,
+      minFreeInodes: TEN_PERCENT,
+      readUsage: async () => {
+        readings += 1;
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        return usage({ freeBytes: 0 });
+      },
+    });
+
+    await Promise.all(Array.from({ length: 10 }, () => monitor.recheck()));
+
+    expect(readings).toBe(1);
+    expect(monitor.reason).toMatch(/below min_free_space 10%/);
+    await monitor.recheck();
+    expect(readings).toBe(2);
+  });
+
   it('checks again on its timer', async () => {
     let readings = 0;
     const monitor = new DiskSpaceMonitor({
