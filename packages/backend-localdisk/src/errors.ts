@@ -118,6 +118,8 @@ export function fixFor(
       return 'the device reported an I/O error; check the disk and the kernel log (dmesg)';
     case 'ENOENT':
       return 'a directory under the spool disappeared; make sure nothing else deletes files in the spool directory';
+    case 'ENOTDIR':
+      return `a file is where a directory on the way to ${path} should be; move that file out of the spool directory, which holds only directories above its entry files, then retry`;
     default:
       return 'check the spool directory and retry';
   }

@@ -311,6 +311,46 @@ describe('file in place of a hash directory', () => {
   });
 });
 
+describe('file in place of a hash directory on store', () => {
+  /** Returns an id in the same leaf directory as `id`: only its last hex digit differs. */
+  function sameLeaf(id: SpoolId): SpoolId {
+    const text = id.toString();
+    const last = text.at(-1) === '0' ? '1' : '0';
+    return SpoolId.parse(`${text.slice(0, -1)}${last}`);
+  }
+
+  it.each([
+    ['the leaf directory', 4],
+    ['the top hash directory', 1],
+  ])('names the file in place of %s', async (_where, depth) => {
+    const dir = makeTempDir();
+    const spool = await openSpool({ path: dir });
+    const first = SpoolId.generate();
+    await spool.store(first, Buffer.from('first'));
+    const levels = first.relativePath().split('/').slice(0, depth);
+    const blocker = path.join(dir, 'data', ...levels);
+    rmSync(blocker, { recursive: true });
+    writeFileSync(blocker, 'not a directory');
+    const second = sameLeaf(first);
+    const entry = path.join(dir, 'data', second.relativePath());
+
+    const error = await spool
+      .store(second, Buffer.from('second'))
+      .catch((caught) => caught);
+
+    expect(error.code).toBe('SPOOL_IO');
+    expect(error.id).toBe(second.toString());
+    expect(error.message).toContain('ENOTDIR');
+    expect(error.message).toContain(
+      `a file is where a directory on the way to ${entry} should be; move that file out of the spool directory`,
+    );
+    rmSync(blocker);
+    await spool.store(second, Buffer.from('second'));
+    expect((await spool.load(second)).toString()).toBe('second');
+    await spool.close();
+  });
+});
+
 describe('FIFO entry', () => {
   /** Stores two entries, then puts a FIFO in place of the first. */
   async function spoolWithFifo() {
