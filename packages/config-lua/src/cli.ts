@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { createRequire } from 'node:module';
+import path from 'node:path';
 import {
   BUILT_IN_BACKENDS,
   isSpoolError,
@@ -61,6 +62,7 @@ async function main(argv: string[]): Promise<number> {
     });
     process.stdout.write(`${toJson(spools)}\n`);
     warnAboutMissingSpools(spools.map((spool) => spool.name));
+    warnAboutRelativePaths(spools);
     warnAboutMissingBackends(spools);
     return 0;
   } catch (error) {
@@ -87,6 +89,23 @@ function warnAboutMissingSpools(names: string[]): void {
     if (!names.includes(required)) {
       process.stderr.write(
         `warning: the policy defines no '${required}' spool; kumod needs both 'data' and 'meta'\n`,
+      );
+    }
+  }
+}
+
+/**
+ * Warns on stderr for each spool whose `path` is relative. kumod and
+ * `applyPolicy` resolve it against the working directory of the process,
+ * which need not be the policy's folder.
+ */
+function warnAboutRelativePaths(
+  definitions: ReadonlyArray<{ name: string; path: string }>,
+): void {
+  for (const { name, path: spoolPath } of definitions) {
+    if (!path.isAbsolute(spoolPath)) {
+      process.stderr.write(
+        `warning: spool '${name}' has the relative path '${spoolPath}', which kumod resolves against its working directory, not the policy's folder; give an absolute path such as /var/spool/kumomta/${name}\n`,
       );
     }
   }

@@ -48,6 +48,20 @@ kumo.define_spool {
     });
   });
 
+  it('warns about a relative path', async () => {
+    const policy = writePolicy({
+      'init.lua': inInit(`
+kumo.define_spool { name = 'data', path = 'spool/data' }
+kumo.define_spool { name = 'meta', path = '/s/meta' }`),
+    });
+    const result = await checkPolicy(policy);
+    expect(result.code).toBe(0);
+    expect(result.stderr).toBe(
+      "warning: spool 'data' has the relative path 'spool/data', which kumod resolves against its working directory, not the policy's folder; give an absolute path such as /var/spool/kumomta/data\n",
+    );
+    expect(JSON.parse(result.stdout)[0].path).toBe('spool/data');
+  });
+
   it('exits 1 with the error', async () => {
     const policy = writePolicy({
       'init.lua': inInit(
