@@ -1,16 +1,27 @@
-import {
-  access,
-  constants,
-  mkdtemp,
-  readFile,
-  stat,
-  writeFile,
-} from 'node:fs/promises';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { makeDirectories } from '@spoolkit/core';
-import { Command, InvalidArgumentError } from 'commander';
+import { Command } from 'commander';
+import { assertScratchDirectory, assertWritable } from './directories.js';
 import { describeMachine } from './machine.js';
+import {
+  countUpTo,
+  listOf,
+  MAX_CONCURRENCY,
+  MAX_ENTRIES,
+  MAX_ROUNDS,
+  MIN_TURN_SECONDS,
+  parseDirectory,
+  parseKind,
+  parseSeconds,
+  parseSections,
+  parseSize,
+  parseSlices,
+  SECTIONS,
+  SECTIONS_USING,
+  type Section,
+  type ShapingOption,
+} from './options.js';
 import { renderMarkdown } from './report/markdown.js';
 import { checkTargets } from './report/targets.js';
 import type { BenchReport } from './report/types.js';
@@ -28,106 +39,12 @@ import {
   SMOKE,
 } from './settings.js';
 
-const SECTIONS = ['policy', 'operations', 'lifecycle', 'enumeration'] as const;
-type Section = (typeof SECTIONS)[number];
-
-/** npm runs workspace scripts in the workspace; resolve user paths where npm was started. */
+/**
+ * The folder where the user started npm, for resolving relative paths:
+ * npm runs a script in its package's folder. The root scripts call node
+ * directly, since a nested `npm run` would set `INIT_CWD` to the root.
+ */
 const USER_CWD = process.env.INIT_CWD ?? process.cwd();
-
-/**
- * Parses a whole number written in decimal digits, or returns `NaN`.
- * `Number()` alone would also take `1e2`, `0x10` and an empty string.
- */
-function decimalInteger(value: string): number {
-  return /^\d+$/.test(value) ? Number(value) : Number.NaN;
-}
-
-function parseCount(value: string): number {
-  const parsed = decimalInteger(value);
-  if (!Number.isSafeInteger(parsed) || parsed < 1) {
-    throw new InvalidArgumentError(
-      `"${value}" is not a count; expected a positive whole number in decimal digits`,
-    );
-  }
-  return parsed;
-}
-
-/** The maximum turns per operation: at 100, a 1 s run gives each turn 10 ms. */
-const MAX_SLICES = 100;
-
-/** The shortest turn `--seconds` and `--slices` may ask for together, in seconds. */
-const MIN_TURN_SECONDS = 0.001;
-
-function parseSlices(value: string): number {
-  const parsed = decimalInteger(value);
-  if (!Number.isInteger(parsed) || parsed < 1 || parsed > MAX_SLICES) {
-    throw new InvalidArgumentError(
-      `expected a whole number of turns from 1 to ${MAX_SLICES}`,
-    );
-  }
-  return parsed;
-}
-
-function parseSeconds(value: string): number {
-  const parsed = /^(\d+\.?\d*|\.\d+)$/.test(value) ? Number(value) : Number.NaN;
-  if (!Number.isFinite(parsed) || parsed <= 0) {
-    throw new InvalidArgumentError(
-      `"${value}" is not a length of time; expected a positive number of seconds in decimal, such as 1 or 0.5`,
-    );
-  }
-  return parsed;
-}
-
-/**
- * Parses a comma-separated list, each item with `parseItem`, which throws
- * `InvalidArgumentError`. A value given twice appears once.
- */
-function listOf<T>(parseItem: (item: string) => T): (value: string) => T[] {
-  return (value) => [
-    ...new Set(value.split(',').map((item) => parseItem(item.trim()))),
-  ];
-}
-
-function parseKind(value: string): BackendKind {
-  if (!(BACKEND_KINDS as readonly string[]).includes(value)) {
-    throw new InvalidArgumentError(
-      `unknown kind "${value}"; kinds are ${BACKEND_KINDS.join(', ')}`,
-    );
-  }
-  return value as BackendKind;
-}
-
-/** The largest value size accepted, so a typo cannot ask for gigabytes per value. */
-const MAX_VALUE_BYTES = 64 * 1024 * 1024;
-
-/** Parses a size in bytes, or in KiB with a `k` or `KiB` suffix: `1024`, `16k`, `256KiB`. */
-function parseSize(value: string): number {
-  const match = /^(\d+)\s*(k|kib)?$/i.exec(value);
-  const bytes = match === null ? NaN : Number(match[1]) * (match[2] ? 1024 : 1);
-  if (!Number.isSafeInteger(bytes) || bytes < 1) {
-    throw new InvalidArgumentError(
-      `"${value}" is not a size; give bytes (1024) or KiB (16k, 256KiB)`,
-    );
-  }
-  if (bytes > MAX_VALUE_BYTES) {
-    throw new InvalidArgumentError(
-      `"${value}" is larger than the largest value size the bench runs, ${MAX_VALUE_BYTES / 1024 / 1024} MiB`,
-    );
-  }
-  return bytes;
-}
-
-function parseSections(value: string): Section[] {
-  const names = value.split(',').map((name) => name.trim());
-  for (const name of names) {
-    if (!(SECTIONS as readonly string[]).includes(name)) {
-      throw new InvalidArgumentError(
-        `unknown section "${name}"; sections are ${SECTIONS.join(', ')}`,
-      );
-    }
-  }
-  return names as Section[];
-}
 
 const options = new Command()
   .name('spoolkit-bench')
@@ -141,12 +58,14 @@ const options = new Command()
   )
   .option(
     '--out <dir>',
-    'directory for bench.md and bench.json',
+    'directory for bench.md and bench.json, created when missing',
+    parseDirectory,
     'bench-results',
   )
   .option(
     '--scratch <dir>',
-    'directory under which the spools are written',
+    'existing directory under which the spools are written',
+    parseDirectory,
     os.tmpdir(),
   )
   .option(
@@ -157,13 +76,13 @@ const options = new Command()
   )
   .option(
     '--entries <count>',
-    'entries in the large enumeration of each kind (default: 1000000, smoke: 10000)',
-    parseCount,
+    `entries in the large enumeration of each kind, up to ${MAX_ENTRIES} (default: 1000000, smoke: 10000)`,
+    countUpTo(MAX_ENTRIES),
   )
   .option(
     '--localdisk-entries <count>',
     'entries in the large LocalDisk enumeration, when it should differ from --entries',
-    parseCount,
+    countUpTo(MAX_ENTRIES),
   )
   .option(
     '--kinds <list>',
@@ -177,13 +96,13 @@ const options = new Command()
   )
   .option(
     '--concurrency <list>',
-    'calls in flight for operations and lifecycle (default: 1,64)',
-    listOf(parseCount),
+    `calls in flight for operations and lifecycle, up to ${MAX_CONCURRENCY} (default: 1,64)`,
+    listOf(countUpTo(MAX_CONCURRENCY)),
   )
   .option(
     '--rounds <count>',
-    'rounds of each operation and lifecycle configuration (default: 5, smoke: 1)',
-    parseCount,
+    `rounds of each operation and lifecycle configuration, up to ${MAX_ROUNDS} (default: 5, smoke: 1)`,
+    countUpTo(MAX_ROUNDS),
   )
   .option(
     '--slices <count>',
@@ -197,9 +116,13 @@ const options = new Command()
   )
   .option(
     '--seconds <seconds>',
-    'length of each operation and lifecycle run (default: 1, smoke: 0.03)',
+    'length of each operation and lifecycle run, 0.001 to 600 (default: 1, smoke: 0.03)',
     parseSeconds,
   )
+  // A usage error exits 2, as an unwritable --out does; 1 means a section failed.
+  .exitOverride((error) => {
+    process.exit(error.exitCode === 0 ? 0 : 2);
+  })
   .parse()
   .opts<{
     smoke: boolean;
@@ -216,46 +139,6 @@ const options = new Command()
     seconds?: number;
     control: boolean;
   }>();
-
-/**
- * Checks before the run that the results can be written to `directory`,
- * so that a long run does not end with nowhere to put them. Exits 2 if not.
- */
-async function assertWritable(directory: string): Promise<void> {
-  try {
-    await makeDirectories(directory);
-    await access(directory, constants.W_OK);
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code ?? String(error);
-    process.stderr.write(
-      `error: cannot write the results to --out ${directory} (${code}); choose a writable directory\n`,
-    );
-    process.exit(2);
-  }
-}
-
-/**
- * Checks that `--scratch` names an existing directory, and exits 2 if not.
- * The bench does not create it, because a mistyped path would leave new
- * directories behind.
- */
-async function assertScratchDirectory(directory: string): Promise<void> {
-  let problem: string | undefined;
-  try {
-    if (!(await stat(directory)).isDirectory()) {
-      problem = 'is not a directory';
-    }
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    problem = code === 'ENOENT' ? 'does not exist' : `cannot be read (${code})`;
-  }
-  if (problem !== undefined) {
-    process.stderr.write(
-      `error: --scratch ${directory} ${problem}; create the directory first, or leave --scratch out to use ${os.tmpdir()}\n`,
-    );
-    process.exit(2);
-  }
-}
 
 const progress = (message: string): void => {
   process.stderr.write(
@@ -293,10 +176,10 @@ if (
   process.stderr.write(
     `error: --control applies to the operations section only; add --sections operations (${narrowingSections ? `got --sections ${options.sections.join(',')}` : 'every section was selected'})\n`,
   );
-  process.exit(1);
+  process.exit(2);
 }
 /** For each option that shapes a section's work, whether it was given. */
-const givenOptions = {
+const givenOptions: Record<ShapingOption, boolean> = {
   '--kinds': options.kinds !== undefined,
   '--value-sizes': options.valueSizes !== undefined,
   '--concurrency': options.concurrency !== undefined,
@@ -307,34 +190,25 @@ const givenOptions = {
   '--localdisk-entries': options.localdiskEntries !== undefined,
 };
 
-/** The sections that read each option of `givenOptions`. */
-const SECTIONS_USING: Record<keyof typeof givenOptions, readonly Section[]> = {
-  '--kinds': ['operations', 'lifecycle'],
-  '--value-sizes': ['operations', 'lifecycle'],
-  '--concurrency': ['operations', 'lifecycle'],
-  '--rounds': ['operations', 'lifecycle'],
-  '--slices': ['operations'],
-  '--seconds': ['operations', 'lifecycle'],
-  '--entries': ['enumeration'],
-  '--localdisk-entries': ['enumeration'],
-};
-
 // An option no selected section reads would change nothing, yet the report would list it as narrowing the run.
 for (const [option, given] of Object.entries(givenOptions)) {
-  const using = SECTIONS_USING[option as keyof typeof givenOptions];
+  const using: readonly Section[] = SECTIONS_USING[option as ShapingOption];
   if (given && !using.some((section) => options.sections.includes(section))) {
     process.stderr.write(
       `error: ${option} applies only to the ${using.join(' and ')} section${using.length > 1 ? 's' : ''}, which --sections ${options.sections.join(',')} leaves out; drop ${option} or add ${using.join(' or ')} to --sections\n`,
     );
-    process.exit(1);
+    process.exit(2);
   }
 }
 const turnSeconds = settings.operationSeconds / settings.slices;
 if (options.sections.includes('operations') && turnSeconds < MIN_TURN_SECONDS) {
+  const defaults = options.smoke ? 'smoke' : 'full';
+  const seconds = `--seconds ${settings.operationSeconds}${options.seconds === undefined ? ` (the ${defaults} default)` : ''}`;
+  const slices = `${settings.slices} turns${options.slices === undefined ? ` (the ${defaults} default)` : ''}`;
   process.stderr.write(
-    `error: --seconds ${settings.operationSeconds} split into ${settings.slices} turns gives turns of ${(turnSeconds * 1000).toPrecision(2)} ms, shorter than ${MIN_TURN_SECONDS * 1000} ms; give fewer --slices or more --seconds\n`,
+    `error: ${seconds} split into ${slices} gives turns of ${(turnSeconds * 1000).toPrecision(2)} ms, shorter than ${MIN_TURN_SECONDS * 1000} ms; give fewer --slices or more --seconds\n`,
   );
-  process.exit(1);
+  process.exit(2);
 }
 const scratch = path.resolve(USER_CWD, options.scratch);
 await assertScratchDirectory(scratch);

@@ -174,7 +174,7 @@ describe('bench selection options', () => {
       '--out',
       path.join(directory, 'control-rejected'),
     ]);
-    expect(code).toBe(1);
+    expect(code).toBe(2);
     expect(stderr).toContain(
       `error: --control applies to the operations section only; add --sections operations (${reason})`,
     );
@@ -200,16 +200,36 @@ describe('bench selection options', () => {
     expect(report.operations).toHaveLength(10);
   }, 120_000);
 
+  it('runs a section given twice once', async () => {
+    const out = path.join(directory, 'section-twice');
+    const { code } = await runBench([
+      '--sections',
+      'policy,policy',
+      '--out',
+      out,
+    ]);
+    expect(code).toBe(0);
+    const report = await readReport(out);
+    expect(report.narrowedBy).toEqual(['--sections']);
+    expect(report.operations).toBeUndefined();
+    const markdown = await readFile(path.join(out, 'bench.md'), 'utf8');
+    expect(markdown.split('\n')[0]).toBe(
+      '# spoolkit benchmark (smoke, narrowed by --sections)',
+    );
+  }, 120_000);
+
   it('rejects an unknown kind', async () => {
     const { code, stderr } = await runBench(['--kinds', 'Memory']);
-    expect(code).not.toBe(0);
+    expect(code).toBe(2);
     expect(stderr).toContain('unknown kind "Memory"');
   });
 
   it.each(['0', '101', '1.5', 'abc'])('rejects --slices %s', async (value) => {
     const { code, stderr } = await runBench(['--slices', value]);
-    expect(code).not.toBe(0);
-    expect(stderr).toContain('expected a whole number of turns from 1 to 100');
+    expect(code).toBe(2);
+    expect(stderr).toContain(
+      `"${value}" is not a whole number of turns from 1 to 100`,
+    );
   });
 
   it.each([
@@ -229,7 +249,7 @@ describe('bench selection options', () => {
     'refuses an option no selected section reads: %j',
     async (args, message) => {
       const { code, stderr } = await runBench(args);
-      expect(code).toBe(1);
+      expect(code).toBe(2);
       expect(stderr).toContain(message);
       expect(stderr).not.toContain('starting');
     },
@@ -239,32 +259,57 @@ describe('bench selection options', () => {
     ['--rounds', '1e2', '"1e2" is not a count'],
     ['--entries', '0x10', '"0x10" is not a count'],
     ['--concurrency', '64,', '"" is not a count'],
-    ['--slices', '0x8', 'expected a whole number of turns from 1 to 100'],
+    ['--slices', '0x8', '"0x8" is not a whole number of turns from 1 to 100'],
     ['--seconds', '1e-1', '"1e-1" is not a length of time'],
     ['--seconds', 'Infinity', '"Infinity" is not a length of time'],
   ])('accepts decimal digits only: %s %s', async (option, value, message) => {
     const { code, stderr } = await runBench([option, value]);
-    expect(code).not.toBe(0);
+    expect(code).toBe(2);
     expect(stderr).toContain(message);
+  });
+
+  it.each([
+    ['--concurrency', '4097', '"4097" is above the maximum of 4,096'],
+    ['--rounds', '101', '"101" is above the maximum of 100'],
+    ['--entries', '10000001', '"10000001" is above the maximum of 10,000,000'],
+    ['--seconds', '601', '"601" is outside 0.001 to 600 seconds'],
+    ['--seconds', '0.0005', '"0.0005" is outside 0.001 to 600 seconds'],
+  ])('rejects %s %s past its limit', async (option, value, message) => {
+    const { code, stderr } = await runBench([option, value]);
+    expect(code).toBe(2);
+    expect(stderr).toContain(message);
+  });
+
+  it('accepts a count with spaces around it', async () => {
+    // The missing --scratch stops the run after the options parsed.
+    const { code, stderr } = await runBench([
+      '--rounds',
+      ' 3 ',
+      '--scratch',
+      path.join(directory, 'absent'),
+    ]);
+    expect(code).toBe(2);
+    expect(stderr).toContain('does not exist');
+    expect(stderr).not.toContain('is not a count');
   });
 
   it('rejects turns shorter than 1 ms', async () => {
     const { code, stderr } = await runBench(['--slices', '100']);
-    expect(code).toBe(1);
+    expect(code).toBe(2);
     expect(stderr).toContain(
-      'error: --seconds 0.03 split into 100 turns gives turns of 0.30 ms, shorter than 1 ms; give fewer --slices or more --seconds',
+      'error: --seconds 0.03 (the smoke default) split into 100 turns gives turns of 0.30 ms, shorter than 1 ms; give fewer --slices or more --seconds',
     );
   });
 
   it('rejects a size over 64 MiB', async () => {
     const { code, stderr } = await runBench(['--value-sizes', '99999999999k']);
-    expect(code).not.toBe(0);
+    expect(code).toBe(2);
     expect(stderr).toContain('is larger than the largest value size');
   });
 
   it('rejects an unknown size unit', async () => {
     const { code, stderr } = await runBench(['--value-sizes', '16m']);
-    expect(code).not.toBe(0);
+    expect(code).toBe(2);
     expect(stderr).toContain('"16m" is not a size');
   });
 
@@ -286,6 +331,40 @@ describe('bench selection options', () => {
       readdir(path.join(directory, 'no-such-parent')),
     ).rejects.toThrow(/ENOENT/);
     await expect(readdir(out)).rejects.toThrow(/ENOENT/);
+  });
+
+  it('resolves --out where npm was started', async () => {
+    const root = fileURLToPath(new URL('../../..', import.meta.url));
+    const out = `relative-out-${process.pid}`;
+    const started = path.join(root, 'packages');
+    try {
+      await new Promise<void>((resolve, reject) => {
+        execFile(
+          'npm',
+          ['run', 'bench', '--', '--sections', 'policy', '--out', out],
+          { cwd: started, maxBuffer: 16 * 1024 * 1024 },
+          (error) => (error ? reject(error) : resolve()),
+        );
+      });
+      const report = await readReport(path.join(started, out));
+      expect(report.policy).toBeDefined();
+      await expect(readdir(path.join(root, out))).rejects.toThrow(/ENOENT/);
+    } finally {
+      await rm(path.join(started, out), { recursive: true, force: true });
+      await rm(path.join(root, out), { recursive: true, force: true });
+    }
+  }, 120_000);
+
+  it.each([
+    ['a file', 'is not a directory; give a directory'],
+    ['an empty path', 'expected a directory, got an empty path'],
+  ])('refuses --scratch as %s', async (what, message) => {
+    const file = path.join(directory, 'scratch-file');
+    await writeFile(file, 'not a directory');
+    const scratch = what === 'a file' ? file : '';
+    const { code, stderr } = await runBench(['--scratch', scratch]);
+    expect(code).toBe(2);
+    expect(stderr).toContain(message);
   });
 
   it('rejects an unwritable --out first', async () => {

@@ -11,7 +11,11 @@ import { formatSummary } from './summary.js';
 
 const BUNDLED_MESSAGES = fileURLToPath(new URL('../messages', import.meta.url));
 
-/** npm runs workspace scripts in the workspace; resolve user paths where npm was started. */
+/**
+ * The folder where the user started npm, for resolving relative paths:
+ * npm runs a script in its package's folder. The root scripts call node
+ * directly, since a nested `npm run` would set `INIT_CWD` to the root.
+ */
 const USER_CWD = process.env.INIT_CWD ?? process.cwd();
 
 const MIB = 1024 * 1024;

@@ -1,0 +1,57 @@
+import { access, constants, stat } from 'node:fs/promises';
+import os from 'node:os';
+import { makeDirectories } from '@spoolkit/core';
+
+/**
+ * Checks before the run that the results can be written to `directory`,
+ * creating it when missing, so that a long run does not end with nowhere
+ * to put them. Exits 2 if not.
+ */
+export async function assertWritable(directory: string): Promise<void> {
+  try {
+    await makeDirectories(directory);
+    await access(directory, constants.W_OK);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? String(error);
+    process.stderr.write(
+      `error: cannot write the results to --out ${directory} (${code}); choose a writable directory\n`,
+    );
+    process.exit(2);
+  }
+}
+
+/**
+ * Checks that `--scratch` names an existing directory this process may
+ * write, and exits 2 if not. The bench does not create it, because a
+ * mistyped path would leave new directories behind.
+ */
+export async function assertScratchDirectory(directory: string): Promise<void> {
+  const problem = await scratchProblem(directory);
+  if (problem !== undefined) {
+    process.stderr.write(
+      `error: --scratch ${directory} ${problem}, or leave --scratch out to use ${os.tmpdir()}\n`,
+    );
+    process.exit(2);
+  }
+}
+
+/** Returns what is wrong with `directory` as a scratch directory, with the fix, or `undefined`. */
+async function scratchProblem(directory: string): Promise<string | undefined> {
+  try {
+    if (!(await stat(directory)).isDirectory()) {
+      return 'is not a directory; give a directory';
+    }
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    return code === 'ENOENT'
+      ? 'does not exist; create the directory first'
+      : `cannot be read (${code}); check its permissions and those of its parents`;
+  }
+  try {
+    await access(directory, constants.W_OK | constants.X_OK);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    return `is not writable (${code}); choose a directory this user (uid ${process.getuid?.() ?? 'unknown'}) may write`;
+  }
+  return undefined;
+}
