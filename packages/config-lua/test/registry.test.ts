@@ -263,3 +263,52 @@ kumo.define_spool { name = 'data', path = '/s/data', kind = 'Memory', flush = tr
     expect(registry.definitions()).toEqual([]);
   });
 });
+
+describe('applyPolicy and built-in kinds', () => {
+  it('imports every installed built-in backend first', async () => {
+    const imported: string[] = [];
+    const registry = new SpoolRegistry({
+      importBackend: async (name) => {
+        imported.push(name);
+        return builtInsPresent(name);
+      },
+    });
+    const policy = writePolicy({
+      'init.lua': inInit(
+        `kumo.define_spool { name = 'data', path = '/s/data' }`,
+      ),
+    });
+
+    await applyPolicy(registry, policy);
+
+    expect(imported.sort()).toEqual([
+      '@spoolkit/backend-localdisk',
+      '@spoolkit/backend-rocksdb',
+    ]);
+    expect(() => registry.register(acceptingBackend('RocksDB'))).toThrowError(
+      /kind 'RocksDB' already has the built-in backend from @spoolkit\/backend-rocksdb/,
+    );
+  });
+
+  it('uses a backend registered under a built-in kind before it runs', async () => {
+    const imported: string[] = [];
+    const registry = new SpoolRegistry({
+      importBackend: async (name) => {
+        imported.push(name);
+        return builtInsPresent(name);
+      },
+    });
+    const seen: NormalizedSpoolDefinition[] = [];
+    registry.register({ ...memoryBackend(seen), kind: 'LocalDisk' });
+    const policy = writePolicy({
+      'init.lua': inInit(
+        `kumo.define_spool { name = 'data', path = '/s/data' }`,
+      ),
+    });
+
+    await applyPolicy(registry, policy);
+
+    expect(imported).toEqual(['@spoolkit/backend-rocksdb']);
+    expect(seen.map((definition) => definition.name)).toContain('data');
+  });
+});

@@ -46,6 +46,8 @@ interface Entry {
  */
 export class SpoolRegistry {
   readonly #backends = new Map<string, SpoolBackend>();
+  /** The built-in kinds whose backend the registry imported itself. */
+  readonly #importedBuiltIns = new Set<string>();
   readonly #entries = new Map<string, Entry>();
   readonly #context: BackendContext;
   readonly #importBackend: (packageName: string) => Promise<unknown>;
@@ -78,7 +80,9 @@ export class SpoolRegistry {
     if (this.#backends.has(backend.kind)) {
       throw new SpoolError(
         SpoolErrorCode.InvalidDefinition,
-        `a backend for kind '${backend.kind}' is already registered; register each kind once`,
+        this.#importedBuiltIns.has(backend.kind)
+          ? `kind '${backend.kind}' already has the built-in backend from ${BUILT_IN_BACKENDS[backend.kind]}, imported by a definition of that kind or by applyPolicy; register a replacement before either runs`
+          : `a backend for kind '${backend.kind}' is already registered; register each kind once`,
       );
     }
     this.#backends.set(backend.kind, backend);
@@ -248,6 +252,7 @@ export class SpoolRegistry {
     const backend = await this.#importBuiltIn(packageName, where, spoolName);
     if (!this.#backends.has(kind)) {
       this.register(backend);
+      this.#importedBuiltIns.add(kind);
     }
     return this.#backends.get(kind) as SpoolBackend;
   }

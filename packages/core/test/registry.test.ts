@@ -287,6 +287,11 @@ describe('SpoolRegistry built-in kinds', () => {
     expect(() =>
       registry.register(countingBackend('LocalDisk').backend),
     ).toThrowError(withCode(SpoolErrorCode.InvalidDefinition));
+    expect(() =>
+      registry.register(countingBackend('LocalDisk').backend),
+    ).toThrowError(
+      "kind 'LocalDisk' already has the built-in backend from @spoolkit/backend-localdisk, imported by a definition of that kind or by applyPolicy; register a replacement before either runs",
+    );
   });
 
   it('names the package when it is missing', async () => {
