@@ -13,8 +13,14 @@ export async function assertWritable(directory: string): Promise<void> {
     await access(directory, constants.W_OK);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code ?? String(error);
+    const reason =
+      code === 'EEXIST' || code === 'ENOTDIR'
+        ? 'a file is in the way'
+        : code === 'EROFS'
+          ? 'the file system is read-only'
+          : code;
     process.stderr.write(
-      `error: cannot write the results to --out ${directory} (${code}); choose a writable directory\n`,
+      `error: cannot write the results to --out ${directory} (${reason}); choose a writable directory\n`,
     );
     process.exit(2);
   }
@@ -51,7 +57,9 @@ async function scratchProblem(directory: string): Promise<string | undefined> {
     await access(directory, constants.W_OK | constants.X_OK);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    return `is not writable (${code}); choose a directory this user (uid ${process.getuid?.() ?? 'unknown'}) may write`;
+    return code === 'EROFS'
+      ? 'is on a read-only file system (EROFS); choose a directory on a writable one'
+      : `is not writable (${code}); choose a directory this user (uid ${process.getuid?.() ?? 'unknown'}) may write`;
   }
   return undefined;
 }

@@ -376,7 +376,7 @@ describe('bench selection options', () => {
 
     expect(code).toBe(2);
     expect(stderr).toContain(
-      `error: cannot write the results to --out ${out} (ENOTDIR); choose a writable directory`,
+      `error: cannot write the results to --out ${out} (a file is in the way); choose a writable directory`,
     );
     expect(stderr).not.toContain('starting');
   });

@@ -17,6 +17,9 @@ const BUNDLED_MESSAGES = fileURLToPath(new URL('../messages', import.meta.url));
  * directly, since a nested `npm run` would set `INIT_CWD` to the root.
  */
 const USER_CWD = process.env.INIT_CWD ?? process.cwd();
+// A policy's relative spool paths resolve against the working directory, as
+// kumod's do against its own. Here that directory is where the user started npm.
+process.chdir(USER_CWD);
 
 const MIB = 1024 * 1024;
 const MAX_LARGE_MESSAGE_MIB = MAX_ATTACHMENT_MIB;

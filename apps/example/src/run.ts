@@ -19,7 +19,7 @@ import {
   type VerifyResult,
   verifySpools,
 } from './phases.js';
-import { openSpools } from './spools.js';
+import { type OpenSpools, openSpools } from './spools.js';
 
 /** Which part of the round trip to run. */
 export type Phase = 'all' | 'store' | 'verify';
@@ -64,6 +64,8 @@ export interface ExampleOptions {
 export interface ExampleSummary {
   policyPath: string;
   spoolRoot: string;
+  /** The directories of the `data` and `meta` spools, once they were opened. */
+  spoolPaths?: { data: string; meta: string };
   messages: number;
   /** Messages without a sender or recipient; reported, not spooled or expected. */
   skipped: SkippedMessage[];
@@ -134,6 +136,7 @@ export async function runExample(
   try {
     if (phase !== 'verify') {
       const spools = await openSpools(spoolOptions);
+      summary.spoolPaths = spoolPathsOf(spools);
       try {
         await startAcknowledged(spoolRoot);
         summary.store = await storeMessages(
@@ -156,6 +159,7 @@ export async function runExample(
         ...spoolOptions,
         requireExisting: phase === 'verify',
       });
+      summary.spoolPaths = spoolPathsOf(spools);
       try {
         const verify = await verifySpools(
           spools,
@@ -250,4 +254,12 @@ function describeMkdirError(error: unknown): string {
     return `could not be created: its file system has no free space or no free inodes left (${code}); free some on it`;
   }
   return `could not be created (${code ?? (error as Error).message})`;
+}
+
+/** Returns the absolute directories of the open `data` and `meta` spools. */
+function spoolPathsOf(spools: OpenSpools): { data: string; meta: string } {
+  return {
+    data: path.resolve(spools.data.path),
+    meta: path.resolve(spools.meta.path),
+  };
 }

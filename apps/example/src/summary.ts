@@ -1,3 +1,4 @@
+import path from 'node:path';
 import type { ExampleSummary } from './run.js';
 
 /** Formats a byte count with a binary unit, such as `5.5 MiB`. */
@@ -31,6 +32,17 @@ export function formatSummary(summary: ExampleSummary): string[] {
     `policy:   ${summary.policyPath}`,
     `spools:   ${summary.spoolRoot}`,
   ];
+  const paths = summary.spoolPaths;
+  if (
+    paths !== undefined &&
+    !(
+      isUnder(paths.data, summary.spoolRoot) &&
+      isUnder(paths.meta, summary.spoolRoot)
+    )
+  ) {
+    // A policy that ignores SPOOL_ROOT puts its spools elsewhere.
+    lines.push(`data:     ${paths.data}`, `meta:     ${paths.meta}`);
+  }
   const { store, verify, remove } = summary;
   for (const skipped of summary.skipped) {
     lines.push(`skipped:  ${skipped.name}: ${skipped.reason}`);
@@ -81,4 +93,10 @@ export function formatSummary(summary: ExampleSummary): string[] {
     `total:    ${ms(summary.totalMs)}, ${summary.ok ? 'ok' : 'FAILED'}`,
   );
   return lines;
+}
+
+/** Returns whether `target` is `root` or lies below it. */
+function isUnder(target: string, root: string): boolean {
+  const relative = path.relative(root, target);
+  return !relative.startsWith('..') && !path.isAbsolute(relative);
 }

@@ -57,6 +57,40 @@ describe('example cli', () => {
     expect(summaryLine(result.stdout, 'total')).toMatch(/ok$/);
   });
 
+  it('puts relative spool paths where npm started', async () => {
+    const started = path.join(root, 'started-here');
+    await mkdir(started);
+    const policy = path.join(root, 'relative.lua');
+    await writeFile(
+      policy,
+      `local kumo = require 'kumo'
+kumo.on('init', function()
+  kumo.define_spool { name = 'data', path = 'spool/data' }
+  kumo.define_spool { name = 'meta', path = 'spool/meta' }
+end)
+`,
+    );
+    const spoolRoot = path.join(root, 'unused-root');
+
+    const result = await runCli(
+      ['--policy', policy, '--spool-root', spoolRoot],
+      started,
+    );
+
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    expect(summaryLine(result.stdout, 'data')).toBe(
+      path.join(started, 'spool', 'data'),
+    );
+    expect(summaryLine(result.stdout, 'meta')).toBe(
+      path.join(started, 'spool', 'meta'),
+    );
+    expect((await readdir(path.join(started, 'spool'))).sort()).toEqual([
+      'data',
+      'meta',
+    ]);
+  });
+
   it('round trip on RocksDB', async () => {
     const result = await runCli(['--kind', 'RocksDB', '--spool-root', root]);
 

@@ -11,14 +11,17 @@ export interface CliResult {
 }
 
 /** Runs the built CLI with `args` and resolves with its exit code and output. */
-export function runCli(args: string[]): Promise<CliResult> {
+export function runCli(
+  args: string[],
+  startedIn: string = process.cwd(),
+): Promise<CliResult> {
   return new Promise((resolve, reject) => {
     execFile(
       process.execPath,
       [CLI, ...args],
       {
         maxBuffer: 16 * 1024 * 1024,
-        env: { ...process.env, INIT_CWD: process.cwd() },
+        env: { ...process.env, INIT_CWD: startedIn },
       },
       (error, stdout, stderr) => {
         if (error !== null && typeof error.code !== 'number') {

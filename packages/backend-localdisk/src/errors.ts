@@ -1,3 +1,4 @@
+import path from 'node:path';
 import {
   errnoCode,
   freeBytesWithoutInodes,
@@ -64,11 +65,67 @@ export async function toStorageError(
     });
   }
 
+  const blocker =
+    code === 'ENOTDIR'
+      ? await findNonDirectory(fs, statfsPath, [
+          ...errorPaths(error),
+          context.path,
+        ])
+      : undefined;
+  const fix =
+    blocker === undefined
+      ? fixFor(code, context.path, context.action === 'load' ? 'read' : 'write')
+      : `${blocker} is a file where a directory should be; move it out of the spool directory, which holds only directories above its entry files, then retry`;
   return new SpoolError(
     SpoolErrorCode.Io,
-    `${prefix}: ${describeError(error)} while ${context.step}; ${fixFor(code, context.path, context.action === 'load' ? 'read' : 'write')}`,
+    `${prefix}: ${describeError(error)} while ${context.step}; ${fix}`,
     errorContext,
   );
+}
+
+/** Returns the `path` and `dest` a Node system error names. */
+function errorPaths(error: unknown): string[] {
+  const { path: source, dest } = (error ?? {}) as {
+    path?: unknown;
+    dest?: unknown;
+  };
+  return [source, dest].filter(
+    (value): value is string => typeof value === 'string',
+  );
+}
+
+/**
+ * Returns the first path below `root` on the way to one of `targets` that
+ * exists but is not a directory: the cause of an ENOTDIR. Returns
+ * `undefined` when none is found, as when the file was removed since.
+ */
+async function findNonDirectory(
+  fs: LocalDiskFs,
+  root: string,
+  targets: string[],
+): Promise<string | undefined> {
+  for (const target of targets) {
+    const relative = path.relative(root, path.dirname(target));
+    if (
+      relative === '' ||
+      relative.startsWith('..') ||
+      path.isAbsolute(relative)
+    ) {
+      continue;
+    }
+    let current = root;
+    for (const part of relative.split(path.sep)) {
+      current = path.join(current, part);
+      try {
+        if (!(await fs.lstat(current)).isDirectory()) {
+          return current;
+        }
+      } catch {
+        break;
+      }
+    }
+  }
+  return undefined;
 }
 
 /**

@@ -175,14 +175,15 @@ export class LocalDiskSpool implements Spool {
 
   /**
    * Rechecks free space when a store found the disk or its inodes full,
-   * so that `unhealthyReason()` reports the shortfall at once instead of
-   * at the monitor's next tick (every 5 s by default). Returns the error
-   * unchanged.
+   * and rejects only once that check is done. So `unhealthyReason()`
+   * already reports the shortfall when the caller sees the error, not
+   * only after the monitor's next tick (every 5 s by default). Returns
+   * the error unchanged.
    */
   readonly #onStoreFailed = (error: unknown): unknown => {
     const code = (error as { code?: unknown } | undefined)?.code;
     if (code === SpoolErrorCode.NoSpace || code === SpoolErrorCode.NoInodes) {
-      void this.#monitor.recheck();
+      return this.#monitor.recheck().then(() => error);
     }
     return error;
   };

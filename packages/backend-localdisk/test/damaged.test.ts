@@ -320,35 +320,41 @@ describe('file in place of a hash directory on store', () => {
   }
 
   it.each([
-    ['the leaf directory', 4],
-    ['the top hash directory', 1],
-  ])('names the file in place of %s', async (_where, depth) => {
-    const dir = makeTempDir();
-    const spool = await openSpool({ path: dir });
-    const first = SpoolId.generate();
-    await spool.store(first, Buffer.from('first'));
-    const levels = first.relativePath().split('/').slice(0, depth);
-    const blocker = path.join(dir, 'data', ...levels);
-    rmSync(blocker, { recursive: true });
-    writeFileSync(blocker, 'not a directory');
-    const second = sameLeaf(first);
-    const entry = path.join(dir, 'data', second.relativePath());
+    ['the leaf directory', ['data', 4]],
+    ['the top hash directory', ['data', 1]],
+    ['new/', ['new', 0]],
+  ] as const)(
+    'names the file in place of %s',
+    async (_where, [under, depth]) => {
+      const dir = makeTempDir();
+      const spool = await openSpool({ path: dir });
+      const first = SpoolId.generate();
+      await spool.store(first, Buffer.from('first'));
+      const levels = first.relativePath().split('/').slice(0, depth);
+      const blocker = path.join(dir, under, ...levels);
+      rmSync(blocker, { recursive: true });
+      writeFileSync(blocker, 'not a directory');
+      const second = sameLeaf(first);
 
-    const error = await spool
-      .store(second, Buffer.from('second'))
-      .catch((caught) => caught);
+      const error = await spool
+        .store(second, Buffer.from('second'))
+        .catch((caught) => caught);
 
-    expect(error.code).toBe('SPOOL_IO');
-    expect(error.id).toBe(second.toString());
-    expect(error.message).toContain('ENOTDIR');
-    expect(error.message).toContain(
-      `a file is where a directory on the way to ${entry} should be; move that file out of the spool directory`,
-    );
-    rmSync(blocker);
-    await spool.store(second, Buffer.from('second'));
-    expect((await spool.load(second)).toString()).toBe('second');
-    await spool.close();
-  });
+      expect(error.code).toBe('SPOOL_IO');
+      expect(error.id).toBe(second.toString());
+      expect(error.message).toContain('ENOTDIR');
+      expect(error.message).toContain(
+        `${blocker} is a file where a directory should be; move it out of the spool directory`,
+      );
+      rmSync(blocker);
+      if (under === 'new') {
+        mkdirSync(blocker);
+      }
+      await spool.store(second, Buffer.from('second'));
+      expect((await spool.load(second)).toString()).toBe('second');
+      await spool.close();
+    },
+  );
 });
 
 describe('FIFO entry', () => {

@@ -54,6 +54,35 @@ async function openError(dir: string) {
 
 // NOTE: mounting a tmpfs needs root; skipped otherwise.
 describe.skipIf(!IS_ROOT)('full file system', () => {
+  it('reports the shortfall when a store rejects', async () => {
+    const mount = mountTmpfs('size=2m');
+    const dir = path.join(mount, 'spool');
+    // A timer this slow cannot be what sets the reason.
+    const spool = await openLocalDiskSpool({
+      name: 'data',
+      path: dir,
+      diskCheckIntervalMs: 600_000,
+    });
+    expect(spool.unhealthyReason()).toBeUndefined();
+    let failure: { code?: string } | undefined;
+    while (failure === undefined) {
+      failure = await spool
+        .store(SpoolId.generate(), randomBytes(64 * 1024))
+        .then(
+          () => undefined,
+          (error) => error,
+        );
+    }
+
+    expect(failure.code).toBe('SPOOL_NO_SPACE');
+    expect(spool.unhealthyReason()).toMatch(
+      new RegExp(
+        `^free disk space at ${dir} is \\d+ bytes \\(\\d+%\\), below min_free_space 10%$`,
+      ),
+    );
+    await spool.close();
+  });
+
   it('rejects reopening without space', async () => {
     const mount = mountTmpfs('size=2m');
     const dir = path.join(mount, 'spool');
