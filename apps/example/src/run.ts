@@ -19,7 +19,7 @@ import {
   type VerifyResult,
   verifySpools,
 } from './phases.js';
-import { type OpenSpools, openSpools } from './spools.js';
+import { assertSpoolsEmpty, type OpenSpools, openSpools } from './spools.js';
 
 /** Which part of the round trip to run. */
 export type Phase = 'all' | 'store' | 'verify';
@@ -138,6 +138,7 @@ export async function runExample(
       const spools = await openSpools(spoolOptions);
       summary.spoolPaths = spoolPathsOf(spools);
       try {
+        await assertSpoolsEmpty(spools);
         await startAcknowledged(spoolRoot);
         summary.store = await storeMessages(
           spools,

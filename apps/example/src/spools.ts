@@ -1,9 +1,12 @@
 import { access } from 'node:fs/promises';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { applyPolicy } from '@spoolkit/config-lua';
 import {
   errnoCode,
   type Spool,
+  SpoolError,
+  SpoolErrorCode,
   type SpoolLogger,
   SpoolRegistry,
 } from '@spoolkit/core';
@@ -80,6 +83,27 @@ async function assertSpoolsExist(registry: SpoolRegistry): Promise<void> {
       throw new Error(
         `spool '${definition.name}' at ${definition.path} does not exist, so there is nothing to verify; run --phase store with the same --spool-root and policy first`,
         { cause: error },
+      );
+    }
+  }
+}
+
+/**
+ * Throws `SPOOL_INVALID_ARGUMENT` when `data` or `meta` already contains an
+ * entry. The example removes every entry it finds when it ends, so its
+ * store phase must not start on a spool containing messages it did not
+ * write, such as a live kumod spool named by a policy that ignores
+ * `SPOOL_ROOT`.
+ */
+export async function assertSpoolsEmpty(spools: OpenSpools): Promise<void> {
+  for (const spool of [spools.data, spools.meta]) {
+    for await (const _entry of spool.enumerate({
+      createdBefore: new Date(8.64e15),
+    })) {
+      throw new SpoolError(
+        SpoolErrorCode.InvalidArgument,
+        `spool '${spool.name}' at ${path.resolve(spool.path)} already holds entries, and the example removes every entry it finds when it ends; point the policy at empty folders (such as under SPOOL_ROOT), or delete those entries first if they are yours`,
+        { spool: spool.name, path: spool.path },
       );
     }
   }

@@ -41,6 +41,7 @@ export function formatSummary(summary: ExampleSummary): string[] {
     )
   ) {
     // A policy that ignores SPOOL_ROOT puts its spools elsewhere.
+    lines[1] = `spools:   ${summary.spoolRoot} (SPOOL_ROOT, unused by the policy)`;
     lines.push(`data:     ${paths.data}`, `meta:     ${paths.meta}`);
   }
   const { store, verify, remove } = summary;

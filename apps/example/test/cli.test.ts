@@ -12,7 +12,7 @@ import {
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { SpoolId } from '@spoolkit/core';
+import { SpoolId, silentLogger } from '@spoolkit/core';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { BUNDLED_POLICIES, openSpools } from '../src/spools.js';
 import { CLI, runCli, summaryLine } from './run-cli.js';
@@ -89,6 +89,42 @@ end)
       'data',
       'meta',
     ]);
+  });
+
+  it('refuses spools that already hold entries', async () => {
+    const live = path.join(root, 'live');
+    const policy = path.join(root, 'live.lua');
+    await writeFile(
+      policy,
+      `local kumo = require 'kumo'
+kumo.on('init', function()
+  kumo.define_spool { name = 'data', path = '${live}/data' }
+  kumo.define_spool { name = 'meta', path = '${live}/meta' }
+end)
+`,
+    );
+    const options = {
+      policyPath: policy,
+      spoolRoot: root,
+      logger: silentLogger,
+    };
+    const queued = SpoolId.generate();
+    const before = await openSpools(options);
+    await before.data.store(queued, Buffer.from('queued mail'));
+    await before.registry.closeAll();
+
+    const result = await runCli(['--policy', policy]);
+
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain(
+      `error: spool 'data' at ${path.join(live, 'data')} already holds entries, and the example removes every entry it finds when it ends`,
+    );
+    const after = await openSpools(options);
+    try {
+      expect((await after.data.load(queued)).toString()).toBe('queued mail');
+    } finally {
+      await after.registry.closeAll();
+    }
   });
 
   it('round trip on RocksDB', async () => {
@@ -645,7 +681,6 @@ async function withSpools(
   work: (spools: Awaited<ReturnType<typeof openSpools>>) => Promise<void>,
   spoolRoot = root,
 ): Promise<void> {
-  const { silentLogger } = await import('@spoolkit/core');
   const spools = await openSpools({
     policyPath: BUNDLED_POLICIES.LocalDisk,
     spoolRoot,
