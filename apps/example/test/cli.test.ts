@@ -38,6 +38,21 @@ async function countFiles(dir: string): Promise<number> {
   return entries.filter((entry) => entry.isFile()).length;
 }
 
+/** Writes a policy under `root` that puts `data` and `meta` in `folder`, ignoring SPOOL_ROOT. */
+async function writeSpoolPolicy(name: string, folder: string): Promise<string> {
+  const policy = path.join(root, name);
+  await writeFile(
+    policy,
+    `local kumo = require 'kumo'
+kumo.on('init', function()
+  kumo.define_spool { name = 'data', path = '${folder}/data' }
+  kumo.define_spool { name = 'meta', path = '${folder}/meta' }
+end)
+`,
+  );
+  return policy;
+}
+
 describe('example cli', () => {
   it('round trip on LocalDisk', async () => {
     const result = await runCli(['--spool-root', root]);
@@ -60,16 +75,7 @@ describe('example cli', () => {
   it('puts relative spool paths where npm started', async () => {
     const started = path.join(root, 'started-here');
     await mkdir(started);
-    const policy = path.join(root, 'relative.lua');
-    await writeFile(
-      policy,
-      `local kumo = require 'kumo'
-kumo.on('init', function()
-  kumo.define_spool { name = 'data', path = 'spool/data' }
-  kumo.define_spool { name = 'meta', path = 'spool/meta' }
-end)
-`,
-    );
+    const policy = await writeSpoolPolicy('relative.lua', 'spool');
     const spoolRoot = path.join(root, 'unused-root');
 
     const result = await runCli(
@@ -93,16 +99,7 @@ end)
 
   it('refuses spools that already hold entries', async () => {
     const live = path.join(root, 'live');
-    const policy = path.join(root, 'live.lua');
-    await writeFile(
-      policy,
-      `local kumo = require 'kumo'
-kumo.on('init', function()
-  kumo.define_spool { name = 'data', path = '${live}/data' }
-  kumo.define_spool { name = 'meta', path = '${live}/meta' }
-end)
-`,
-    );
+    const policy = await writeSpoolPolicy('live.lua', live);
     const options = {
       policyPath: policy,
       spoolRoot: root,

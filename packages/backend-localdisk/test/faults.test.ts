@@ -228,16 +228,22 @@ describe('store faults', () => {
   });
 });
 
-describe('inode exhaustion', () => {
-  const noInodes: LocalDiskFs['statfs'] = async (target) => {
+/** Returns a `statfs` that reads the real file system, then replaces `fields`. */
+function realStatfsWith(fields: Record<string, number>): LocalDiskFs['statfs'] {
+  return async (target) => {
     const real = await import('node:fs/promises').then((fsp) =>
       fsp.statfs(target),
     );
-    return Object.assign(Object.create(Object.getPrototypeOf(real)), real, {
-      ffree: 0,
-      files: 1000,
-    });
+    return Object.assign(
+      Object.create(Object.getPrototypeOf(real)),
+      real,
+      fields,
+    );
   };
+}
+
+describe('inode exhaustion', () => {
+  const noInodes = realStatfsWith({ ffree: 0, files: 1000 });
 
   it('names inodes when statfs shows none free', async () => {
     const { dir, faulty, spool } = await openFaulty();
@@ -284,15 +290,7 @@ describe('inode exhaustion', () => {
 });
 
 describe('free-space check after a full disk', () => {
-  const noBytes: LocalDiskFs['statfs'] = async (target) => {
-    const real = await import('node:fs/promises').then((fsp) =>
-      fsp.statfs(target),
-    );
-    return Object.assign(Object.create(Object.getPrototypeOf(real)), real, {
-      bavail: 0,
-      bfree: 0,
-    });
-  };
+  const noBytes = realStatfsWith({ bavail: 0, bfree: 0 });
 
   it('reports the shortfall when the store rejects', async () => {
     const { dir, faulty, spool } = await openFaulty();

@@ -42,6 +42,23 @@ function fillUp(dir: string, chunk: number): string[] {
   }
 }
 
+/** Stores 64 KiB values until one is rejected; returns that error. */
+async function storeUntilRejected(spool: {
+  store(id: SpoolId, data: Uint8Array): Promise<void>;
+}): Promise<{ code?: string }> {
+  for (;;) {
+    const failure = await spool
+      .store(SpoolId.generate(), randomBytes(64 * 1024))
+      .then(
+        () => undefined,
+        (error: { code?: string }) => error,
+      );
+    if (failure !== undefined) {
+      return failure;
+    }
+  }
+}
+
 async function openError(dir: string) {
   return openLocalDiskSpool({ name: 'data', path: dir }).then(
     async (spool) => {
@@ -64,15 +81,7 @@ describe.skipIf(!IS_ROOT)('full file system', () => {
       diskCheckIntervalMs: 600_000,
     });
     expect(spool.unhealthyReason()).toBeUndefined();
-    let failure: { code?: string } | undefined;
-    while (failure === undefined) {
-      failure = await spool
-        .store(SpoolId.generate(), randomBytes(64 * 1024))
-        .then(
-          () => undefined,
-          (error) => error,
-        );
-    }
+    const failure = await storeUntilRejected(spool);
 
     expect(failure.code).toBe('SPOOL_NO_SPACE');
     expect(spool.unhealthyReason()).toMatch(
@@ -87,15 +96,7 @@ describe.skipIf(!IS_ROOT)('full file system', () => {
     const mount = mountTmpfs('size=2m');
     const dir = path.join(mount, 'spool');
     const spool = await openLocalDiskSpool({ name: 'data', path: dir });
-    let failure: { code?: string } | undefined;
-    while (failure === undefined) {
-      failure = await spool
-        .store(SpoolId.generate(), randomBytes(64 * 1024))
-        .then(
-          () => undefined,
-          (error) => error,
-        );
-    }
+    const failure = await storeUntilRejected(spool);
     expect(failure.code).toBe('SPOOL_NO_SPACE');
     await spool.close();
     fillUp(mount, 4096);
