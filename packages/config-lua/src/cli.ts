@@ -72,10 +72,14 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
+/** Parses a positive whole number in decimal digits; `1e3` and `0x10` are rejected. */
 function parsePositive(text: string): number {
-  const value = Number(text);
+  const trimmed = text.trim();
+  const value = /^\d+$/.test(trimmed) ? Number(trimmed) : Number.NaN;
   if (!Number.isSafeInteger(value) || value <= 0) {
-    throw new InvalidArgumentError('expected a positive integer');
+    throw new InvalidArgumentError(
+      `"${text}" is not a positive whole number in decimal digits`,
+    );
   }
   return value;
 }

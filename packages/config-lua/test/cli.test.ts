@@ -62,6 +62,19 @@ kumo.define_spool { name = 'meta', path = '/s/meta' }`),
     expect(JSON.parse(result.stdout)[0].path).toBe('spool/data');
   });
 
+  it.each([
+    ['--timeout', '1e3'],
+    ['--timeout', '0x10'],
+    ['--parallelism', '0'],
+    ['--memory', '1.5'],
+  ])('rejects %s %s with exit 2', async (option, value) => {
+    const result = await checkPolicy(option, value, 'init.lua');
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain(
+      `"${value}" is not a positive whole number in decimal digits`,
+    );
+  });
+
   it('exits 1 with the error', async () => {
     const policy = writePolicy({
       'init.lua': inInit(
