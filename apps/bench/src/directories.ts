@@ -13,17 +13,22 @@ export async function assertWritable(directory: string): Promise<void> {
     await access(directory, constants.W_OK);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code ?? String(error);
-    const reason =
-      code === 'EEXIST' || code === 'ENOTDIR'
-        ? 'a file is in the way'
-        : code === 'EROFS'
-          ? 'the file system is read-only'
-          : code;
     process.stderr.write(
-      `error: cannot write the results to --out ${directory} (${reason}); choose a writable directory\n`,
+      `error: cannot write the results to --out ${directory} (${describeOutFailure(code)}); choose a writable directory\n`,
     );
     process.exit(2);
   }
+}
+
+/** Names the cause of an `--out` failure in words where its errno is unclear. */
+function describeOutFailure(code: string): string {
+  if (code === 'EEXIST' || code === 'ENOTDIR') {
+    return 'a file is in the way';
+  }
+  if (code === 'EROFS') {
+    return 'the file system is read-only';
+  }
+  return code;
 }
 
 /**

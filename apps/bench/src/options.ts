@@ -33,14 +33,14 @@ export function countUpTo(max: number): (value: string) => number {
     }
     if (parsed > max) {
       throw new InvalidArgumentError(
-        `"${value}" is above the maximum of ${max.toLocaleString('en-US')}`,
+        `"${value}" is above the maximum of ${max.toLocaleString('en-US')}; give a smaller count`,
       );
     }
     return parsed;
   };
 }
 
-/** The maximum calls in flight, far past where either backend stops gaining. */
+/** The maximum calls in flight, 64 times the 64 that the full run uses. */
 export const MAX_CONCURRENCY = 4096;
 /** The maximum rounds per configuration. */
 export const MAX_ROUNDS = 100;
@@ -77,7 +77,7 @@ export function parseSeconds(value: string): number {
   }
   if (parsed < MIN_SECONDS || parsed > MAX_SECONDS) {
     throw new InvalidArgumentError(
-      `"${value}" is outside ${MIN_SECONDS} to ${MAX_SECONDS} seconds`,
+      `"${value}" is outside ${MIN_SECONDS} to ${MAX_SECONDS} seconds; give a length in that range`,
     );
   }
   return parsed;
@@ -124,7 +124,7 @@ export function parseSize(value: string): number {
   return bytes;
 }
 
-/** Parses a comma-separated list of sections; a section given twice runs once. */
+/** Parses a comma-separated list of sections. A section given twice runs once. */
 export function parseSections(value: string): Section[] {
   const names = value.split(',').map((name) => name.trim());
   for (const name of names) {

@@ -19,7 +19,7 @@ import {
   type SourceMessage,
   sha256Hex,
 } from './messages.js';
-import type { OpenSpools } from './spools.js';
+import { EVERY_ENTRY, type OpenSpools } from './spools.js';
 
 /** The ids, byte count and time of a `storeMessages` call. */
 export interface StoreResult {
@@ -260,9 +260,7 @@ export async function removeEntries(
   let leftover = 0;
   for (const spool of [spools.data, spools.meta]) {
     const remaining: SpoolId[] = [];
-    for await (const entry of spool.enumerate({
-      createdBefore: new Date(8.64e15),
-    })) {
+    for await (const entry of spool.enumerate(EVERY_ENTRY)) {
       if (entry.id !== undefined) {
         remaining.push(entry.id);
       }

@@ -89,6 +89,12 @@ async function assertSpoolsExist(registry: SpoolRegistry): Promise<void> {
 }
 
 /**
+ * Enumerate options that reach every entry, the newest too: the latest
+ * date a JS `Date` can hold.
+ */
+export const EVERY_ENTRY = { createdBefore: new Date(8.64e15) };
+
+/**
  * Throws `SPOOL_INVALID_ARGUMENT` when `data` or `meta` already contains an
  * entry. The example removes every entry it finds when it ends, so its
  * store phase must not start on a spool containing messages it did not
@@ -97,9 +103,7 @@ async function assertSpoolsExist(registry: SpoolRegistry): Promise<void> {
  */
 export async function assertSpoolsEmpty(spools: OpenSpools): Promise<void> {
   for (const spool of [spools.data, spools.meta]) {
-    for await (const _entry of spool.enumerate({
-      createdBefore: new Date(8.64e15),
-    })) {
+    for await (const _entry of spool.enumerate(EVERY_ENTRY)) {
       throw new SpoolError(
         SpoolErrorCode.InvalidArgument,
         `spool '${spool.name}' at ${path.resolve(spool.path)} already holds entries, and the example removes every entry it finds when it ends; point the policy at empty folders (such as under SPOOL_ROOT), or delete those entries first if they are yours`,

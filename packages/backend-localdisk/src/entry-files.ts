@@ -13,6 +13,7 @@ import { NOT_REGULAR_FILE } from './callback-fs.js';
 import { DirectoryCache } from './directory-cache.js';
 import { describeError, toStorageError } from './errors.js';
 import type { LocalDiskFileHandle, LocalDiskFs } from './fs-layer.js';
+import { directoryChain, firstNonDirectory } from './levels.js';
 import type { SpoolLayout } from './prepare.js';
 
 /**
@@ -127,7 +128,11 @@ export class EntryFiles {
     const code = errnoCode(error);
     const blocker =
       code === 'ENOTDIR'
-        ? await this.#firstNonDirectory(path.dirname(finalPath))
+        ? await firstNonDirectory(
+            this.#fs,
+            this.#layout.dataDir,
+            path.dirname(finalPath),
+          )
         : undefined;
     if (blocker !== undefined) {
       return new SpoolError(
@@ -195,23 +200,6 @@ export class EntryFiles {
       `reading ${finalPath}`,
       false,
     );
-  }
-
-  /**
-   * Returns the first path from `data/` down to `directory` that exists
-   * and is not a directory, or `undefined`.
-   */
-  async #firstNonDirectory(directory: string): Promise<string | undefined> {
-    for (const level of directoryChain(this.#layout.dataDir, directory)) {
-      try {
-        if (!(await this.#fs.lstat(level)).isDirectory()) {
-          return level;
-        }
-      } catch {
-        return undefined;
-      }
-    }
-    return undefined;
   }
 
   /**
@@ -534,19 +522,6 @@ export class EntryFiles {
 interface StepRunner {
   run<T>(step: string, creating: boolean, work: () => Promise<T>): Promise<T>;
   convert(error: unknown, step: string, creating: boolean): Promise<SpoolError>;
-}
-
-/** Lists the directories below `top` down to `bottom`, top first, without `top` itself. */
-function directoryChain(top: string, bottom: string): string[] {
-  const chain: string[] = [];
-  for (
-    let current = bottom;
-    current !== top && current.startsWith(top);
-    current = path.dirname(current)
-  ) {
-    chain.unshift(current);
-  }
-  return chain;
 }
 
 /** Returns the path a Node system error names, if any. */

@@ -7,6 +7,7 @@ import {
   SpoolErrorCode,
 } from '@spoolkit/core';
 import type { LocalDiskFs } from './fs-layer.js';
+import { firstNonDirectory } from './levels.js';
 
 /** The context of a failed call, which the message of its error names. */
 export interface FailureContext {
@@ -105,24 +106,9 @@ async function findNonDirectory(
   targets: string[],
 ): Promise<string | undefined> {
   for (const target of targets) {
-    const relative = path.relative(root, path.dirname(target));
-    if (
-      relative === '' ||
-      relative.startsWith('..') ||
-      path.isAbsolute(relative)
-    ) {
-      continue;
-    }
-    let current = root;
-    for (const part of relative.split(path.sep)) {
-      current = path.join(current, part);
-      try {
-        if (!(await fs.lstat(current)).isDirectory()) {
-          return current;
-        }
-      } catch {
-        break;
-      }
+    const found = await firstNonDirectory(fs, root, path.dirname(target));
+    if (found !== undefined) {
+      return found;
     }
   }
   return undefined;

@@ -1,0 +1,36 @@
+import path from 'node:path';
+import type { LocalDiskFs } from './fs-layer.js';
+
+/** Lists the directories below `top` down to `bottom`, top first, without `top` itself. */
+export function directoryChain(top: string, bottom: string): string[] {
+  const chain: string[] = [];
+  for (
+    let current = bottom;
+    current !== top && current.startsWith(top);
+    current = path.dirname(current)
+  ) {
+    chain.unshift(current);
+  }
+  return chain;
+}
+
+/**
+ * Returns the first path below `top` down to `bottom` that exists and is
+ * not a directory, the cause of an ENOTDIR there, or `undefined`.
+ */
+export async function firstNonDirectory(
+  fs: LocalDiskFs,
+  top: string,
+  bottom: string,
+): Promise<string | undefined> {
+  for (const level of directoryChain(top, bottom)) {
+    try {
+      if (!(await fs.lstat(level)).isDirectory()) {
+        return level;
+      }
+    } catch {
+      return undefined;
+    }
+  }
+  return undefined;
+}
