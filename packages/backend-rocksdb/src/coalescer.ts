@@ -59,37 +59,67 @@ export class Coalescer<Request, Result> {
    * used as it is when its turn comes.
    */
   run(request: Request): Promise<Result> {
+    if (!this.busy) {
+      return this.#runAlone(request);
+    }
     return new Promise<Result>((resolve, reject) => {
-      if (this.busy) {
-        this.#waiting.push({ request, resolve, reject });
-        return;
-      }
-      this.#start([{ request, resolve, reject }]);
+      this.#waiting.push({ request, resolve, reject });
     });
+  }
+
+  /**
+   * Starts a request that need not wait, with no record for it: with one
+   * call in flight every load comes here, and with it the callback that
+   * is on each load's critical path.
+   */
+  #runAlone(request: Request): Promise<Result> {
+    return new Promise<Result>((resolve, reject) => {
+      this.#startOne(request, resolve, reject);
+    });
+  }
+
+  #startOne(
+    request: Request,
+    resolve: (result: Result) => void,
+    reject: (error: unknown) => void,
+  ): void {
+    this.#running += 1;
+    this.#requestsRunning += 1;
+    try {
+      this.#options.runOne(request, (error, result) => {
+        this.#startWaiting(1);
+        if (error) {
+          reject(error);
+        } else {
+          resolve(result as Result);
+        }
+      });
+    } catch (error) {
+      // The binding threw before it queued the call, as it does once the database closed.
+      this.#startWaiting(1);
+      reject(error);
+    }
   }
 
   #start(batch: Waiting<Request, Result>[]): void {
     const size = batch.length;
+    if (size === 1) {
+      const [only] = batch as [Waiting<Request, Result>];
+      this.#startOne(only.request, only.resolve, only.reject);
+      return;
+    }
     this.#running += 1;
     this.#requestsRunning += size;
     try {
-      if (size === 1) {
-        const [only] = batch as [Waiting<Request, Result>];
-        this.#options.runOne(only.request, (error, result) => {
-          this.#startWaiting(1);
-          settle(only, error, result as Result);
+      const requests = batch.map((waiting) => waiting.request);
+      this.#options.runMany(requests, (error, results) => {
+        this.#startWaiting(size);
+        batch.forEach((waiting, index) => {
+          settle(waiting, error, results?.[index] as Result);
         });
-      } else {
-        const requests = batch.map((waiting) => waiting.request);
-        this.#options.runMany(requests, (error, results) => {
-          this.#startWaiting(size);
-          batch.forEach((waiting, index) => {
-            settle(waiting, error, results?.[index] as Result);
-          });
-        });
-      }
+      });
     } catch (error) {
-      // The binding threw before it queued the call, as it does once the database closed.
+      // As in `#startOne`.
       this.#startWaiting(size);
       for (const waiting of batch) {
         waiting.reject(error);

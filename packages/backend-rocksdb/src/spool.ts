@@ -152,7 +152,15 @@ export class RocksDbSpool implements Spool {
     return stored;
   }
 
-  /** Resolves to a copy of the bytes stored for `id`; `SPOOL_NOT_FOUND` when there are none. */
+  /**
+   * Resolves to a copy of the bytes stored for `id`; `SPOOL_NOT_FOUND` when there are none.
+   *
+   * NOTE: with one load in flight, each load waits for the one before, so
+   * every step on the JS thread between the binding's callback and the
+   * next get adds to its latency. The not-found check and the error
+   * conversion therefore run in the per-id queue's reaction (`mapValue`,
+   * `mapError`) instead of a reaction of their own.
+   */
   load(id: SpoolId): Promise<Buffer> {
     let key: Buffer;
     try {
@@ -160,11 +168,27 @@ export class RocksDbSpool implements Spool {
     } catch (error) {
       return Promise.reject(error);
     }
+    const { storage } = this.#parts;
     const limit = this.#loadLimit;
-    return this.#lifecycle.runKeyed('load', this.#queue, id.toString(), () =>
-      limit === undefined
-        ? this.#get(id, key)
-        : limit.runExclusive(() => this.#get(id, key)),
+    return this.#lifecycle.runKeyed(
+      'load',
+      this.#queue,
+      id.toString(),
+      () =>
+        limit === undefined
+          ? storage.get(key)
+          : limit.runExclusive(() => storage.get(key)),
+      (error) => this.#loadFailed(id, error),
+      (value) => {
+        if (value === undefined) {
+          throw new SpoolError(
+            SpoolErrorCode.NotFound,
+            `spool '${this.name}' has no entry ${id} (no key in the database at ${this.path}); it was never stored or has been removed`,
+            { spool: this.name, path: this.path, id: id.toString() },
+          );
+        }
+        return value;
+      },
     );
   }
 
@@ -293,30 +317,6 @@ export class RocksDbSpool implements Spool {
       this.#parts.diskMonitor.stop();
       await this.#parts.storage.close();
     });
-  }
-
-  #get(id: SpoolId, key: Buffer): Promise<Buffer> {
-    let reading: Promise<Buffer | undefined>;
-    try {
-      reading = this.#parts.storage.get(key);
-    } catch (error) {
-      return Promise.reject(this.#loadFailed(id, error));
-    }
-    return reading.then(
-      (value) => {
-        if (value === undefined) {
-          throw new SpoolError(
-            SpoolErrorCode.NotFound,
-            `spool '${this.name}' has no entry ${id} (no key in the database at ${this.path}); it was never stored or has been removed`,
-            { spool: this.name, path: this.path, id: id.toString() },
-          );
-        }
-        return value;
-      },
-      (error: unknown) => {
-        throw this.#loadFailed(id, error);
-      },
-    );
   }
 
   #loadFailed(id: SpoolId, error: unknown): SpoolError {

@@ -82,23 +82,24 @@ export class SpoolLifecycle {
 
   /**
    * Runs `work` like `run`, after every earlier call for `key` in `queue`
-   * has settled, as `KeyedQueue.run` does (`mapError` included). Costs one promise reaction per
-   * call where nesting `run` and `KeyedQueue.run` costs two, which matters
-   * on the hot path of a backend doing a few hundred thousand calls a
-   * second.
+   * has settled, as `KeyedQueue.run` does (`mapError` and `mapValue`
+   * included). Costs one promise reaction per call where nesting `run` and
+   * `KeyedQueue.run` costs two, which matters on the hot path of a backend
+   * doing a few hundred thousand calls a second.
    */
-  runKeyed<T>(
+  runKeyed<T, R = T>(
     operation: string,
     queue: KeyedQueue,
     key: string,
     work: () => Promise<T>,
     mapError?: ErrorMapper,
-  ): Promise<T> {
+    mapValue?: (value: T) => R,
+  ): Promise<R> {
     if (this.isClosing) {
       return Promise.reject(this.closedError(operation));
     }
     this.#inFlight += 1;
-    return queue.run(key, work, this.#onCallSettled, mapError);
+    return queue.run(key, work, this.#onCallSettled, mapError, mapValue);
   }
 
   readonly #onCallSettled = (): void => this.#finishCall();
@@ -208,22 +209,32 @@ export class KeyedQueue {
    * `key` starts once that is known, so `mapError` may still inspect the
    * entry. On a hot path this saves the reaction that a `.then` for the
    * errors inside `work` would cost on every call, failed or not.
+   *
+   * With `mapValue`, the promise resolves to what `mapValue` returns for
+   * `work`'s value, or rejects with what it throws (not passed to
+   * `mapError`). It runs after the next call for `key` has started, so it
+   * must only look at the value. It saves the same reaction for results,
+   * such as turning "no value" into a not-found error.
    */
-  run<T>(
+  run<T, R = T>(
     key: string,
     work: () => Promise<T>,
     onSettled?: () => void,
     mapError?: ErrorMapper,
-  ): Promise<T> {
+    mapValue?: (value: T) => R,
+  ): Promise<R> {
     const waiting = this.#running.get(key);
     if (waiting === undefined) {
       // Nothing runs for `key`, so `work` starts now, without a microtask.
       this.#running.set(key, null);
-      return this.#start(key, work, onSettled, mapError);
+      return this.#start(key, work, onSettled, mapError, mapValue);
     }
-    return new Promise<T>((resolve, reject) => {
+    return new Promise<R>((resolve, reject) => {
       const start = () => {
-        this.#start(key, work, onSettled, mapError).then(resolve, reject);
+        this.#start(key, work, onSettled, mapError, mapValue).then(
+          resolve,
+          reject,
+        );
       };
       if (waiting === null) {
         this.#running.set(key, [start]);
@@ -234,12 +245,13 @@ export class KeyedQueue {
   }
 
   /** Starts `work`; one reaction starts the next call for `key` and passes the result on. */
-  #start<T>(
+  #start<T, R>(
     key: string,
     work: () => Promise<T>,
     onSettled: (() => void) | undefined,
     mapError: ErrorMapper | undefined,
-  ): Promise<T> {
+    mapValue: ((value: T) => R) | undefined,
+  ): Promise<R> {
     let started: Promise<T>;
     try {
       started = work();
@@ -254,7 +266,9 @@ export class KeyedQueue {
       (value) => {
         this.#startNext(key);
         onSettled?.();
-        return value;
+        return mapValue === undefined
+          ? (value as unknown as R)
+          : mapValue(value);
       },
       (error: unknown) => {
         if (mapError !== undefined) {

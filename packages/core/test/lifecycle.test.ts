@@ -213,6 +213,88 @@ describe('KeyedQueue mapError', () => {
   });
 });
 
+describe('KeyedQueue mapValue', () => {
+  it('resolves to what mapValue returns and rejects with what it throws', async () => {
+    const queue = new KeyedQueue();
+    const mapError = (error: unknown) =>
+      new Error(`mapError saw: ${(error as Error).message}`);
+    const mapValue = (value: string | undefined) => {
+      if (value === undefined) {
+        throw new Error('no value');
+      }
+      return value.length;
+    };
+
+    const found = queue.run(
+      'a',
+      async () => 'four',
+      undefined,
+      mapError,
+      mapValue,
+    );
+    const missing = queue.run(
+      'a',
+      async () => undefined,
+      undefined,
+      mapError,
+      mapValue,
+    );
+
+    await expect(found).resolves.toBe(4);
+    // What mapValue throws is the caller's error as it is, not passed to mapError.
+    await expect(missing).rejects.toThrow(/^no value$/);
+    expect(queue.size).toBe(0);
+  });
+
+  it('leaves rejections of work to mapError', async () => {
+    const queue = new KeyedQueue();
+    let mapped = 0;
+
+    const failed = queue.run(
+      'a',
+      async (): Promise<string> => {
+        throw new Error('raw');
+      },
+      undefined,
+      (error) => new Error(`mapped: ${(error as Error).message}`),
+      (value) => {
+        mapped += 1;
+        return value;
+      },
+    );
+
+    await expect(failed).rejects.toThrow('mapped: raw');
+    expect(mapped).toBe(0);
+  });
+
+  it('runs onSettled and frees the key when mapValue throws', async () => {
+    const lifecycle = new SpoolLifecycle('data', '/spool/data');
+    const queue = new KeyedQueue();
+    const order: string[] = [];
+
+    const missing = lifecycle.runKeyed(
+      'load',
+      queue,
+      'a',
+      async () => undefined,
+      undefined,
+      () => {
+        throw new Error('not found');
+      },
+    );
+    const next = lifecycle.runKeyed('load', queue, 'a', async () => {
+      order.push('next');
+    });
+
+    await expect(missing).rejects.toThrow('not found');
+    await next;
+    expect(order).toEqual(['next']);
+    expect(queue.size).toBe(0);
+    // close() resolves only when the failed call no longer counts as in flight.
+    await lifecycle.close(async () => {});
+  });
+});
+
 describe('KeyedQueue keys', () => {
   it('treats names of Object.prototype members as plain keys', async () => {
     const queue = new KeyedQueue();
