@@ -237,19 +237,27 @@ async function loadBody(
 export interface RemoveResult {
   /** Entries removed by id, counting `data` and `meta` separately. */
   removed: number;
-  /** Entries still enumerated afterwards, such as bodies without an envelope; removed too. */
-  leftover: number;
+  /**
+   * Entries the two spools still enumerated after the removal by id, such
+   * as bodies without an envelope. Removed too when `sweep` was on, left in
+   * place otherwise.
+   */
+  remaining: number;
+  /** Whether `remaining` entries were removed as well. */
+  swept: boolean;
   ms: number;
 }
 
 /**
- * Removes the body and the envelope of every id, then removes whatever the
- * two spools still enumerate, and runs their upkeep so LocalDisk prunes its
- * empty directories.
+ * Removes the body and the envelope of every id, then counts whatever the
+ * two spools still enumerate, removes it too when `sweep` is on, and runs
+ * their upkeep so LocalDisk prunes its empty directories. Sweep only
+ * spools that hold nothing but this example's entries.
  */
 export async function removeEntries(
   spools: OpenSpools,
   ids: readonly SpoolId[],
+  sweep: boolean,
 ): Promise<RemoveResult> {
   const started = performance.now();
   for (const id of ids) {
@@ -257,19 +265,26 @@ export async function removeEntries(
     await spools.meta.remove(id);
   }
 
-  let leftover = 0;
+  let remaining = 0;
   for (const spool of [spools.data, spools.meta]) {
-    const remaining: SpoolId[] = [];
+    const found: SpoolId[] = [];
     for await (const entry of spool.enumerate(EVERY_ENTRY)) {
       if (entry.id !== undefined) {
-        remaining.push(entry.id);
+        found.push(entry.id);
       }
     }
-    for (const id of remaining) {
-      await spool.remove(id);
+    if (sweep) {
+      for (const id of found) {
+        await spool.remove(id);
+      }
     }
-    leftover += remaining.length;
+    remaining += found.length;
     await spool.cleanup();
   }
-  return { removed: ids.length * 2, leftover, ms: performance.now() - started };
+  return {
+    removed: ids.length * 2,
+    remaining,
+    swept: sweep,
+    ms: performance.now() - started,
+  };
 }

@@ -19,7 +19,12 @@ import {
   type VerifyResult,
   verifySpools,
 } from './phases.js';
-import { assertSpoolsEmpty, type OpenSpools, openSpools } from './spools.js';
+import {
+  assertSpoolsEmpty,
+  type OpenSpools,
+  openSpools,
+  spoolsUnder,
+} from './spools.js';
 
 /** Which part of the round trip to run. */
 export type Phase = 'all' | 'store' | 'verify';
@@ -162,11 +167,12 @@ export async function runExample(
       });
       summary.spoolPaths = spoolPathsOf(spools);
       try {
+        const acknowledged = await readAcknowledged(spoolRoot);
         const verify = await verifySpools(
           spools,
           messages,
           options.logger,
-          await readAcknowledged(spoolRoot),
+          acknowledged,
         );
         summary.verify = verify;
         summary.ok =
@@ -178,7 +184,16 @@ export async function runExample(
         summary.keptForInspection =
           !summary.ok && !options.keep && verify.ids.length > 0;
         if (summary.ok && !options.keep) {
-          summary.remove = await removeEntries(spools, verify.ids);
+          // Spools outside the root may hold mail this run never wrote,
+          // such as a live server's: remove only what it acknowledged.
+          const own = spoolsUnder(spools, spoolRoot);
+          summary.remove = await removeEntries(
+            spools,
+            own
+              ? verify.ids
+              : verify.ids.filter((id) => acknowledged?.has(id.toString())),
+            own,
+          );
           await removeAcknowledged(spoolRoot);
         }
       } finally {

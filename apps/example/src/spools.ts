@@ -10,6 +10,7 @@ import {
   type SpoolLogger,
   SpoolRegistry,
 } from '@spoolkit/core';
+import { isUnder } from './paths.js';
 
 /** The bundled policies, by the backend kind both of their spools use. */
 export const BUNDLED_POLICIES = {
@@ -96,19 +97,32 @@ export const EVERY_ENTRY = { createdBefore: new Date(8.64e15) };
 
 /**
  * Throws `SPOOL_INVALID_ARGUMENT` when `data` or `meta` already contains an
- * entry. The example removes every entry it finds when it ends, so its
- * store phase must not start on a spool containing messages it did not
- * write, such as a live kumod spool named by a policy that ignores
- * `SPOOL_ROOT`.
+ * entry. The verification counts every envelope it finds as one of the
+ * example's messages, and spools under `SPOOL_ROOT` are emptied at the
+ * end. So the store phase must not start on a spool containing messages
+ * it did not write, such as a live kumod spool named by a policy that
+ * ignores `SPOOL_ROOT`.
  */
 export async function assertSpoolsEmpty(spools: OpenSpools): Promise<void> {
   for (const spool of [spools.data, spools.meta]) {
     for await (const _entry of spool.enumerate(EVERY_ENTRY)) {
       throw new SpoolError(
         SpoolErrorCode.InvalidArgument,
-        `spool '${spool.name}' at ${path.resolve(spool.path)} already holds entries, and the example removes every entry it finds when it ends; point the policy at empty folders (such as under SPOOL_ROOT), or delete those entries first if they are yours`,
+        `spool '${spool.name}' at ${path.resolve(spool.path)} already holds entries, and the example needs empty spools to tell its messages from others; point the policy at empty folders (such as under SPOOL_ROOT), or delete those entries first if they are yours`,
         { spool: spool.name, path: spool.path },
       );
     }
   }
+}
+
+/**
+ * Returns whether both spools lie under `root`, so that every entry in
+ * them is the example's own. A policy that ignores `SPOOL_ROOT` puts them
+ * elsewhere.
+ */
+export function spoolsUnder(spools: OpenSpools, root: string): boolean {
+  return (
+    isUnder(path.resolve(spools.data.path), root) &&
+    isUnder(path.resolve(spools.meta.path), root)
+  );
 }

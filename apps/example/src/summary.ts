@@ -1,4 +1,5 @@
-import path from 'node:path';
+import { isUnder } from './paths.js';
+import type { RemoveResult } from './phases.js';
 import type { ExampleSummary } from './run.js';
 
 /** Formats a byte count with a binary unit, such as `5.5 MiB`. */
@@ -81,9 +82,7 @@ export function formatSummary(summary: ExampleSummary): string[] {
     }
   }
   if (remove !== undefined) {
-    lines.push(
-      `removed:  ${plural(remove.removed, 'entry', 'entries')}, ${remove.leftover} left over, in ${ms(remove.ms)}`,
-    );
+    lines.push(...removeLines(remove));
   }
   if (summary.keptForInspection) {
     lines.push(
@@ -96,8 +95,20 @@ export function formatSummary(summary: ExampleSummary): string[] {
   return lines;
 }
 
-/** Returns whether `target` is `root` or lies below it. */
-function isUnder(target: string, root: string): boolean {
-  const relative = path.relative(root, target);
-  return !relative.startsWith('..') && !path.isAbsolute(relative);
+function removeLines(remove: RemoveResult): string[] {
+  const removed = plural(remove.removed, 'entry', 'entries');
+  if (remove.swept) {
+    return [
+      `removed:  ${removed} by id, then ${remove.remaining} more found after them, in ${ms(remove.ms)}`,
+    ];
+  }
+  const lines = [
+    `removed:  ${removed}, only those of acknowledged messages (the spools lie outside SPOOL_ROOT), in ${ms(remove.ms)}`,
+  ];
+  if (remove.remaining > 0) {
+    lines.push(
+      `left:     ${plural(remove.remaining, 'entry', 'entries')} in data and meta that this run did not acknowledge, left in place`,
+    );
+  }
+  return lines;
 }

@@ -14,7 +14,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SpoolId, silentLogger } from '@spoolkit/core';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { BUNDLED_POLICIES, openSpools } from '../src/spools.js';
+import { BUNDLED_POLICIES, EVERY_ENTRY, openSpools } from '../src/spools.js';
 import { CLI, runCli, summaryLine } from './run-cli.js';
 
 const BUNDLED_MESSAGES = fileURLToPath(new URL('../messages', import.meta.url));
@@ -67,7 +67,7 @@ describe('example cli', () => {
       '0 damaged meta skipped, 0 mismatched, 0 without body, 0 messages not found',
     );
     expect(summaryLine(result.stdout, 'removed')).toMatch(
-      /^12 entries, 0 left over/,
+      /^12 entries by id, then 0 more found after them/,
     );
     expect(summaryLine(result.stdout, 'total')).toMatch(/ok$/);
   });
@@ -114,11 +114,48 @@ describe('example cli', () => {
 
     expect(result.code).toBe(2);
     expect(result.stderr).toContain(
-      `error: spool 'data' at ${path.join(live, 'data')} already holds entries, and the example removes every entry it finds when it ends`,
+      `error: spool 'data' at ${path.join(live, 'data')} already holds entries, and the example needs empty spools to tell its messages from others`,
     );
     const after = await openSpools(options);
     try {
       expect((await after.data.load(queued)).toString()).toBe('queued mail');
+    } finally {
+      await after.registry.closeAll();
+    }
+  });
+
+  it('verify removes only acknowledged entries outside the root', async () => {
+    const live = path.join(root, 'live');
+    const policy = await writeSpoolPolicy('live.lua', live);
+    const spoolRoot = path.join(root, 'run');
+    const args = ['--policy', policy, '--spool-root', spoolRoot];
+    const stored = await runCli([...args, '--phase', 'store']);
+    expect(stored.code).toBe(0);
+    // Mail a server queued in the same spool after the store phase.
+    const options = { policyPath: policy, spoolRoot, logger: silentLogger };
+    const queued = SpoolId.generate();
+    const between = await openSpools(options);
+    await between.data.store(queued, Buffer.from('queued mail'));
+    await between.registry.closeAll();
+
+    const verified = await runCli([...args, '--phase', 'verify']);
+
+    expect(verified.stderr).toBe('');
+    expect(verified.code).toBe(0);
+    expect(summaryLine(verified.stdout, 'removed')).toMatch(
+      /^12 entries, only those of acknowledged messages \(the spools lie outside SPOOL_ROOT\)/,
+    );
+    expect(summaryLine(verified.stdout, 'left')).toBe(
+      '1 entry in data and meta that this run did not acknowledge, left in place',
+    );
+    const after = await openSpools(options);
+    try {
+      expect((await after.data.load(queued)).toString()).toBe('queued mail');
+      const envelopes = [];
+      for await (const entry of after.meta.enumerate(EVERY_ENTRY)) {
+        envelopes.push(entry.id);
+      }
+      expect(envelopes).toEqual([]);
     } finally {
       await after.registry.closeAll();
     }
@@ -131,7 +168,7 @@ describe('example cli', () => {
     expect(summaryLine(result.stdout, 'policy')).toBe(BUNDLED_POLICIES.RocksDB);
     expect(summaryLine(result.stdout, 'verified')).toMatch(/^6 of 6 messages/);
     expect(summaryLine(result.stdout, 'removed')).toMatch(
-      /^12 entries, 0 left over/,
+      /^12 entries by id, then 0 more found after them/,
     );
   });
 
@@ -178,7 +215,7 @@ describe('example cli', () => {
     );
     expect(result.stderr).toContain('skipped a damaged meta entry');
     expect(summaryLine(result.stdout, 'removed')).toMatch(
-      /^16 entries, 0 left over/,
+      /^16 entries by id, then 0 more found after them/,
     );
   });
 
@@ -435,7 +472,7 @@ describe('example cli', () => {
     expect(summaryLine(result.stdout, 'stored')).toMatch(/^5 messages/);
     expect(summaryLine(result.stdout, 'verified')).toMatch(/^5 of 5 messages/);
     expect(summaryLine(result.stdout, 'removed')).toMatch(
-      /^10 entries, 0 left over/,
+      /^10 entries by id, then 0 more found after them/,
     );
     let remaining = 0;
     await withSpools(async (spools) => {

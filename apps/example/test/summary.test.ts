@@ -26,7 +26,7 @@ describe('formatSummary', () => {
         ids: [],
         ms: 1,
       },
-      remove: { removed: 1, leftover: 0, ms: 1 },
+      remove: { removed: 1, remaining: 1, swept: false, ms: 1 },
       totalMs: 3,
       ok: false,
       keptForInspection: false,
@@ -37,6 +37,7 @@ describe('formatSummary', () => {
     expect(line(lines, 'stored')).toMatch(/^stored: {3}1 message, /);
     expect(line(lines, 'verified')).toMatch(/^verified: 0 of 1 message, /);
     expect(line(lines, 'problems')).toMatch(/, 1 message not found$/);
-    expect(line(lines, 'removed')).toMatch(/^removed: {2}1 entry, /);
+    expect(line(lines, 'removed')).toMatch(/^removed: {2}1 entry, only /);
+    expect(line(lines, 'left')).toMatch(/^left: {5}1 entry in data and meta /);
   });
 });
