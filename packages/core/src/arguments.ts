@@ -67,6 +67,13 @@ export function validateStoreArguments(
       id,
     );
   }
+  if (data.byteLength === 0 && isDetached(data.buffer)) {
+    throw invalidArgument(
+      spool,
+      `store of ${id} got a Uint8Array whose ArrayBuffer was transferred or detached, so its bytes are gone; store a copy made before the transfer`,
+      id,
+    );
+  }
   if (options === null || typeof options !== 'object') {
     throw invalidArgument(
       spool,
@@ -179,4 +186,20 @@ export function describeArgument(value: unknown): string {
   // "an object", "an ArrayBuffer", but "a Uint8Array", whose U sounds like "you".
   const vowelSound = /^(?:[aeio]|u(?!int|ni|s))/i.test(label);
   return `${vowelSound ? 'an' : 'a'} ${label}`;
+}
+
+/**
+ * Returns whether `buffer` was detached (by a transfer to a worker or by
+ * `structuredClone` with `transfer`). A detached buffer reads as empty, so
+ * storing its view would store nothing. Node 20 lacks
+ * `ArrayBuffer.prototype.detached`, but making a view on a detached buffer
+ * throws.
+ */
+function isDetached(buffer: ArrayBufferLike): boolean {
+  try {
+    new Uint8Array(buffer, 0, 0);
+    return false;
+  } catch {
+    return true;
+  }
 }

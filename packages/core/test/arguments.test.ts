@@ -142,6 +142,22 @@ describe('argument validation', () => {
     expect(describeArgument(value)).toBe(expected);
   });
 
+  it('rejects a view of a detached buffer and accepts a real empty one', () => {
+    const value = new Uint8Array(8);
+    structuredClone(value.buffer, { transfer: [value.buffer] });
+    expect(() => validateStoreArguments(id, value, {}, 'data')).toThrow(
+      /whose ArrayBuffer was transferred or detached/,
+    );
+    expect(() =>
+      validateStoreArguments(
+        id,
+        new Uint8Array(new ArrayBuffer(0)),
+        {},
+        'data',
+      ),
+    ).not.toThrow();
+  });
+
   it('names a JS type in store errors', () => {
     expect(() =>
       validateStoreArguments(id, 'body' as unknown as Uint8Array, {}, 'data'),

@@ -1,9 +1,11 @@
 import { randomBytes } from 'node:crypto';
+import { SpoolErrorCode } from '../errors.js';
 import { SpoolId } from '../spool-id.js';
 import {
   type ConformanceFamily,
   collect,
   expectBytes,
+  expectRejectsWithCode,
   FAR_FUTURE,
 } from './harness.js';
 
@@ -61,6 +63,26 @@ export const values: ConformanceFamily = {
           await spool.load(id),
           Buffer.from('the value'),
           'value from a view',
+        );
+      },
+    },
+    {
+      name: 'detached value is refused',
+      async run({ open }) {
+        const spool = await open();
+        const id = SpoolId.generate();
+        const value = new Uint8Array(Buffer.from('moved away'));
+        // Transferring the buffer detaches it, and the view then reads as empty.
+        structuredClone(value.buffer, { transfer: [value.buffer] });
+        await expectRejectsWithCode(
+          spool.store(id, value),
+          SpoolErrorCode.InvalidArgument,
+          'store of a detached Uint8Array',
+        );
+        await expectRejectsWithCode(
+          spool.load(id),
+          SpoolErrorCode.NotFound,
+          'load after the refused store',
         );
       },
     },

@@ -127,6 +127,20 @@ export const brokenBackends: BrokenBackend[] = [
       })(inner),
   ),
   broken(
+    'stores a detached value as empty',
+    ['values > detached value is refused'],
+    (inner) =>
+      new (class extends ForwardingSpool {
+        override store(id: SpoolId, data: Uint8Array) {
+          // What a backend that skips validateStoreArguments ends up doing.
+          return this.inner.store(
+            id,
+            data.byteLength === 0 ? new Uint8Array(0) : data,
+          );
+        }
+      })(inner),
+  ),
+  broken(
     'stores values as UTF-8 text',
     ['values > binary value', 'values > multi-MB value'],
     (inner) =>
