@@ -64,6 +64,7 @@ async function main(argv: string[]): Promise<number> {
     warnAboutMissingSpools(spools.map((spool) => spool.name));
     warnAboutRelativePaths(spools);
     warnAboutMissingBackends(spools);
+    warnAboutCompression(spools);
     return 0;
   } catch (error) {
     const code = isSpoolError(error) ? ` [${error.code}]` : '';
@@ -144,6 +145,40 @@ function warnAboutMissingBackends(
         .join(', ');
       process.stderr.write(
         `warning: kind '${kind}' (spool ${names}) needs the package ${packageName}, which is not installed here, so applyPolicy would reject it; run: npm install ${packageName}\n`,
+      );
+    }
+  }
+}
+
+/**
+ * The `compression_type` values spoolkit's RocksDB backend opens: the
+ * `rocksdb` 5.2.1 binding is built with Snappy and nothing else. This
+ * package does not depend on that backend, so the list is restated here.
+ */
+const SPOOLKIT_COMPRESSIONS: readonly unknown[] = ['None', 'Snappy'];
+
+/**
+ * Warns on stderr for each RocksDB spool whose `compression_type` kumod
+ * accepts but spoolkit's RocksDB backend refuses (Zlib, Bz2, Lz4, Lz4hc,
+ * Zstd), so that an operator who inspects that spool from Node learns it
+ * before `applyPolicy` fails.
+ */
+function warnAboutCompression(
+  definitions: ReadonlyArray<{
+    name: string;
+    kind?: string;
+    rocks_params?: Record<string, unknown>;
+  }>,
+): void {
+  for (const { name, kind, rocks_params: params } of definitions) {
+    const compression = params?.compression_type;
+    if (
+      kind === 'RocksDB' &&
+      compression !== undefined &&
+      !SPOOLKIT_COMPRESSIONS.includes(compression)
+    ) {
+      process.stderr.write(
+        `warning: spool '${name}' sets rocks_params.compression_type = '${String(compression)}', which kumod accepts but spoolkit's RocksDB backend cannot open, because the rocksdb binding is built with Snappy only; use 'Snappy' or 'None' if Node tools are to open this spool\n`,
       );
     }
   }

@@ -62,6 +62,20 @@ kumo.define_spool { name = 'meta', path = '/s/meta' }`),
     expect(JSON.parse(result.stdout)[0].path).toBe('spool/data');
   });
 
+  it('warns about a compression the RocksDB backend cannot open', async () => {
+    const policy = writePolicy({
+      'init.lua': inInit(`
+kumo.define_spool { name = 'data', path = '/s/data', kind = 'RocksDB', rocks_params = { compression_type = 'Lz4' } }
+kumo.define_spool { name = 'meta', path = '/s/meta', kind = 'RocksDB', rocks_params = { compression_type = 'None' } }`),
+    });
+    const result = await checkPolicy(policy);
+    expect(result.code).toBe(0);
+    expect(result.stderr).toContain(
+      "warning: spool 'data' sets rocks_params.compression_type = 'Lz4', which kumod accepts but spoolkit's RocksDB backend cannot open, because the rocksdb binding is built with Snappy only; use 'Snappy' or 'None' if Node tools are to open this spool\n",
+    );
+    expect(result.stderr).not.toContain("spool 'meta'");
+  });
+
   it.each([
     ['--timeout', '1e3'],
     ['--timeout', '0x10'],

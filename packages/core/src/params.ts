@@ -1,4 +1,4 @@
-import { closest, distance } from 'fastest-levenshtein';
+import { distance } from 'fastest-levenshtein';
 import { SpoolError, SpoolErrorCode } from './errors.js';
 
 /** Describes a value's type in Lua terms for error messages: `string`, `boolean`, `table`, `nil`. */
@@ -46,18 +46,29 @@ function safeJson(value: object): string {
 
 /**
  * Returns ` (did you mean "x"?)` when a candidate is within an edit
- * distance of about a third of the word, otherwise an empty string.
+ * distance of a third of its length (at least 1), ignoring case, otherwise
+ * an empty string. So `snapy` suggests `Snappy`, while `Zzz` suggests
+ * nothing rather than `Bz2`.
  */
 export function didYouMean(
   word: string,
   candidates: readonly string[],
 ): string {
-  if (candidates.length === 0) {
+  const lower = word.toLowerCase();
+  let best: string | undefined;
+  let bestDistance = Number.POSITIVE_INFINITY;
+  for (const candidate of candidates) {
+    const apart = distance(lower, candidate.toLowerCase());
+    if (apart < bestDistance) {
+      best = candidate;
+      bestDistance = apart;
+    }
+  }
+  if (best === undefined) {
     return '';
   }
-  const best = closest(word, candidates as string[]);
-  const limit = Math.max(2, Math.ceil(best.length / 3));
-  return distance(word, best) <= limit ? ` (did you mean "${best}"?)` : '';
+  const limit = Math.max(1, Math.ceil(best.length / 3));
+  return bestDistance <= limit ? ` (did you mean "${best}"?)` : '';
 }
 
 /**

@@ -11,6 +11,17 @@ describe('didYouMean', () => {
   it('stays quiet for a far word', () => {
     expect(didYouMean('compression', ['name', 'flush'])).toBe('');
   });
+
+  const COMPRESSION = ['None', 'Snappy', 'Zlib', 'Bz2', 'Lz4', 'Lz4hc'];
+
+  it('ignores case when it compares', () => {
+    expect(didYouMean('snapy', COMPRESSION)).toBe(' (did you mean "Snappy"?)');
+    expect(didYouMean('LZ4', COMPRESSION)).toBe(' (did you mean "Lz4"?)');
+  });
+
+  it('stays quiet for a short word two edits away', () => {
+    expect(didYouMean('Zzz', COMPRESSION)).toBe('');
+  });
 });
 
 describe('didYouMeanOption', () => {
