@@ -38,7 +38,8 @@ export function checkFreeSpace(
     usage.totalInodes > 0 &&
     isBelow(usage.freeInodes, usage.totalInodes, minFreeInodes)
   ) {
-    return `free inodes at ${path} are ${describe(usage.freeInodes, usage.totalInodes, 'inodes')}, below min_free_inodes ${formatMinFree(minFreeInodes)}`;
+    const inodes = usage.freeInodes === 1 ? 'inode' : 'inodes';
+    return `free inodes at ${path}: ${describe(usage.freeInodes, usage.totalInodes, inodes)}, below min_free_inodes ${formatMinFree(minFreeInodes)}`;
   }
   return undefined;
 }

@@ -86,7 +86,19 @@ describe('checkFreeSpace', () => {
       '/spool',
     );
     expect(reason).toBe(
-      'free inodes at /spool are 10 inodes (0%), below min_free_inodes 100',
+      'free inodes at /spool: 10 inodes (0%), below min_free_inodes 100',
+    );
+  });
+
+  it('says inode for a single free inode', () => {
+    const reason = checkFreeSpace(
+      usage({ freeInodes: 1 }),
+      TEN_PERCENT,
+      parseMinFree('100', 'test'),
+      '/spool',
+    );
+    expect(reason).toBe(
+      'free inodes at /spool: 1 inode (0%), below min_free_inodes 100',
     );
   });
 
