@@ -68,9 +68,9 @@ export class Coalescer<Request, Result> {
   }
 
   /**
-   * Starts a request that need not wait, with no record for it: with one
-   * call in flight every load comes here, and with it the callback that
-   * is on each load's critical path.
+   * Starts a request that need not wait, without the record and batch
+   * array a waiting request needs. With one call in flight, every load
+   * takes this path, and its callback is on each load's critical path.
    */
   #runAlone(request: Request): Promise<Result> {
     return new Promise<Result>((resolve, reject) => {
