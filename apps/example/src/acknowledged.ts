@@ -1,19 +1,41 @@
-import { appendFile, readFile, rm } from 'node:fs/promises';
+import { appendFile, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { errnoCode } from '@spoolkit/core';
 
 /**
- * The file in the spool root that lists the messages a store phase
- * acknowledged: one JSON line `{"id","name"}` per message, written once
- * its body and envelope are both stored, where a server would reply 250.
- * A verify run expects exactly these messages, so a store phase cut short
- * is not taken for lost data.
+ * The file in the spool root that records a store phase, one JSON line
+ * per event: `{"id","name","started":true}` before a message's body is
+ * stored, and `{"id","name"}` once its body and envelope are both stored,
+ * where a server would reply 250. A verify run expects exactly the
+ * acknowledged messages, so a store phase cut short is not taken for lost
+ * data, and it can tell the example's own entries from other programs'.
  */
 const FILE_NAME = 'acknowledged.jsonl';
 
-/** Creates the list if it does not exist, so that a store phase killed before its first message leaves an empty one. */
+/** The records of the last store phase, as read from the file. */
+export interface StoreLedger {
+  /** The acknowledged messages, from id to message name. */
+  acknowledged: Map<string, string>;
+  /** Every id the store phase began to store, acknowledged or not. */
+  started: Set<string>;
+}
+
+/**
+ * Starts an empty list, replacing one an earlier store phase left: the
+ * store phase runs only on empty spools, so an older list names nothing
+ * in them.
+ */
 export async function startAcknowledged(spoolRoot: string): Promise<void> {
-  await appendFile(path.join(spoolRoot, FILE_NAME), '');
+  await writeFile(path.join(spoolRoot, FILE_NAME), '');
+}
+
+/** Records that the store phase is about to store the message under `id`. */
+export async function recordStarted(
+  spoolRoot: string,
+  id: string,
+  name: string,
+): Promise<void> {
+  await appendLine(spoolRoot, { id, name, started: true });
 }
 
 /** Adds one acknowledged message to the list. */
@@ -22,20 +44,17 @@ export async function recordAcknowledged(
   id: string,
   name: string,
 ): Promise<void> {
-  await appendFile(
-    path.join(spoolRoot, FILE_NAME),
-    `${JSON.stringify({ id, name })}\n`,
-  );
+  await appendLine(spoolRoot, { id, name });
 }
 
 /**
- * Reads the list as a map from id to message name. Resolves to
- * `undefined` when there is none (spools no store phase of this example
- * wrote). A line cut short by a kill is skipped.
+ * Reads the list. Resolves to `undefined` when there is none (spools no
+ * store phase of this example wrote). A line cut short by a kill is
+ * skipped.
  */
 export async function readAcknowledged(
   spoolRoot: string,
-): Promise<Map<string, string> | undefined> {
+): Promise<StoreLedger | undefined> {
   let text: string;
   try {
     text = await readFile(path.join(spoolRoot, FILE_NAME), 'utf8');
@@ -45,21 +64,35 @@ export async function readAcknowledged(
     }
     throw error;
   }
-  const acknowledged = new Map<string, string>();
+  const ledger: StoreLedger = { acknowledged: new Map(), started: new Set() };
   for (const line of text.split('\n')) {
+    let record: { id?: unknown; name?: unknown; started?: unknown };
     try {
-      const { id, name } = JSON.parse(line) as { id: unknown; name: unknown };
-      if (typeof id === 'string' && typeof name === 'string') {
-        acknowledged.set(id, name);
-      }
+      record = JSON.parse(line);
     } catch {
       // An empty line, or the last one cut short by a kill.
+      continue;
+    }
+    const { id, name, started } = record;
+    if (typeof id !== 'string' || typeof name !== 'string') {
+      continue;
+    }
+    ledger.started.add(id);
+    if (started !== true) {
+      ledger.acknowledged.set(id, name);
     }
   }
-  return acknowledged;
+  return ledger;
 }
 
 /** Deletes the list, once every entry it names has been removed. */
 export async function removeAcknowledged(spoolRoot: string): Promise<void> {
   await rm(path.join(spoolRoot, FILE_NAME), { force: true });
+}
+
+async function appendLine(spoolRoot: string, record: object): Promise<void> {
+  await appendFile(
+    path.join(spoolRoot, FILE_NAME),
+    `${JSON.stringify(record)}\n`,
+  );
 }

@@ -40,7 +40,7 @@ function parseMebibytes(value: string): number {
 const program = new Command()
   .name('spoolkit-example')
   .description(
-    'Spools a set of RFC 5322 messages through the spools a KumoMTA policy defines, reopens them as a restarted server would, verifies every byte and removes everything.',
+    'Spools a set of RFC 5322 messages through the spools a KumoMTA policy defines, reopens them as a restarted server would, verifies every byte and removes what it stored (everything, when the spools lie under the spool root).',
   )
   .option(
     '--policy <file>',

@@ -4,6 +4,7 @@ import {
   SpoolId,
   type SpoolLogger,
 } from '@spoolkit/core';
+import type { StoreLedger } from './acknowledged.js';
 import {
   ATTACHMENT_BYTES_KEY,
   decodeMeta,
@@ -29,10 +30,14 @@ export interface StoreResult {
   ms: number;
 }
 
+/** Records one message of the store phase, by id and message name. */
+export type StoreRecorder = (id: string, name: string) => Promise<void>;
+
 /**
  * Stores each message's body in `data`, then its envelope in `meta`, under
- * a new id, then calls `acknowledge` with the id and the message's name.
- * Rejects with the spool's error on the first failed store.
+ * a new id. Calls `begin` with the id and the message's name before the
+ * body, and `acknowledge` once both are stored. Rejects with the spool's
+ * error on the first failed store.
  *
  * kumod writes the two at once, so a crash between them can leave an
  * envelope without its body, for a message it never acknowledged. Writing
@@ -43,7 +48,7 @@ export async function storeMessages(
   spools: OpenSpools,
   messages: readonly SourceMessage[],
   logger: SpoolLogger,
-  acknowledge: (id: string, name: string) => Promise<void>,
+  recorders: { begin: StoreRecorder; acknowledge: StoreRecorder },
 ): Promise<StoreResult> {
   const started = performance.now();
   const ids: StoreResult['ids'] = [];
@@ -52,9 +57,10 @@ export async function storeMessages(
     const id = SpoolId.generate();
     const idText = id.toString();
     const meta = encodeMeta(envelopeFor(message));
+    await recorders.begin(idText, message.name);
     await spools.data.store(id, message.bytes);
     await spools.meta.store(id, meta);
-    await acknowledge(idText, message.name);
+    await recorders.acknowledge(idText, message.name);
     ids.push({ id: idText, name: message.name });
     bytes += message.bytes.length;
     logger.debug({ id: idText, name: message.name }, 'stored message');
@@ -82,8 +88,10 @@ export interface VerifyResult {
   missingData: string[];
   /** Source messages no envelope in `meta` named. */
   missingMessages: string[];
-  /** Ids in `meta` that the store phase did not acknowledge: stored, or partly stored, when it was cut short. */
+  /** Ids in `meta` that the store phase began but did not acknowledge, because it was cut short. */
   unacknowledged: string[];
+  /** Ids in `meta` that the store phase never began: entries other programs wrote. */
+  foreign: string[];
   /** Meta entries that were empty, not JSON, or unreadable; skipped. */
   damaged: DamagedEntry[];
   /** Every id seen in `meta`, damaged ones included, for `removeEntries`. */
@@ -103,7 +111,7 @@ export async function verifySpools(
   spools: OpenSpools,
   messages: readonly SourceMessage[],
   logger: SpoolLogger,
-  acknowledged: ReadonlyMap<string, string> | undefined,
+  ledger: StoreLedger | undefined,
 ): Promise<VerifyResult> {
   const started = performance.now();
   const sources = new Map(
@@ -120,6 +128,7 @@ export async function verifySpools(
     missingData: [],
     missingMessages: [],
     unacknowledged: [],
+    foreign: [],
     damaged: [],
     ids: [],
     ms: 0,
@@ -142,6 +151,20 @@ export async function verifySpools(
 
     result.ids.push(entry.id);
     const id = entry.id.toString();
+    if (ledger !== undefined && !ledger.acknowledged.has(id)) {
+      // Nothing was promised about a message the store phase did not
+      // acknowledge, and an id it never began is another program's.
+      const began = ledger.started.has(id);
+      logger.warn(
+        { id },
+        began
+          ? 'skipped a message the store phase began but did not acknowledge'
+          : 'skipped an envelope the store phase did not write',
+      );
+      (began ? result.unacknowledged : result.foreign).push(id);
+      continue;
+    }
+
     let envelope: ReturnType<typeof decodeMeta>;
     try {
       envelope = decodeMeta(entry.data);
@@ -149,17 +172,6 @@ export async function verifySpools(
       const damaged = { id, path: undefined, reason: (error as Error).message };
       logger.warn(damaged, 'skipped a damaged meta entry');
       result.damaged.push(damaged);
-      continue;
-    }
-
-    if (acknowledged !== undefined && !acknowledged.has(id)) {
-      // The store phase stopped before it acknowledged this message, so
-      // nothing was promised about it.
-      logger.warn(
-        { id },
-        'skipped a message the store phase did not acknowledge',
-      );
-      result.unacknowledged.push(id);
       continue;
     }
 
@@ -201,9 +213,9 @@ export async function verifySpools(
 
   // With an acknowledgement list, exactly its messages are expected.
   const expected =
-    acknowledged === undefined
+    ledger === undefined
       ? [...sources.keys()]
-      : [...new Set(acknowledged.values())];
+      : [...new Set(ledger.acknowledged.values())];
   result.expected = expected.length;
   result.missingMessages = expected.filter((name) => !seen.has(name));
   result.ms = performance.now() - started;
@@ -235,7 +247,7 @@ async function loadBody(
 
 /** The counts and time of a `removeEntries` call. */
 export interface RemoveResult {
-  /** Entries removed by id, counting `data` and `meta` separately. */
+  /** Ids whose body and envelope were removed (either may have been missing). */
   removed: number;
   /**
    * Entries the two spools still enumerated after the removal by id, such
@@ -282,7 +294,7 @@ export async function removeEntries(
     await spool.cleanup();
   }
   return {
-    removed: ids.length * 2,
+    removed: ids.length,
     remaining,
     swept: sweep,
     ms: performance.now() - started,

@@ -2,10 +2,16 @@ import { mkdtempSync } from 'node:fs';
 import { readdir, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { errnoCode, makeDirectories, type SpoolLogger } from '@spoolkit/core';
+import {
+  errnoCode,
+  makeDirectories,
+  SpoolId,
+  type SpoolLogger,
+} from '@spoolkit/core';
 import {
   readAcknowledged,
   recordAcknowledged,
+  recordStarted,
   removeAcknowledged,
   startAcknowledged,
 } from './acknowledged.js';
@@ -145,12 +151,10 @@ export async function runExample(
       try {
         await assertSpoolsEmpty(spools);
         await startAcknowledged(spoolRoot);
-        summary.store = await storeMessages(
-          spools,
-          messages,
-          options.logger,
-          (id, name) => recordAcknowledged(spoolRoot, id, name),
-        );
+        summary.store = await storeMessages(spools, messages, options.logger, {
+          begin: (id, name) => recordStarted(spoolRoot, id, name),
+          acknowledge: (id, name) => recordAcknowledged(spoolRoot, id, name),
+        });
       } finally {
         await spools.registry.closeAll();
       }
@@ -167,12 +171,12 @@ export async function runExample(
       });
       summary.spoolPaths = spoolPathsOf(spools);
       try {
-        const acknowledged = await readAcknowledged(spoolRoot);
+        const ledger = await readAcknowledged(spoolRoot);
         const verify = await verifySpools(
           spools,
           messages,
           options.logger,
-          acknowledged,
+          ledger,
         );
         summary.verify = verify;
         summary.ok =
@@ -185,13 +189,11 @@ export async function runExample(
           !summary.ok && !options.keep && verify.ids.length > 0;
         if (summary.ok && !options.keep) {
           // Spools outside the root may hold mail this run never wrote,
-          // such as a live server's: remove only what it acknowledged.
+          // such as a live server's: remove only what it began to store.
           const own = spoolsUnder(spools, spoolRoot);
           summary.remove = await removeEntries(
             spools,
-            own
-              ? verify.ids
-              : verify.ids.filter((id) => acknowledged?.has(id.toString())),
+            own ? verify.ids : parseIds(ledger?.started ?? []),
             own,
           );
           await removeAcknowledged(spoolRoot);
@@ -278,4 +280,17 @@ function spoolPathsOf(spools: OpenSpools): { data: string; meta: string } {
     data: path.resolve(spools.data.path),
     meta: path.resolve(spools.meta.path),
   };
+}
+
+/** Parses the ids the store phase recorded, skipping any a hand edit spoiled. */
+function parseIds(texts: Iterable<string>): SpoolId[] {
+  const ids: SpoolId[] = [];
+  for (const text of texts) {
+    try {
+      ids.push(SpoolId.parse(text));
+    } catch {
+      // Not an id, so no entry of this run is stored under it.
+    }
+  }
+  return ids;
 }

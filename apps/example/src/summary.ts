@@ -34,13 +34,13 @@ export function formatSummary(summary: ExampleSummary): string[] {
     `spools:   ${summary.spoolRoot}`,
   ];
   const paths = summary.spoolPaths;
-  if (
+  const outside =
     paths !== undefined &&
     !(
       isUnder(paths.data, summary.spoolRoot) &&
       isUnder(paths.meta, summary.spoolRoot)
-    )
-  ) {
+    );
+  if (outside) {
     // A policy that ignores SPOOL_ROOT puts its spools elsewhere.
     lines[1] = `spools:   ${summary.spoolRoot} (SPOOL_ROOT, unused by the policy)`;
     lines.push(`data:     ${paths.data}`, `meta:     ${paths.meta}`);
@@ -74,7 +74,12 @@ export function formatSummary(summary: ExampleSummary): string[] {
     }
     if (verify.unacknowledged.length > 0) {
       lines.push(
-        `unacknowledged: ${plural(verify.unacknowledged.length, 'message')} the store phase stored before it stopped, not checked and not counted`,
+        `unacknowledged: ${plural(verify.unacknowledged.length, 'message')} the store phase began but did not acknowledge before it stopped, not checked and not counted`,
+      );
+    }
+    if (verify.foreign.length > 0) {
+      lines.push(
+        `foreign:  ${plural(verify.foreign.length, 'envelope')} in meta that the store phase did not write, not checked and not counted`,
       );
     }
     for (const name of verify.missingMessages) {
@@ -85,9 +90,7 @@ export function formatSummary(summary: ExampleSummary): string[] {
     lines.push(...removeLines(remove));
   }
   if (summary.keptForInspection) {
-    lines.push(
-      `kept:     entries left in ${summary.spoolRoot} for inspection; --phase verify --spool-root ${summary.spoolRoot} checks them again, and deleting that folder discards them`,
-    );
+    lines.push(keptLine(summary, outside));
   }
   lines.push(
     `total:    ${ms(summary.totalMs)}, ${summary.ok ? 'ok' : 'FAILED'}`,
@@ -96,19 +99,28 @@ export function formatSummary(summary: ExampleSummary): string[] {
 }
 
 function removeLines(remove: RemoveResult): string[] {
-  const removed = plural(remove.removed, 'entry', 'entries');
+  const removed = `${plural(remove.removed, 'message')} by id (body and envelope)`;
   if (remove.swept) {
     return [
-      `removed:  ${removed} by id, then ${remove.remaining} more found after them, in ${ms(remove.ms)}`,
+      `removed:  ${removed}, then ${plural(remove.remaining, 'more entry', 'more entries')} found after them, in ${ms(remove.ms)}`,
     ];
   }
   const lines = [
-    `removed:  ${removed}, only those of acknowledged messages (the spools lie outside SPOOL_ROOT), in ${ms(remove.ms)}`,
+    `removed:  ${removed}, only those the store phase began (the spools lie outside SPOOL_ROOT), in ${ms(remove.ms)}`,
   ];
   if (remove.remaining > 0) {
     lines.push(
-      `left:     ${plural(remove.remaining, 'entry', 'entries')} in data and meta that this run did not acknowledge, left in place`,
+      `left:     ${plural(remove.remaining, 'entry', 'entries')} in data and meta that the store phase did not write, left in place`,
     );
   }
   return lines;
+}
+
+/** Builds the line that says where a failed verification left its entries. */
+function keptLine(summary: ExampleSummary, outside: boolean): string {
+  const again = `--phase verify --spool-root ${summary.spoolRoot} checks them again`;
+  if (outside && summary.spoolPaths !== undefined) {
+    return `kept:     entries left in ${summary.spoolPaths.data} and ${summary.spoolPaths.meta} for inspection; ${again}, and removing them is up to you, since other programs may use those spools`;
+  }
+  return `kept:     entries left in ${summary.spoolRoot} for inspection; ${again}, and deleting that folder discards them`;
 }

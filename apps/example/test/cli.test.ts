@@ -67,7 +67,7 @@ describe('example cli', () => {
       '0 damaged meta skipped, 0 mismatched, 0 without body, 0 messages not found',
     );
     expect(summaryLine(result.stdout, 'removed')).toMatch(
-      /^12 entries by id, then 0 more found after them/,
+      /^6 messages by id \(body and envelope\), then 0 more entries found after them/,
     );
     expect(summaryLine(result.stdout, 'total')).toMatch(/ok$/);
   });
@@ -136,26 +136,42 @@ describe('example cli', () => {
     const queued = SpoolId.generate();
     const between = await openSpools(options);
     await between.data.store(queued, Buffer.from('queued mail'));
+    await between.meta.store(queued, Buffer.from('an envelope of its own'));
     await between.registry.closeAll();
+    // As if the store phase had stopped before acknowledging its last message.
+    const list = path.join(spoolRoot, 'acknowledged.jsonl');
+    const lines = (await readFile(list, 'utf8')).trimEnd().split('\n');
+    await writeFile(list, `${lines.slice(0, -1).join('\n')}\n`);
 
     const verified = await runCli([...args, '--phase', 'verify']);
 
-    expect(verified.stderr).toBe('');
+    expect(verified.stderr).toContain(
+      'skipped a message the store phase began but did not acknowledge',
+    );
+    expect(verified.stderr).toContain(
+      `"id":"${queued}","msg":"skipped an envelope the store phase did not write"`,
+    );
     expect(verified.code).toBe(0);
+    expect(summaryLine(verified.stdout, 'unacknowledged')).toMatch(
+      /^1 message /,
+    );
+    expect(summaryLine(verified.stdout, 'foreign')).toBe(
+      '1 envelope in meta that the store phase did not write, not checked and not counted',
+    );
     expect(summaryLine(verified.stdout, 'removed')).toMatch(
-      /^12 entries, only those of acknowledged messages \(the spools lie outside SPOOL_ROOT\)/,
+      /^6 messages by id \(body and envelope\), only those the store phase began \(the spools lie outside SPOOL_ROOT\)/,
     );
     expect(summaryLine(verified.stdout, 'left')).toBe(
-      '1 entry in data and meta that this run did not acknowledge, left in place',
+      '2 entries in data and meta that the store phase did not write, left in place',
     );
     const after = await openSpools(options);
     try {
       expect((await after.data.load(queued)).toString()).toBe('queued mail');
       const envelopes = [];
       for await (const entry of after.meta.enumerate(EVERY_ENTRY)) {
-        envelopes.push(entry.id);
+        envelopes.push(entry.id?.toString());
       }
-      expect(envelopes).toEqual([]);
+      expect(envelopes).toEqual([queued.toString()]);
     } finally {
       await after.registry.closeAll();
     }
@@ -168,7 +184,7 @@ describe('example cli', () => {
     expect(summaryLine(result.stdout, 'policy')).toBe(BUNDLED_POLICIES.RocksDB);
     expect(summaryLine(result.stdout, 'verified')).toMatch(/^6 of 6 messages/);
     expect(summaryLine(result.stdout, 'removed')).toMatch(
-      /^12 entries by id, then 0 more found after them/,
+      /^6 messages by id \(body and envelope\), then 0 more entries found after them/,
     );
   });
 
@@ -199,6 +215,10 @@ describe('example cli', () => {
       await spools.meta.store(empty, Buffer.alloc(0));
       await spools.meta.store(truncated, Buffer.from('{"sender":"alice@exa'));
     });
+    // Without the store phase's list, every envelope counts as the
+    // example's own, so the two are judged rather than set aside as
+    // another program's.
+    await rm(path.join(root, 'acknowledged.jsonl'));
 
     const result = await runCli(['--phase', 'verify', '--spool-root', root]);
 
@@ -215,7 +235,7 @@ describe('example cli', () => {
     );
     expect(result.stderr).toContain('skipped a damaged meta entry');
     expect(summaryLine(result.stdout, 'removed')).toMatch(
-      /^16 entries by id, then 0 more found after them/,
+      /^8 messages by id \(body and envelope\), then 0 more entries found after them/,
     );
   });
 
@@ -472,7 +492,7 @@ describe('example cli', () => {
     expect(summaryLine(result.stdout, 'stored')).toMatch(/^5 messages/);
     expect(summaryLine(result.stdout, 'verified')).toMatch(/^5 of 5 messages/);
     expect(summaryLine(result.stdout, 'removed')).toMatch(
-      /^10 entries by id, then 0 more found after them/,
+      /^5 messages by id \(body and envelope\), then 0 more entries found after them/,
     );
     let remaining = 0;
     await withSpools(async (spools) => {
@@ -585,22 +605,71 @@ describe('example cli', () => {
   it('verify expects only acknowledged messages', async () => {
     const stored = await runCli(['--phase', 'store', '--spool-root', root]);
     expect(stored.code).toBe(0);
-    // As if the store phase had stopped after its second message, in the
-    // middle of writing the third line.
+    // As if the store phase had stopped after acknowledging its second
+    // message, in the middle of writing the third acknowledgement.
     const list = path.join(root, 'acknowledged.jsonl');
     const lines = (await readFile(list, 'utf8')).split('\n');
-    expect(lines).toHaveLength(7);
-    await writeFile(list, `${lines[0]}\n${lines[1]}\n{"id":"`);
+    const started = lines.filter((line) => line.includes('"started":true'));
+    const acknowledged = lines.filter(
+      (line) => line.startsWith('{') && !line.includes('"started"'),
+    );
+    expect(started).toHaveLength(6);
+    expect(acknowledged).toHaveLength(6);
+    await writeFile(
+      list,
+      `${[...started, ...acknowledged.slice(0, 2)].join('\n')}\n{"id":"`,
+    );
 
     const verify = await runCli(['--phase', 'verify', '--spool-root', root]);
 
     expect(verify.code).toBe(0);
     expect(summaryLine(verify.stdout, 'verified')).toMatch(/^2 of 2 messages/);
     expect(summaryLine(verify.stdout, 'unacknowledged')).toMatch(
-      /^4 messages the store phase stored before it stopped/,
+      /^4 messages the store phase began but did not acknowledge before it stopped/,
     );
-    expect(summaryLine(verify.stdout, 'removed')).toMatch(/^12 entries/);
+    expect(summaryLine(verify.stdout, 'removed')).toMatch(/^6 messages by id/);
     await expect(readFile(list, 'utf8')).rejects.toThrow(/ENOENT/);
+  });
+
+  it('store phase starts a new list', async () => {
+    const spoolRoot = path.join(root, 'twice');
+    const other = path.join(root, 'other-messages');
+    await mkdir(other);
+    await cp(
+      path.join(BUNDLED_MESSAGES, 'plain-text.eml'),
+      path.join(other, 'renamed.eml'),
+    );
+    const first = await runCli([
+      '--phase',
+      'store',
+      '--spool-root',
+      spoolRoot,
+      '--messages',
+      other,
+      '--large-message',
+      '0',
+    ]);
+    expect(first.code).toBe(0);
+    // Spools emptied by hand, with the first store phase's list left behind.
+    await rm(path.join(spoolRoot, 'data'), { recursive: true, force: true });
+    await rm(path.join(spoolRoot, 'meta'), { recursive: true, force: true });
+
+    const second = await runCli([
+      '--phase',
+      'store',
+      '--spool-root',
+      spoolRoot,
+    ]);
+    const verify = await runCli([
+      '--phase',
+      'verify',
+      '--spool-root',
+      spoolRoot,
+    ]);
+
+    expect(second.code).toBe(0);
+    expect(verify.code).toBe(0);
+    expect(summaryLine(verify.stdout, 'verified')).toMatch(/^6 of 6 messages/);
   });
 
   it('store killed mid-body loses no body', async () => {

@@ -22,6 +22,7 @@ describe('formatSummary', () => {
         missingData: [],
         missingMessages: ['a.eml'],
         unacknowledged: [],
+        foreign: [],
         damaged: [],
         ids: [],
         ms: 1,
@@ -37,7 +38,9 @@ describe('formatSummary', () => {
     expect(line(lines, 'stored')).toMatch(/^stored: {3}1 message, /);
     expect(line(lines, 'verified')).toMatch(/^verified: 0 of 1 message, /);
     expect(line(lines, 'problems')).toMatch(/, 1 message not found$/);
-    expect(line(lines, 'removed')).toMatch(/^removed: {2}1 entry, only /);
+    expect(line(lines, 'removed')).toMatch(
+      /^removed: {2}1 message by id \(body and envelope\), only /,
+    );
     expect(line(lines, 'left')).toMatch(/^left: {5}1 entry in data and meta /);
   });
 });

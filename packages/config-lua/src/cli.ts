@@ -178,7 +178,7 @@ function warnAboutCompression(
       !SPOOLKIT_COMPRESSIONS.includes(compression)
     ) {
       process.stderr.write(
-        `warning: spool '${name}' sets rocks_params.compression_type = '${String(compression)}', which kumod accepts but spoolkit's RocksDB backend cannot open, because the rocksdb binding is built with Snappy only; use 'Snappy' or 'None' if Node tools are to open this spool\n`,
+        `warning: spool '${name}' sets rocks_params.compression_type = '${String(compression)}', which kumod accepts but spoolkit's RocksDB backend cannot open, because the rocksdb binding is built with Snappy only, so applyPolicy rejects this policy; use 'Snappy' or 'None' if Node tools are to open it\n`,
       );
     }
   }

@@ -71,7 +71,7 @@ kumo.define_spool { name = 'meta', path = '/s/meta', kind = 'RocksDB', rocks_par
     const result = await checkPolicy(policy);
     expect(result.code).toBe(0);
     expect(result.stderr).toContain(
-      "warning: spool 'data' sets rocks_params.compression_type = 'Lz4', which kumod accepts but spoolkit's RocksDB backend cannot open, because the rocksdb binding is built with Snappy only; use 'Snappy' or 'None' if Node tools are to open this spool\n",
+      "warning: spool 'data' sets rocks_params.compression_type = 'Lz4', which kumod accepts but spoolkit's RocksDB backend cannot open, because the rocksdb binding is built with Snappy only, so applyPolicy rejects this policy; use 'Snappy' or 'None' if Node tools are to open it\n",
     );
     expect(result.stderr).not.toContain("spool 'meta'");
   });

@@ -67,10 +67,10 @@ export function validateStoreArguments(
       id,
     );
   }
-  if (data.byteLength === 0 && isDetached(data.buffer)) {
+  if (data.byteLength === 0 && isOutOfReach(data)) {
     throw invalidArgument(
       spool,
-      `store of ${id} got a Uint8Array whose ArrayBuffer was transferred or detached, so its bytes are gone; store a copy made before the transfer`,
+      `store of ${id} got a Uint8Array whose ArrayBuffer was transferred, detached or shrunk below it, so its bytes are gone; store a copy made before that`,
       id,
     );
   }
@@ -189,15 +189,16 @@ export function describeArgument(value: unknown): string {
 }
 
 /**
- * Returns whether `buffer` was detached (by a transfer to a worker or by
- * `structuredClone` with `transfer`). A detached buffer reads as empty, so
- * storing its view would store nothing. Node 20 lacks
- * `ArrayBuffer.prototype.detached`, but making a view on a detached buffer
+ * Returns whether `view` can no longer reach its bytes: its ArrayBuffer
+ * was detached (by a transfer to a worker or by `structuredClone` with
+ * `transfer`), or it is a resizable ArrayBuffer shrunk below the view.
+ * Such a view reads as empty, so storing it would store nothing. Node 20
+ * lacks `ArrayBuffer.prototype.detached`, but copying from such a view
  * throws.
  */
-function isDetached(buffer: ArrayBufferLike): boolean {
+function isOutOfReach(view: Uint8Array): boolean {
   try {
-    new Uint8Array(buffer, 0, 0);
+    Uint8Array.prototype.slice.call(view, 0, 0);
     return false;
   } catch {
     return true;

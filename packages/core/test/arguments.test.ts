@@ -146,7 +146,7 @@ describe('argument validation', () => {
     const value = new Uint8Array(8);
     structuredClone(value.buffer, { transfer: [value.buffer] });
     expect(() => validateStoreArguments(id, value, {}, 'data')).toThrow(
-      /whose ArrayBuffer was transferred or detached/,
+      /whose ArrayBuffer was transferred, detached or shrunk below it/,
     );
     expect(() =>
       validateStoreArguments(
@@ -155,6 +155,23 @@ describe('argument validation', () => {
         {},
         'data',
       ),
+    ).not.toThrow();
+  });
+
+  it('rejects a view past the end of a shrunk buffer', () => {
+    // Resizable buffers are in Node 20, but not yet in this lib's types.
+    const Resizable = ArrayBuffer as unknown as new (
+      length: number,
+      options: { maxByteLength: number },
+    ) => ArrayBuffer & { resize(length: number): void };
+    const resizable = new Resizable(8, { maxByteLength: 16 });
+    const view = new Uint8Array(resizable, 4, 4);
+    resizable.resize(2);
+    expect(() => validateStoreArguments(id, view, {}, 'data')).toThrow(
+      /shrunk below it/,
+    );
+    expect(() =>
+      validateStoreArguments(id, Buffer.alloc(0), {}, 'data'),
     ).not.toThrow();
   });
 
