@@ -78,27 +78,18 @@ describe('checkFreeSpace', () => {
     );
   });
 
-  it('reports low inodes', () => {
+  it.each([
+    [10, '10 inodes'],
+    [1, '1 inode'],
+  ])('reports %i free inodes as low', (freeInodes, counted) => {
     const reason = checkFreeSpace(
-      usage({ freeInodes: 10 }),
+      usage({ freeInodes }),
       TEN_PERCENT,
       parseMinFree('100', 'test'),
       '/spool',
     );
     expect(reason).toBe(
-      'free inodes at /spool: 10 inodes (0%), below min_free_inodes 100',
-    );
-  });
-
-  it('says inode for a single free inode', () => {
-    const reason = checkFreeSpace(
-      usage({ freeInodes: 1 }),
-      TEN_PERCENT,
-      parseMinFree('100', 'test'),
-      '/spool',
-    );
-    expect(reason).toBe(
-      'free inodes at /spool: 1 inode (0%), below min_free_inodes 100',
+      `free inodes at /spool: ${counted} (0%), below min_free_inodes 100`,
     );
   });
 
