@@ -130,14 +130,14 @@ export class EntryFiles {
       code === 'ENOTDIR'
         ? await firstNonDirectory(
             this.#fs,
-            this.#layout.dataDir,
+            this.#layout.root,
             path.dirname(finalPath),
           )
         : undefined;
     if (blocker !== undefined) {
       return new SpoolError(
         SpoolErrorCode.Corrupt,
-        `failed to load ${id} from spool '${this.#spool}': ${blocker} is a file where a hash directory should be, so no entry below it can be loaded or stored; move it out of ${this.#layout.dataDir} (it may hold a message)`,
+        `failed to load ${id} from spool '${this.#spool}': ${blocker} is a file where a directory should be, so no entry below it can be loaded or stored; move it out of the spool directory ${this.#layout.root} (it may hold a message)`,
         {
           spool: this.#spool,
           id: id.toString(),

@@ -289,25 +289,40 @@ describe('symbolic link entry', () => {
 });
 
 describe('file in place of a hash directory', () => {
-  it('reports the file on load', async () => {
+  it.each([
+    ['the leaf directory', 4],
+    ['data/ itself', 0],
+  ] as const)(
+    'names the file in place of %s on load',
+    async (_where, depth) => {
+      const dir = makeTempDir();
+      const spool = await openSpool({ path: dir });
+      const id = SpoolId.generate();
+      await spool.store(id, Buffer.from('lost behind a file'));
+      const levels = id.relativePath().split('/').slice(0, depth);
+      const blocker = path.join(dir, 'data', ...levels);
+      rmSync(blocker, { recursive: true });
+      writeFileSync(blocker, 'not a directory');
+
+      const error = await spool.load(id).catch((caught) => caught);
+
+      expect(error.code).toBe('SPOOL_CORRUPT');
+      expect(error.path).toBe(blocker);
+      expect(error.message).toContain(
+        `${blocker} is a file where a directory should be, so no entry below it can be loaded or stored; move it out of the spool directory ${dir}`,
+      );
+      await spool.close();
+    },
+  );
+
+  it('still reports a missing entry as not found', async () => {
     const dir = makeTempDir();
     const spool = await openSpool({ path: dir });
-    const id = SpoolId.generate();
-    await spool.store(id, Buffer.from('lost behind a file'));
-    const leafDir = path.dirname(path.join(dir, 'data', id.relativePath()));
-    rmSync(leafDir, { recursive: true });
-    writeFileSync(leafDir, 'not a directory');
 
-    const error = await spool.load(id).catch((caught) => caught);
-
-    expect(error.code).toBe('SPOOL_CORRUPT');
-    expect(error.path).toBe(leafDir);
-    expect(error.message).toContain(
-      `${leafDir} is a file where a hash directory should be`,
-    );
     await expect(spool.load(SpoolId.generate())).rejects.toMatchObject({
       code: 'SPOOL_NOT_FOUND',
     });
+    await spool.close();
   });
 });
 
