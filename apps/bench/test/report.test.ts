@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { formatDiskSize } from '../src/report/markdown.js';
 import { formatRatio, MIN_BASELINE_RATIO } from '../src/report/targets.js';
 
 describe('formatRatio', () => {
@@ -18,5 +19,16 @@ describe('formatRatio', () => {
       const met = ratio >= MIN_BASELINE_RATIO;
       expect(formatRatio(ratio) === '0.90', String(ratio)).toBe(met);
     }
+  });
+});
+
+describe('formatDiskSize', () => {
+  it.each([
+    [64 * 1024 ** 2, '64 MiB'],
+    [9.5 * 1024 ** 3, '9728 MiB'],
+    [10 * 1024 ** 3, '10 GiB'],
+    [252.4 * 1024 ** 3, '252 GiB'],
+  ])('shows %i bytes as %s', (bytes, shown) => {
+    expect(formatDiskSize(bytes)).toBe(shown);
   });
 });

@@ -223,7 +223,14 @@ function policySection(policy: PolicyResult): string[] {
 
 function machineLine(machine: MachineInfo): string {
   const disk = machine.disk;
-  return `${machine.cpus} CPUs (${machine.cpuModel}), ${(machine.memoryBytes / 1024 ** 3).toFixed(1)} GiB RAM, Node ${machine.node} on ${machine.platform} (kernel ${machine.kernel}); scratch on ${disk.fsType} (${disk.device}, ${(disk.sizeBytes / 1024 ** 3).toFixed(0)} GiB, ${(disk.freeBytes / 1024 ** 3).toFixed(0)} GiB free); load average at start ${machine.loadAverage.join(' / ')}`;
+  return `${machine.cpus} CPUs (${machine.cpuModel}), ${(machine.memoryBytes / 1024 ** 3).toFixed(1)} GiB RAM, Node ${machine.node} on ${machine.platform} (kernel ${machine.kernel}); scratch on ${disk.fsType} (${disk.device}, ${formatDiskSize(disk.sizeBytes)}, ${formatDiskSize(disk.freeBytes)} free); load average at start ${machine.loadAverage.join(' / ')}`;
+}
+
+/** Formats a disk size in whole GiB, or in MiB below 10 GiB, where whole GiB would read as 0 for a small tmpfs. */
+export function formatDiskSize(bytes: number): string {
+  return bytes >= 10 * 1024 ** 3
+    ? `${(bytes / 1024 ** 3).toFixed(0)} GiB`
+    : `${(bytes / 1024 ** 2).toFixed(0)} MiB`;
 }
 
 /** Describes how the backend and its baseline shared each round, for `slices` turns each. */
