@@ -84,6 +84,9 @@ export class DiskSpaceMonitor {
   #timer: NodeJS.Timeout | undefined;
   #lastError: unknown;
   #checking: Promise<void> | undefined;
+  /** How many checks have started, and which of them last set `reason`. */
+  #started = 0;
+  #applied = 0;
 
   constructor(options: DiskSpaceMonitorOptions) {
     this.#options = options;
@@ -110,16 +113,28 @@ export class DiskSpaceMonitor {
     this.#timer.unref();
   }
 
-  /** Reads the file system once and updates `reason`. */
+  /**
+   * Reads the file system once and updates `reason`, unless a check that
+   * started later has updated it already: a slow timer check must not
+   * overwrite the shortfall a `recheck()` just found.
+   */
   async check(): Promise<void> {
     const { path, minFreeSpace, minFreeInodes } = this.#options;
+    this.#started += 1;
+    const order = this.#started;
     try {
       const usage = await (this.#options.readUsage ?? readDiskUsage)(path);
+      if (order < this.#applied) {
+        return;
+      }
+      this.#applied = order;
       this.#reason = checkFreeSpace(usage, minFreeSpace, minFreeInodes, path);
       this.#lastError = undefined;
     } catch (error) {
       // A failed statfs says nothing about free space, so the last reading stands.
-      this.#lastError = error;
+      if (order >= this.#applied) {
+        this.#lastError = error;
+      }
     }
   }
 

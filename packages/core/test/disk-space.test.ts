@@ -182,6 +182,26 @@ describe('DiskSpaceMonitor', () => {
     expect(readings).toBe(2);
   });
 
+  it('keeps a recheck over an older, slower check', async () => {
+    const pending: ((reading: DiskUsage) => void)[] = [];
+    const monitor = new DiskSpaceMonitor({
+      path: '/spool',
+      minFreeSpace: TEN_PERCENT,
+      minFreeInodes: TEN_PERCENT,
+      readUsage: () => new Promise((resolve) => pending.push(resolve)),
+    });
+    // A timer check that read the disk before it filled, and answers last.
+    const older = monitor.check();
+    const recheck = monitor.recheck();
+
+    pending[1]?.(usage({ freeBytes: 0 }));
+    await recheck;
+    pending[0]?.(usage({}));
+    await older;
+
+    expect(monitor.reason).toMatch(/below min_free_space 10%/);
+  });
+
   it('checks again on its timer', async () => {
     let readings = 0;
     const monitor = new DiskSpaceMonitor({
