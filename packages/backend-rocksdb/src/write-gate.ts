@@ -87,7 +87,7 @@ export class WriteGate {
       return Promise.reject(error);
     }
     const now = Date.now();
-    if (request.semaphore === undefined && !this.#isStalled(now, false)) {
+    if (this.#startsAtOnce(request.semaphore, now)) {
       // The common case: no limit configured and no stall, so the write
       // starts now, with no deadline to compute and no backoff loop.
       return this.#write(request);
@@ -103,10 +103,13 @@ export class WriteGate {
    */
   acceptsNow(semaphore: Semaphore | undefined): boolean {
     return (
-      semaphore === undefined &&
-      !this.#options.health.latched &&
-      !this.#isStalled(Date.now(), false)
+      !this.#options.health.latched && this.#startsAtOnce(semaphore, Date.now())
     );
+  }
+
+  /** Whether a write with an open latch skips the gate: no limit and no stall. */
+  #startsAtOnce(semaphore: Semaphore | undefined, now: number): boolean {
+    return semaphore === undefined && !this.#isStalled(now, false);
   }
 
   /**
