@@ -3,6 +3,10 @@ import type { Measurements, TargetCheck } from './targets.js';
 
 /** Everything one benchmark run writes to its JSON file. */
 export interface BenchReport extends Measurements {
+  /**
+   * How long each run lasted: `full` timings or `--smoke` ones. A narrowed
+   * run of full length is `full` too; `narrowedBy` tells it apart.
+   */
   mode: 'full' | 'smoke';
   /** The options that narrowed the run, such as `--kinds`; empty for a whole run. */
   narrowedBy: string[];
