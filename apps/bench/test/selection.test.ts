@@ -93,6 +93,9 @@ describe('bench selection options', () => {
     expect(markdown.split('\n')[0]).toBe(
       '# spoolkit benchmark (smoke, narrowed by --sections --kinds --value-sizes --concurrency --rounds)',
     );
+    expect(markdown).toContain(
+      'Each configuration ran 2 rounds of RocksDB alone.',
+    );
   }, 120_000);
 
   it.each([

@@ -113,6 +113,9 @@ describe('bench --smoke', () => {
       expect(row.roundsPerSecond).toHaveLength(1);
       expect(row.stats.operations).toBeGreaterThan(0);
     }
+    expect(markdown).toContain(
+      'Each configuration ran 1 round, LocalDisk and RocksDB back to back in each, taking turns going first.',
+    );
   });
 
   it('enumeration has memory for each walk', () => {

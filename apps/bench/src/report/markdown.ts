@@ -226,6 +226,14 @@ function machineLine(machine: MachineInfo): string {
   return `${machine.cpus} CPUs (${machine.cpuModel}), ${(machine.memoryBytes / 1024 ** 3).toFixed(1)} GiB RAM, Node ${machine.node} on ${machine.platform} (kernel ${machine.kernel}); scratch on ${disk.fsType} (${disk.device}, ${formatDiskSize(disk.sizeBytes)}, ${formatDiskSize(disk.freeBytes)} free); load average at start ${machine.loadAverage.join(' / ')}`;
 }
 
+/** Describes how the kinds of the lifecycle rows shared each round: back to back, or alone. */
+function lifecycleKinds(rows: readonly { kind: string }[]): string {
+  const kinds = [...new Set(rows.map((row) => row.kind))];
+  return kinds.length > 1
+    ? `, ${kinds.join(' and ')} back to back in each, taking turns going first`
+    : ` of ${kinds[0] ?? 'no kind'} alone`;
+}
+
 /** Formats a disk size in whole GiB, or in MiB below 10 GiB, where whole GiB would read as 0 for a small tmpfs. */
 export function formatDiskSize(bytes: number): string {
   return bytes >= 10 * 1024 ** 3
@@ -293,7 +301,7 @@ export function renderMarkdown(report: BenchReport): string {
       '',
       '## Message lifecycle',
       '',
-      `Per message: store body and envelope at once, load the envelope, remove both; sync off. Each configuration ran ${count(report.lifecycle[0]?.roundsPerSecond.length ?? 1, 'round')}, LocalDisk and RocksDB back to back in each, taking turns going first. Each row is that kind's median round by throughput; the rate of every round is beside it.`,
+      `Per message: store body and envelope at once, load the envelope, remove both; sync off. Each configuration ran ${count(report.lifecycle[0]?.roundsPerSecond.length ?? 1, 'round')}${lifecycleKinds(report.lifecycle)}. Each row is that kind's median round by throughput; the rate of every round is beside it.`,
       '',
       ...lifecycleSection(report.lifecycle),
     );
