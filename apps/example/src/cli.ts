@@ -5,6 +5,7 @@ import { inspect } from 'node:util';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { pino } from 'pino';
 import { MAX_ATTACHMENT_MIB } from './large-message.js';
+import { isUnder } from './paths.js';
 import { runExample } from './run.js';
 import { BUNDLED_POLICIES, type BundledKind } from './spools.js';
 import { formatSummary } from './summary.js';
@@ -124,14 +125,28 @@ const policyPath =
     : path.resolve(USER_CWD, options.policy);
 
 let temporaryRoot: string | undefined;
+let spoolPaths: { data: string; meta: string } | undefined;
 for (const [signal, number] of [
   ['SIGINT', 2],
   ['SIGTERM', 15],
 ] as const) {
   process.once(signal, () => {
     // The spools are left unclosed: the process ends now and the OS drops
-    // their locks. Only a root this run created is deleted.
-    if (temporaryRoot !== undefined && !options.keep) {
+    // their locks. Only a root this run created is deleted, and not when
+    // the policy's spools lie outside it: its acknowledged.jsonl is then
+    // the one record of which entries there are this run's.
+    if (
+      temporaryRoot !== undefined &&
+      spoolPaths !== undefined &&
+      !(
+        isUnder(spoolPaths.data, temporaryRoot) &&
+        isUnder(spoolPaths.meta, temporaryRoot)
+      )
+    ) {
+      console.error(
+        `interrupted by ${signal}: entries of this run may remain in ${spoolPaths.data} and ${spoolPaths.meta}, outside the temporary spool root, so ${temporaryRoot} is kept with its acknowledged.jsonl, which names them; to verify and remove them, run: ${verifyCommand(temporaryRoot)}`,
+      );
+    } else if (temporaryRoot !== undefined && !options.keep) {
       try {
         // Writes already queued can still create files during the removal
         // (ENOTEMPTY), so it retries before giving up.
@@ -171,6 +186,9 @@ try {
       temporaryRoot = root;
       logger.info({ spoolRoot: root }, 'created a temporary spool root');
     },
+    onSpoolPaths: (paths) => {
+      spoolPaths = paths;
+    },
     logger,
   });
   for (const line of formatSummary(summary)) {
@@ -184,4 +202,20 @@ try {
     console.error(inspect(error));
   }
   process.exitCode = 2;
+}
+
+/** The command that verifies and removes what an interrupted run left in `root`. */
+function verifyCommand(root: string): string {
+  const policy = options.policy === undefined ? [] : ['--policy', policyPath];
+  const messages =
+    program.getOptionValueSource('messages') === 'cli'
+      ? ['--messages', path.resolve(USER_CWD, options.messages)]
+      : [];
+  return [
+    'npm run example --',
+    ...policy,
+    ...messages,
+    '--phase verify --spool-root',
+    root,
+  ].join(' ');
 }

@@ -68,6 +68,11 @@ export interface ExampleOptions {
    * if the process is interrupted.
    */
   onTemporaryRoot?: (root: string) => void;
+  /**
+   * Called with the absolute `data` and `meta` directories as soon as the
+   * spools are open, before anything is stored in them.
+   */
+  onSpoolPaths?: (paths: { data: string; meta: string }) => void;
   logger: SpoolLogger;
 }
 
@@ -148,6 +153,7 @@ export async function runExample(
     if (phase !== 'verify') {
       const spools = await openSpools(spoolOptions);
       summary.spoolPaths = spoolPathsOf(spools);
+      options.onSpoolPaths?.(summary.spoolPaths);
       try {
         await assertSpoolsEmpty(spools);
         await startAcknowledged(spoolRoot);
@@ -170,6 +176,7 @@ export async function runExample(
         requireExisting: phase === 'verify',
       });
       summary.spoolPaths = spoolPathsOf(spools);
+      options.onSpoolPaths?.(summary.spoolPaths);
       try {
         const ledger = await readAcknowledged(spoolRoot);
         const verify = await verifySpools(

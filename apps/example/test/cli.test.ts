@@ -578,6 +578,67 @@ describe('example cli', () => {
     await rm(tmp, { recursive: true, force: true });
   }, 120_000);
 
+  it('interrupt keeps the temporary root of outside spools', async () => {
+    const tmp = await mkdtemp(path.join(os.tmpdir(), 'spoolkit-example-int-'));
+    const live = path.join(root, 'live');
+    const policy = await writeSpoolPolicy('live.lua', live);
+    const child = spawn(
+      process.execPath,
+      [CLI, '--policy', policy, '--large-message', '256'],
+      {
+        stdio: ['ignore', 'ignore', 'pipe'],
+        env: { ...process.env, TMPDIR: tmp },
+      },
+    );
+    let stderr = '';
+    child.stderr.on('data', (chunk) => {
+      stderr += chunk;
+    });
+    const exited = new Promise<number | null>((resolve) => {
+      child.on('exit', (code) => resolve(code));
+    });
+    // Interrupt while the generated message's body is being written.
+    await vi.waitFor(
+      async () => {
+        const temp = path.join(live, 'data', 'new');
+        const sizes = await Promise.all(
+          (await readdir(temp).catch(() => [])).map((name) =>
+            stat(path.join(temp, name)).then(
+              (stats) => stats.size,
+              () => 0,
+            ),
+          ),
+        );
+        expect(Math.max(0, ...sizes)).toBeGreaterThan(1024 * 1024);
+      },
+      { timeout: 60_000, interval: 5 },
+    );
+    child.kill('SIGINT');
+
+    expect(await exited).toBe(130);
+    const [kept] = await readdir(tmp);
+    const temporaryRoot = path.join(tmp, kept as string);
+    expect(stderr).toContain(
+      `outside the temporary spool root, so ${temporaryRoot} is kept with its acknowledged.jsonl`,
+    );
+    const command = `npm run example -- --policy ${policy} --phase verify --spool-root ${temporaryRoot}`;
+    expect(stderr).toContain(command);
+
+    const verify = await runCli([
+      '--policy',
+      policy,
+      '--phase',
+      'verify',
+      '--spool-root',
+      temporaryRoot,
+    ]);
+
+    expect(verify.code).toBe(0);
+    expect(await countFiles(path.join(live, 'data', 'data'))).toBe(0);
+    expect(await countFiles(path.join(live, 'meta', 'data'))).toBe(0);
+    await rm(tmp, { recursive: true, force: true });
+  }, 120_000);
+
   it('verify of emptied spools keeps nothing', async () => {
     const spoolRoot = path.join(root, 'emptied');
     const store = await runCli(['--phase', 'store', '--spool-root', spoolRoot]);
