@@ -6,7 +6,8 @@ import { errnoCode } from '@spoolkit/core';
  * The file in the spool root that records a store phase, one JSON line
  * per event: `{"id","name","started":true}` before a message's body is
  * stored, and `{"id","name"}` once its body and envelope are both stored,
- * where a server would reply 250. A verify run expects exactly the
+ * where a server would reply 250. A verify run that passed appends
+ * `{"removing":true}` before it removes them. A verify run expects exactly the
  * acknowledged messages, so a store phase cut short is not taken for lost
  * data, and it can tell the example's own entries from other programs'.
  */
@@ -18,6 +19,8 @@ export interface StoreLedger {
   acknowledged: Map<string, string>;
   /** Every id the store phase began to store, acknowledged or not. */
   started: Set<string>;
+  /** Whether a verify run passed and began removing these entries. */
+  removing: boolean;
 }
 
 /**
@@ -64,13 +67,26 @@ export async function readAcknowledged(
     }
     throw error;
   }
-  const ledger: StoreLedger = { acknowledged: new Map(), started: new Set() };
+  const ledger: StoreLedger = {
+    acknowledged: new Map(),
+    started: new Set(),
+    removing: false,
+  };
   for (const line of text.split('\n')) {
-    let record: { id?: unknown; name?: unknown; started?: unknown };
+    let record: {
+      id?: unknown;
+      name?: unknown;
+      started?: unknown;
+      removing?: unknown;
+    };
     try {
       record = JSON.parse(line);
     } catch {
       // An empty line, or the last one cut short by a kill.
+      continue;
+    }
+    if (record.removing === true) {
+      ledger.removing = true;
       continue;
     }
     const { id, name, started } = record;
@@ -83,6 +99,15 @@ export async function readAcknowledged(
     }
   }
   return ledger;
+}
+
+/**
+ * Records that a verify run passed and begins removing the entries, so
+ * that a run interrupted in the middle is finished, not verified again
+ * against entries that are partly gone.
+ */
+export async function recordRemoving(spoolRoot: string): Promise<void> {
+  await appendLine(spoolRoot, { removing: true });
 }
 
 /** Deletes the list, once every entry it names has been removed. */

@@ -11,6 +11,7 @@ import {
 import {
   readAcknowledged,
   recordAcknowledged,
+  recordRemoving,
   recordStarted,
   removeAcknowledged,
   startAcknowledged,
@@ -95,6 +96,12 @@ export interface ExampleSummary {
    * the spool root were left in place although `keep` was off.
    */
   keptForInspection: boolean;
+  /**
+   * Set when the list showed an earlier verify run that passed and was
+   * interrupted while removing: this run finished that removal instead of
+   * verifying again.
+   */
+  resumedRemoval?: boolean;
 }
 
 /**
@@ -179,31 +186,44 @@ export async function runExample(
       options.onSpoolPaths?.(summary.spoolPaths);
       try {
         const ledger = await readAcknowledged(spoolRoot);
-        const verify = await verifySpools(
-          spools,
-          messages,
-          options.logger,
-          ledger,
-        );
-        summary.verify = verify;
-        summary.ok =
-          verify.mismatched.length === 0 &&
-          verify.missingData.length === 0 &&
-          verify.missingMessages.length === 0;
-        // A failed verification keeps its entries so that it can be rerun
-        // or inspected, when it found any.
-        summary.keptForInspection =
-          !summary.ok && !options.keep && verify.ids.length > 0;
-        if (summary.ok && !options.keep) {
-          // Spools outside the root may hold mail this run never wrote,
-          // such as a live server's: remove only what it began to store.
-          const own = spoolsUnder(spools, spoolRoot);
-          summary.remove = await removeEntries(
+        // Spools outside the root may hold mail this run never wrote,
+        // such as a live server's: remove only what it began to store.
+        const own = spoolsUnder(spools, spoolRoot);
+        const removeOurs = (ids: SpoolId[]) =>
+          removeEntries(
             spools,
-            own ? verify.ids : parseIds(ledger?.started ?? []),
+            own ? ids : parseIds(ledger?.started ?? []),
             own,
           );
-          await removeAcknowledged(spoolRoot);
+        if (ledger?.removing) {
+          // An earlier verify run passed and was interrupted while removing,
+          // so part of what it verified is gone: finish its removal.
+          summary.resumedRemoval = true;
+          if (!options.keep) {
+            summary.remove = await removeOurs(parseIds(ledger.started));
+            await removeAcknowledged(spoolRoot);
+          }
+        } else {
+          const verify = await verifySpools(
+            spools,
+            messages,
+            options.logger,
+            ledger,
+          );
+          summary.verify = verify;
+          summary.ok =
+            verify.mismatched.length === 0 &&
+            verify.missingData.length === 0 &&
+            verify.missingMessages.length === 0;
+          // A failed verification keeps its entries so that it can be rerun
+          // or inspected, when it found any.
+          summary.keptForInspection =
+            !summary.ok && !options.keep && verify.ids.length > 0;
+          if (summary.ok && !options.keep) {
+            await recordRemoving(spoolRoot);
+            summary.remove = await removeOurs(verify.ids);
+            await removeAcknowledged(spoolRoot);
+          }
         }
       } finally {
         await spools.registry.closeAll();

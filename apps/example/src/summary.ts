@@ -86,6 +86,11 @@ export function formatSummary(summary: ExampleSummary): string[] {
       lines.push(`  not found: ${name}`);
     }
   }
+  if (summary.resumedRemoval) {
+    lines.push(
+      `resumed:  an earlier verify run passed and was interrupted while removing its entries; ${remove === undefined ? 'run without --keep to finish that removal' : 'this run finished the removal without verifying again'}`,
+    );
+  }
   if (remove !== undefined) {
     lines.push(...removeLines(remove));
   }

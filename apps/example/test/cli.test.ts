@@ -1,5 +1,6 @@
 import { execFileSync, spawn } from 'node:child_process';
 import {
+  appendFile,
   cp,
   mkdir,
   mkdtemp,
@@ -689,6 +690,34 @@ describe('example cli', () => {
       /^4 messages the store phase began but did not acknowledge before it stopped/,
     );
     expect(summaryLine(verify.stdout, 'removed')).toMatch(/^6 messages by id/);
+    await expect(readFile(list, 'utf8')).rejects.toThrow(/ENOENT/);
+  });
+
+  it('verify finishes an interrupted removal', async () => {
+    const stored = await runCli(['--phase', 'store', '--spool-root', root]);
+    expect(stored.code).toBe(0);
+    // As if a verify run had passed, begun removing, and been interrupted
+    // after its first message.
+    const list = path.join(root, 'acknowledged.jsonl');
+    const first = JSON.parse(
+      (await readFile(list, 'utf8')).split('\n')[0] as string,
+    );
+    await appendFile(list, '{"removing":true}\n');
+    await withSpools(async (spools) => {
+      const id = SpoolId.parse(first.id);
+      await spools.data.remove(id);
+      await spools.meta.remove(id);
+    }, root);
+
+    const verify = await runCli(['--phase', 'verify', '--spool-root', root]);
+
+    expect(verify.code).toBe(0);
+    expect(summaryLine(verify.stdout, 'resumed')).toMatch(
+      /this run finished the removal without verifying again$/,
+    );
+    expect(summaryLine(verify.stdout, 'verified')).toBeUndefined();
+    expect(await countFiles(path.join(root, 'data', 'data'))).toBe(0);
+    expect(await countFiles(path.join(root, 'meta', 'data'))).toBe(0);
     await expect(readFile(list, 'utf8')).rejects.toThrow(/ENOENT/);
   });
 
