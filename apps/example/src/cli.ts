@@ -204,7 +204,7 @@ try {
   process.exitCode = 2;
 }
 
-/** The command that verifies and removes what an interrupted run left in `root`. */
+/** Returns the command that verifies and removes what an interrupted run left in `root`. */
 function verifyCommand(root: string): string {
   const policy = options.policy === undefined ? [] : ['--policy', policyPath];
   const messages =

@@ -257,6 +257,12 @@ export interface RemoveResult {
   remaining: number;
   /** Whether `remaining` entries were removed as well. */
   swept: boolean;
+  /**
+   * Paths the spools reported as corrupt without an id, such as a stray
+   * file or folder in place of a hash directory. No `remove(id)` reaches
+   * them, so they stay; counted in `remaining`.
+   */
+  unreadable: string[];
   ms: number;
 }
 
@@ -278,11 +284,15 @@ export async function removeEntries(
   }
 
   let remaining = 0;
+  const unreadable: string[] = [];
   for (const spool of [spools.data, spools.meta]) {
     const found: SpoolId[] = [];
     for await (const entry of spool.enumerate(EVERY_ENTRY)) {
       if (entry.id !== undefined) {
         found.push(entry.id);
+      } else if (entry.type === 'corrupt') {
+        unreadable.push(entry.path ?? spool.path);
+        remaining += 1;
       }
     }
     if (sweep) {
@@ -297,6 +307,7 @@ export async function removeEntries(
     removed: ids.length,
     remaining,
     swept: sweep,
+    unreadable,
     ms: performance.now() - started,
   };
 }

@@ -102,6 +102,8 @@ export interface ExampleSummary {
    * verifying again.
    */
   resumedRemoval?: boolean;
+  /** Set when verify found no acknowledged.jsonl, so it could not tell its own entries in an outside spool. */
+  withoutList?: boolean;
 }
 
 /**
@@ -186,6 +188,7 @@ export async function runExample(
       options.onSpoolPaths?.(summary.spoolPaths);
       try {
         const ledger = await readAcknowledged(spoolRoot);
+        summary.withoutList = ledger === undefined;
         // Spools outside the root may hold mail this run never wrote,
         // such as a live server's: remove only what it began to store.
         const own = spoolsUnder(spools, spoolRoot);

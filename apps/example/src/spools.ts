@@ -97,11 +97,11 @@ export const EVERY_ENTRY = { createdBefore: new Date(8.64e15) };
 
 /**
  * Throws `SPOOL_INVALID_ARGUMENT` when `data` or `meta` already contains an
- * entry. The verification counts every envelope it finds as one of the
- * example's messages, and spools under `SPOOL_ROOT` are emptied at the
- * end. So the store phase must not start on a spool containing messages
- * it did not write, such as a live kumod spool named by a policy that
- * ignores `SPOOL_ROOT`.
+ * entry. Spools under `SPOOL_ROOT` are emptied at the end, and the
+ * verification tells the example's messages from others only through the
+ * ids its own store phase recorded. So the store phase must not start on
+ * a spool containing messages it did not write, such as a live kumod
+ * spool named by a policy that ignores `SPOOL_ROOT`.
  */
 export async function assertSpoolsEmpty(spools: OpenSpools): Promise<void> {
   for (const spool of [spools.data, spools.meta]) {

@@ -42,7 +42,10 @@ export function formatSummary(summary: ExampleSummary): string[] {
     );
   if (outside) {
     // A policy that ignores SPOOL_ROOT puts its spools elsewhere.
-    lines[1] = `spools:   ${summary.spoolRoot} (SPOOL_ROOT, unused by the policy)`;
+    const partly =
+      isUnder(paths.data, summary.spoolRoot) ||
+      isUnder(paths.meta, summary.spoolRoot);
+    lines[1] = `spools:   ${summary.spoolRoot} (SPOOL_ROOT, ${partly ? 'holding only one of the spools' : 'unused by the policy'})`;
     lines.push(`data:     ${paths.data}`, `meta:     ${paths.meta}`);
   }
   const { store, verify, remove } = summary;
@@ -92,7 +95,7 @@ export function formatSummary(summary: ExampleSummary): string[] {
     );
   }
   if (remove !== undefined) {
-    lines.push(...removeLines(remove));
+    lines.push(...removeLines(remove, summary.withoutList === true));
   }
   if (summary.keptForInspection) {
     lines.push(keptLine(summary, outside));
@@ -103,25 +106,34 @@ export function formatSummary(summary: ExampleSummary): string[] {
   return lines;
 }
 
-function removeLines(remove: RemoveResult): string[] {
-  const removed = `${plural(remove.removed, 'message')} by id (body and envelope)`;
+function removeLines(remove: RemoveResult, withoutList: boolean): string[] {
+  const removed = `${plural(remove.removed, 'message')} by id (body and envelope, where present)`;
+  const unreadable = remove.unreadable.map(
+    (found) =>
+      `left:     ${found}, which the spool cannot read as an entry; move it out by hand`,
+  );
   if (remove.swept) {
+    const swept = remove.remaining - remove.unreadable.length;
     return [
-      `removed:  ${removed}, then ${plural(remove.remaining, 'more entry', 'more entries')} found after them, in ${ms(remove.ms)}`,
+      `removed:  ${removed}, then ${plural(swept, 'more entry', 'more entries')} found after them, in ${ms(remove.ms)}`,
+      ...unreadable,
     ];
   }
   const lines = [
-    `removed:  ${removed}, only those the store phase began (the spools lie outside SPOOL_ROOT), in ${ms(remove.ms)}`,
+    `removed:  ${removed}, only those the store phase began (a spool lies outside SPOOL_ROOT), in ${ms(remove.ms)}`,
   ];
   if (remove.remaining > 0) {
+    const why = withoutList
+      ? "without acknowledged.jsonl this run cannot tell its own entries there from other programs'"
+      : 'the store phase did not write them';
     lines.push(
-      `left:     ${plural(remove.remaining, 'entry', 'entries')} in data and meta that the store phase did not write, left in place`,
+      `left:     ${plural(remove.remaining, 'entry', 'entries')} in data and meta, left in place: ${why}`,
     );
   }
   return lines;
 }
 
-/** Builds the line that says where a failed verification left its entries. */
+/** Builds the line that names where a failed verification left its entries. */
 function keptLine(summary: ExampleSummary, outside: boolean): string {
   const again = `--phase verify --spool-root ${summary.spoolRoot} checks them again`;
   if (outside && summary.spoolPaths !== undefined) {

@@ -68,7 +68,7 @@ describe('example cli', () => {
       '0 damaged meta skipped, 0 mismatched, 0 without body, 0 messages not found',
     );
     expect(summaryLine(result.stdout, 'removed')).toMatch(
-      /^6 messages by id \(body and envelope\), then 0 more entries found after them/,
+      /^6 messages by id \(body and envelope, where present\), then 0 more entries found after them/,
     );
     expect(summaryLine(result.stdout, 'total')).toMatch(/ok$/);
   });
@@ -160,10 +160,10 @@ describe('example cli', () => {
       '1 envelope in meta that the store phase did not write, not checked and not counted',
     );
     expect(summaryLine(verified.stdout, 'removed')).toMatch(
-      /^6 messages by id \(body and envelope\), only those the store phase began \(the spools lie outside SPOOL_ROOT\)/,
+      /^6 messages by id \(body and envelope, where present\), only those the store phase began \(a spool lies outside SPOOL_ROOT\)/,
     );
     expect(summaryLine(verified.stdout, 'left')).toBe(
-      '2 entries in data and meta that the store phase did not write, left in place',
+      '2 entries in data and meta, left in place: the store phase did not write them',
     );
     const after = await openSpools(options);
     try {
@@ -185,7 +185,7 @@ describe('example cli', () => {
     expect(summaryLine(result.stdout, 'policy')).toBe(BUNDLED_POLICIES.RocksDB);
     expect(summaryLine(result.stdout, 'verified')).toMatch(/^6 of 6 messages/);
     expect(summaryLine(result.stdout, 'removed')).toMatch(
-      /^6 messages by id \(body and envelope\), then 0 more entries found after them/,
+      /^6 messages by id \(body and envelope, where present\), then 0 more entries found after them/,
     );
   });
 
@@ -236,7 +236,7 @@ describe('example cli', () => {
     );
     expect(result.stderr).toContain('skipped a damaged meta entry');
     expect(summaryLine(result.stdout, 'removed')).toMatch(
-      /^8 messages by id \(body and envelope\), then 0 more entries found after them/,
+      /^8 messages by id \(body and envelope, where present\), then 0 more entries found after them/,
     );
   });
 
@@ -493,7 +493,7 @@ describe('example cli', () => {
     expect(summaryLine(result.stdout, 'stored')).toMatch(/^5 messages/);
     expect(summaryLine(result.stdout, 'verified')).toMatch(/^5 of 5 messages/);
     expect(summaryLine(result.stdout, 'removed')).toMatch(
-      /^5 messages by id \(body and envelope\), then 0 more entries found after them/,
+      /^5 messages by id \(body and envelope, where present\), then 0 more entries found after them/,
     );
     let remaining = 0;
     await withSpools(async (spools) => {
@@ -691,6 +691,23 @@ describe('example cli', () => {
     );
     expect(summaryLine(verify.stdout, 'removed')).toMatch(/^6 messages by id/);
     await expect(readFile(list, 'utf8')).rejects.toThrow(/ENOENT/);
+  });
+
+  it('names files the sweep cannot remove', async () => {
+    const stored = await runCli(['--phase', 'store', '--spool-root', root]);
+    expect(stored.code).toBe(0);
+    const stray = path.join(root, 'data', 'data', 'strayfile');
+    await writeFile(stray, 'junk');
+
+    const verify = await runCli(['--phase', 'verify', '--spool-root', root]);
+
+    expect(verify.code).toBe(0);
+    expect(summaryLine(verify.stdout, 'removed')).toMatch(
+      /then 0 more entries found after them/,
+    );
+    expect(summaryLine(verify.stdout, 'left')).toBe(
+      `${stray}, which the spool cannot read as an entry; move it out by hand`,
+    );
   });
 
   it('verify finishes an interrupted removal', async () => {

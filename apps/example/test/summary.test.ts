@@ -27,7 +27,7 @@ describe('formatSummary', () => {
         ids: [],
         ms: 1,
       },
-      remove: { removed: 1, remaining: 1, swept: false, ms: 1 },
+      remove: { removed: 1, remaining: 1, swept: false, unreadable: [], ms: 1 },
       totalMs: 3,
       ok: false,
       keptForInspection: false,
@@ -39,8 +39,10 @@ describe('formatSummary', () => {
     expect(line(lines, 'verified')).toMatch(/^verified: 0 of 1 message, /);
     expect(line(lines, 'problems')).toMatch(/, 1 message not found$/);
     expect(line(lines, 'removed')).toMatch(
-      /^removed: {2}1 message by id \(body and envelope\), only /,
+      /^removed: {2}1 message by id \(body and envelope, where present\), only /,
     );
-    expect(line(lines, 'left')).toMatch(/^left: {5}1 entry in data and meta /);
+    expect(line(lines, 'left')).toMatch(
+      /^left: {5}1 entry in data and meta, left in place: the store phase/,
+    );
   });
 });

@@ -273,8 +273,11 @@ class ParamReader {
       typeof value === 'string' && !kumoName
         ? didYouMean(value, SUPPORTED_COMPRESSIONS)
         : '';
+    const why = kumoName
+      ? 'a compression kumod knows, but the rocksdb binding is built with Snappy only'
+      : 'not a compression name (they are case-sensitive)';
     throw invalidDefinition(
-      `${this.#where('compression_type')} is ${describeValue(value)}${hint}, but the rocksdb binding is built with Snappy only; use "Snappy" (the default) or "None" (case-sensitive)`,
+      `${this.#where('compression_type')} is ${describeValue(value)}${hint}, ${why}; use "Snappy" (the default) or "None"`,
     );
   }
 

@@ -141,15 +141,18 @@ describe('parseRocksParams', () => {
     ['none', ' (did you mean "None"?)'],
   ])('suggests only supported compressions for %s', (typo, hint) => {
     const message = invalid({ compression_type: typo });
-    expect(message).toContain(`is "${typo}"${hint}, but`);
+    expect(message).toContain(
+      `is "${typo}"${hint}, not a compression name (they are case-sensitive)`,
+    );
     expect(message).not.toContain('Zstd');
+    expect(message).not.toContain('Snappy only');
     expect(message).toContain('"Snappy" (the default) or "None"');
   });
 
   it('rejects a compression that is not a string', () => {
     const message = invalid({ compression_type: 3 });
-    expect(message).toContain('is 3,');
-    expect(message).toContain('Snappy only');
+    expect(message).toContain('is 3, not a compression name');
+    expect(message).toContain('use "Snappy" (the default) or "None"');
   });
 
   it.each([

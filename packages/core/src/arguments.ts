@@ -70,7 +70,7 @@ export function validateStoreArguments(
   if (data.byteLength === 0 && isOutOfReach(data)) {
     throw invalidArgument(
       spool,
-      `store of ${id} got a Uint8Array whose ArrayBuffer was transferred, detached or shrunk below it, so its bytes are gone; store a copy made before that`,
+      `store of ${id} got a Uint8Array whose ArrayBuffer was transferred, detached or shrunk so that the view no longer fits, so its bytes are gone; store a copy made before that`,
       id,
     );
   }

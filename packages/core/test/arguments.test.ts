@@ -146,7 +146,7 @@ describe('argument validation', () => {
     const value = new Uint8Array(8);
     structuredClone(value.buffer, { transfer: [value.buffer] });
     expect(() => validateStoreArguments(id, value, {}, 'data')).toThrow(
-      /whose ArrayBuffer was transferred, detached or shrunk below it/,
+      /whose ArrayBuffer was transferred, detached or shrunk so that the view no longer fits/,
     );
     expect(() =>
       validateStoreArguments(
@@ -168,7 +168,7 @@ describe('argument validation', () => {
     const view = new Uint8Array(resizable, 4, 4);
     resizable.resize(2);
     expect(() => validateStoreArguments(id, view, {}, 'data')).toThrow(
-      /shrunk below it/,
+      /shrunk so that the view no longer fits/,
     );
     expect(() =>
       validateStoreArguments(id, Buffer.alloc(0), {}, 'data'),
