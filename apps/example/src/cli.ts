@@ -9,6 +9,7 @@ import { isUnder } from './paths.js';
 import { runExample } from './run.js';
 import { BUNDLED_POLICIES, type BundledKind } from './spools.js';
 import { formatSummary } from './summary.js';
+import { verifyCommand } from './verify-command.js';
 
 const BUNDLED_MESSAGES = fileURLToPath(new URL('../messages', import.meta.url));
 
@@ -80,7 +81,7 @@ const program = new Command()
   )
   .option(
     '--keep',
-    'leave the messages in the spools and the spool root in place',
+    'leave the messages in the spools and the spool root in place (a verify run that finds an interrupted removal then leaves it unfinished)',
     false,
   )
   .addOption(
@@ -124,6 +125,7 @@ const policyPath =
     ? BUNDLED_POLICIES[options.kind]
     : path.resolve(USER_CWD, options.policy);
 
+const messagesDir = path.resolve(USER_CWD, options.messages);
 let temporaryRoot: string | undefined;
 let spoolPaths: { data: string; meta: string } | undefined;
 for (const [signal, number] of [
@@ -138,13 +140,10 @@ for (const [signal, number] of [
     if (
       temporaryRoot !== undefined &&
       spoolPaths !== undefined &&
-      !(
-        isUnder(spoolPaths.data, temporaryRoot) &&
-        isUnder(spoolPaths.meta, temporaryRoot)
-      )
+      !spoolsUnder(spoolPaths, temporaryRoot)
     ) {
       console.error(
-        `interrupted by ${signal}: entries of this run may remain in ${spoolPaths.data} and ${spoolPaths.meta}, outside the temporary spool root, so ${temporaryRoot} is kept with its acknowledged.jsonl, which names them; to verify and remove them, run: ${verifyCommand(temporaryRoot)}`,
+        `interrupted by ${signal}: entries of this run may remain in ${spoolPaths.data} and ${spoolPaths.meta}, outside the temporary spool root, so ${temporaryRoot} is kept with its acknowledged.jsonl, which names them; to verify and remove them, run: ${verifyCommand({ policyPath, messagesDir, spoolRoot: temporaryRoot })}`,
       );
     } else if (temporaryRoot !== undefined && !options.keep) {
       try {
@@ -174,7 +173,7 @@ for (const [signal, number] of [
 try {
   const summary = await runExample({
     policyPath,
-    messagesDir: path.resolve(USER_CWD, options.messages),
+    messagesDir,
     spoolRoot:
       options.spoolRoot === undefined
         ? undefined
@@ -188,6 +187,13 @@ try {
     },
     onSpoolPaths: (paths) => {
       spoolPaths = paths;
+      if (temporaryRoot !== undefined && !spoolsUnder(paths, temporaryRoot)) {
+        // Said now, so that it is on record even after a SIGKILL.
+        logger.warn(
+          { spoolRoot: temporaryRoot, data: paths.data, meta: paths.meta },
+          `the policy's spools lie outside the temporary spool root ${temporaryRoot}, whose acknowledged.jsonl records this run's entries in them; if the run stops before its summary, that folder is kept, and --phase verify --spool-root with it removes them`,
+        );
+      }
     },
     logger,
   });
@@ -204,18 +210,10 @@ try {
   process.exitCode = 2;
 }
 
-/** Returns the command that verifies and removes what an interrupted run left in `root`. */
-function verifyCommand(root: string): string {
-  const policy = options.policy === undefined ? [] : ['--policy', policyPath];
-  const messages =
-    program.getOptionValueSource('messages') === 'cli'
-      ? ['--messages', path.resolve(USER_CWD, options.messages)]
-      : [];
-  return [
-    'npm run example --',
-    ...policy,
-    ...messages,
-    '--phase verify --spool-root',
-    root,
-  ].join(' ');
+/** Returns whether both spool directories lie under `root`. */
+function spoolsUnder(
+  paths: { data: string; meta: string },
+  root: string,
+): boolean {
+  return isUnder(paths.data, root) && isUnder(paths.meta, root);
 }

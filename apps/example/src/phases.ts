@@ -1,3 +1,4 @@
+import { lstat } from 'node:fs/promises';
 import {
   isSpoolError,
   SpoolErrorCode,
@@ -82,8 +83,10 @@ export interface VerifyResult {
   /** Messages whose body matched its source byte for byte. */
   verified: number;
   bytes: number;
-  /** Ids whose body differs from the source the envelope names. */
+  /** Ids whose body differs from the source the envelope names, or from the SHA-256 it records. */
   mismatched: string[];
+  /** Verified ids whose source file is not in the messages folder: checked against the envelope's SHA-256 only. */
+  unsourced: string[];
   /** Ids with an envelope but no body in `data`. */
   missingData: string[];
   /** Source messages no envelope in `meta` named. */
@@ -125,6 +128,7 @@ export async function verifySpools(
     verified: 0,
     bytes: 0,
     mismatched: [],
+    unsourced: [],
     missingData: [],
     missingMessages: [],
     unacknowledged: [],
@@ -194,19 +198,28 @@ export async function verifySpools(
 
     const source = typeof name === 'string' ? sources.get(name) : undefined;
     const hash = sha256Hex(body);
-    if (
-      source === undefined ||
-      hash !== source.sha256 ||
-      hash !== envelope.meta[SHA256_KEY]
-    ) {
+    const recorded = envelope.meta[SHA256_KEY];
+    if (hash !== recorded || (source !== undefined && hash !== source.sha256)) {
       logger.error(
-        { id, source: name, sha256: hash, expected: source?.sha256 },
+        {
+          id,
+          source: name,
+          sha256: hash,
+          expected: source?.sha256 ?? recorded,
+        },
         'body does not match its source message',
       );
       result.mismatched.push(id);
       continue;
     }
-    seen.add(source.name);
+    if (source === undefined) {
+      // No source file of that name in this run's messages folder, so the
+      // body is checked against the SHA-256 its envelope recorded only.
+      result.unsourced.push(id);
+    }
+    if (typeof name === 'string') {
+      seen.add(name);
+    }
     result.verified += 1;
     result.bytes += body.length;
   }
@@ -287,12 +300,12 @@ export async function removeEntries(
   const unreadable: string[] = [];
   for (const spool of [spools.data, spools.meta]) {
     const found: SpoolId[] = [];
+    const odd: string[] = [];
     for await (const entry of spool.enumerate(EVERY_ENTRY)) {
       if (entry.id !== undefined) {
         found.push(entry.id);
       } else if (entry.type === 'corrupt') {
-        unreadable.push(entry.path ?? spool.path);
-        remaining += 1;
+        odd.push(entry.path ?? spool.path);
       }
     }
     if (sweep) {
@@ -302,6 +315,10 @@ export async function removeEntries(
     }
     remaining += found.length;
     await spool.cleanup();
+    // cleanup() prunes empty folders, stray ones included.
+    const left = await existing(odd);
+    unreadable.push(...left);
+    remaining += left.length;
   }
   return {
     removed: ids.length,
@@ -310,4 +327,17 @@ export async function removeEntries(
     unreadable,
     ms: performance.now() - started,
   };
+}
+
+/** Returns the paths in `paths` that still exist. */
+async function existing(paths: readonly string[]): Promise<string[]> {
+  const found = await Promise.all(
+    paths.map((target) =>
+      lstat(target).then(
+        () => true,
+        () => false,
+      ),
+    ),
+  );
+  return paths.filter((_target, index) => found[index]);
 }

@@ -80,6 +80,8 @@ export interface ExampleOptions {
 /** The results of one run; `ok` is false when a body was wrong or missing. */
 export interface ExampleSummary {
   policyPath: string;
+  /** The folder of source messages the run read. */
+  messagesDir: string;
   spoolRoot: string;
   /** The directories of the `data` and `meta` spools, once they were opened. */
   spoolPaths?: { data: string; meta: string };
@@ -142,6 +144,7 @@ export async function runExample(
   }
   const summary: ExampleSummary = {
     policyPath: options.policyPath,
+    messagesDir: options.messagesDir,
     spoolRoot,
     messages: messages.length,
     skipped,

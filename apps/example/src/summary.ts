@@ -1,6 +1,7 @@
 import { isUnder } from './paths.js';
 import type { RemoveResult } from './phases.js';
 import type { ExampleSummary } from './run.js';
+import { verifyCommand } from './verify-command.js';
 
 /** Formats a byte count with a binary unit, such as `5.5 MiB`. */
 export function formatBytes(bytes: number): string {
@@ -61,6 +62,11 @@ export function formatSummary(summary: ExampleSummary): string[] {
     lines.push(
       `verified: ${verify.verified} of ${plural(verify.expected, 'message')}, ${formatBytes(verify.bytes)} in ${ms(verify.ms)}`,
     );
+    if (verify.unsourced.length > 0) {
+      lines.push(
+        `unsourced: ${plural(verify.unsourced.length, 'message')} verified against its envelope's SHA-256 only, since --messages has no file of that name; pass the store phase's --messages to compare with the sources`,
+      );
+    }
     lines.push(
       `problems: ${verify.damaged.length} damaged meta skipped, ${verify.mismatched.length} mismatched, ${verify.missingData.length} without body, ${plural(verify.missingMessages.length, 'message')} not found`,
     );
@@ -135,7 +141,7 @@ function removeLines(remove: RemoveResult, withoutList: boolean): string[] {
 
 /** Builds the line that names where a failed verification left its entries. */
 function keptLine(summary: ExampleSummary, outside: boolean): string {
-  const again = `--phase verify --spool-root ${summary.spoolRoot} checks them again`;
+  const again = `${verifyCommand(summary)} checks them again`;
   if (outside && summary.spoolPaths !== undefined) {
     return `kept:     entries left in ${summary.spoolPaths.data} and ${summary.spoolPaths.meta} for inspection; ${again}, and removing them is up to you, since other programs may use those spools`;
   }

@@ -340,7 +340,7 @@ describe('example cli', () => {
     expect(first.stdout).toContain(`no body for ${removed}`);
     expect(summaryLine(first.stdout, 'removed')).toBeUndefined();
     expect(summaryLine(first.stdout, 'kept')).toBe(
-      `entries left in ${root} for inspection; --phase verify --spool-root ${root} checks them again, and deleting that folder discards them`,
+      `entries left in ${root} for inspection; node ${CLI} --policy ${BUNDLED_POLICIES.LocalDisk} --messages ${BUNDLED_MESSAGES} --phase verify --spool-root ${root} checks them again, and deleting that folder discards them`,
     );
     expect(second.code).toBe(1);
     expect(summaryLine(second.stdout, 'verified')).toMatch(/^4 of 5 messages/);
@@ -622,7 +622,10 @@ describe('example cli', () => {
     expect(stderr).toContain(
       `outside the temporary spool root, so ${temporaryRoot} is kept with its acknowledged.jsonl`,
     );
-    const command = `npm run example -- --policy ${policy} --phase verify --spool-root ${temporaryRoot}`;
+    expect(stderr).toContain(
+      `the policy's spools lie outside the temporary spool root ${temporaryRoot}`,
+    );
+    const command = `node ${CLI} --policy ${policy} --messages ${BUNDLED_MESSAGES} --phase verify --spool-root ${temporaryRoot}`;
     expect(stderr).toContain(command);
 
     const verify = await runCli([
@@ -698,6 +701,8 @@ describe('example cli', () => {
     expect(stored.code).toBe(0);
     const stray = path.join(root, 'data', 'data', 'strayfile');
     await writeFile(stray, 'junk');
+    // An empty stray folder, which the spool's cleanup() prunes.
+    await mkdir(path.join(root, 'meta', 'data', 'zz'));
 
     const verify = await runCli(['--phase', 'verify', '--spool-root', root]);
 
@@ -705,9 +710,11 @@ describe('example cli', () => {
     expect(summaryLine(verify.stdout, 'removed')).toMatch(
       /then 0 more entries found after them/,
     );
-    expect(summaryLine(verify.stdout, 'left')).toBe(
-      `${stray}, which the spool cannot read as an entry; move it out by hand`,
-    );
+    expect(
+      verify.stdout.split('\n').filter((line) => line.startsWith('left:')),
+    ).toEqual([
+      `left:     ${stray}, which the spool cannot read as an entry; move it out by hand`,
+    ]);
   });
 
   it('verify finishes an interrupted removal', async () => {
@@ -736,6 +743,44 @@ describe('example cli', () => {
     expect(await countFiles(path.join(root, 'data', 'data'))).toBe(0);
     expect(await countFiles(path.join(root, 'meta', 'data'))).toBe(0);
     await expect(readFile(list, 'utf8')).rejects.toThrow(/ENOENT/);
+  });
+
+  it('verify without the source files checks envelope hashes', async () => {
+    const other = path.join(root, 'other-messages');
+    await mkdir(other);
+    await cp(
+      path.join(BUNDLED_MESSAGES, 'plain-text.eml'),
+      path.join(other, 'renamed.eml'),
+    );
+    const spoolRoot = path.join(root, 'spools');
+    const stored = await runCli([
+      '--phase',
+      'store',
+      '--spool-root',
+      spoolRoot,
+      '--messages',
+      other,
+      '--large-message',
+      '0',
+    ]);
+    expect(stored.code).toBe(0);
+
+    // The bundled messages folder has no renamed.eml.
+    const verify = await runCli([
+      '--phase',
+      'verify',
+      '--spool-root',
+      spoolRoot,
+    ]);
+
+    expect(verify.code).toBe(0);
+    expect(summaryLine(verify.stdout, 'verified')).toMatch(/^1 of 1 message/);
+    expect(summaryLine(verify.stdout, 'unsourced')).toMatch(
+      /^1 message verified against its envelope's SHA-256 only/,
+    );
+    expect(summaryLine(verify.stdout, 'problems')).toBe(
+      '0 damaged meta skipped, 0 mismatched, 0 without body, 0 messages not found',
+    );
   });
 
   it('store phase starts a new list', async () => {

@@ -10,6 +10,7 @@ describe('formatSummary', () => {
   it('one message is singular', () => {
     const summary: ExampleSummary = {
       policyPath: '/policy.lua',
+      messagesDir: '/messages',
       spoolRoot: '/spool',
       messages: 1,
       skipped: [],
@@ -19,6 +20,7 @@ describe('formatSummary', () => {
         verified: 0,
         bytes: 0,
         mismatched: [],
+        unsourced: [],
         missingData: [],
         missingMessages: ['a.eml'],
         unacknowledged: [],

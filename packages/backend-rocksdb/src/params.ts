@@ -275,7 +275,7 @@ class ParamReader {
         : '';
     const why = kumoName
       ? 'a compression kumod knows, but the rocksdb binding is built with Snappy only'
-      : 'not a compression name (they are case-sensitive)';
+      : whyNotACompression(value);
     throw invalidDefinition(
       `${this.#where('compression_type')} is ${describeValue(value)}${hint}, ${why}; use "Snappy" (the default) or "None"`,
     );
@@ -284,4 +284,27 @@ class ParamReader {
   #where(key: RocksParamKey): string {
     return `rocks_params.${key} of spool '${this.#spoolName}'`;
   }
+}
+
+/**
+ * Returns why a `compression_type` names no compression: a wrong case
+ * of one of kumod's names (which the binding still lacks unless it is
+ * `Snappy` or `None`), or not a name at all.
+ */
+function whyNotACompression(value: unknown): string {
+  const sameLetters =
+    typeof value === 'string'
+      ? COMPRESSION_TYPES.find(
+          (name) => name.toLowerCase() === value.toLowerCase(),
+        )
+      : undefined;
+  if (sameLetters === undefined) {
+    return 'not a compression name';
+  }
+  const lacking = (SUPPORTED_COMPRESSIONS as readonly string[]).includes(
+    sameLetters,
+  )
+    ? ''
+    : ', which the rocksdb binding lacks anyway';
+  return `not a compression name: names are case-sensitive, and kumod spells it "${sameLetters}"${lacking}`;
 }
