@@ -58,7 +58,7 @@ const program = new Command()
   )
   .option(
     '--messages <dir>',
-    'directory of .eml files to spool',
+    "directory of .eml files to spool, and to compare bodies with when verifying (a body whose file is missing or changed is checked against its envelope's SHA-256 and listed as unsourced)",
     BUNDLED_MESSAGES,
   )
   .option(
@@ -128,6 +128,7 @@ const policyPath =
 const messagesDir = path.resolve(USER_CWD, options.messages);
 let temporaryRoot: string | undefined;
 let spoolPaths: { data: string; meta: string } | undefined;
+let warnedOutside = false;
 for (const [signal, number] of [
   ['SIGINT', 2],
   ['SIGTERM', 15],
@@ -187,11 +188,16 @@ try {
     },
     onSpoolPaths: (paths) => {
       spoolPaths = paths;
-      if (temporaryRoot !== undefined && !spoolsUnder(paths, temporaryRoot)) {
+      if (
+        temporaryRoot !== undefined &&
+        !warnedOutside &&
+        !spoolsUnder(paths, temporaryRoot)
+      ) {
         // Said now, so that it is on record even after a SIGKILL.
+        warnedOutside = true;
         logger.warn(
           { spoolRoot: temporaryRoot, data: paths.data, meta: paths.meta },
-          `the policy's spools lie outside the temporary spool root ${temporaryRoot}, whose acknowledged.jsonl records this run's entries in them; if the run stops before its summary, that folder is kept, and --phase verify --spool-root with it removes them`,
+          `the policy's spools lie outside the temporary spool root ${temporaryRoot}, whose acknowledged.jsonl records this run's entries in them; if the run stops before its summary, that folder is kept, and this command verifies and removes them: ${verifyCommand({ policyPath, messagesDir, spoolRoot: temporaryRoot })}`,
         );
       }
     },

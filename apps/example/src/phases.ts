@@ -83,9 +83,12 @@ export interface VerifyResult {
   /** Messages whose body matched its source byte for byte. */
   verified: number;
   bytes: number;
-  /** Ids whose body differs from the source the envelope names, or from the SHA-256 it records. */
+  /** Ids whose body differs from the SHA-256 their envelope recorded at store time. */
   mismatched: string[];
-  /** Verified ids whose source file is not in the messages folder: checked against the envelope's SHA-256 only. */
+  /**
+   * Verified ids whose source file is missing from the messages folder or
+   * differs from what was stored: checked against the envelope's SHA-256 only.
+   */
   unsourced: string[];
   /** Ids with an envelope but no body in `data`. */
   missingData: string[];
@@ -189,6 +192,11 @@ export async function verifySpools(
       }
     }
 
+    // Found, whatever its body turns out to be: "not found" counts only
+    // messages no envelope names.
+    if (typeof name === 'string') {
+      seen.add(name);
+    }
     const body = await loadBody(spools, entry.id);
     if (body === undefined) {
       logger.error({ id }, 'meta entry has no body in the data spool');
@@ -199,26 +207,18 @@ export async function verifySpools(
     const source = typeof name === 'string' ? sources.get(name) : undefined;
     const hash = sha256Hex(body);
     const recorded = envelope.meta[SHA256_KEY];
-    if (hash !== recorded || (source !== undefined && hash !== source.sha256)) {
+    if (hash !== recorded) {
       logger.error(
-        {
-          id,
-          source: name,
-          sha256: hash,
-          expected: source?.sha256 ?? recorded,
-        },
-        'body does not match its source message',
+        { id, source: name, sha256: hash, expected: recorded },
+        'body does not match the SHA-256 its envelope recorded at store time',
       );
       result.mismatched.push(id);
       continue;
     }
-    if (source === undefined) {
-      // No source file of that name in this run's messages folder, so the
-      // body is checked against the SHA-256 its envelope recorded only.
+    if (source === undefined || hash !== source.sha256) {
+      // No source file of that name in this run's messages folder, or one
+      // changed since the store phase: the body matches what was stored.
       result.unsourced.push(id);
-    }
-    if (typeof name === 'string') {
-      seen.add(name);
     }
     result.verified += 1;
     result.bytes += body.length;

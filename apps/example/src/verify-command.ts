@@ -12,10 +12,12 @@ export interface VerifyTarget {
 
 /**
  * Returns a shell command that verifies, and then removes, what a run left
- * in `target.spoolRoot`, with the same policy and messages folder.
+ * in `target.spoolRoot`, with the same policy and messages folder. It
+ * starts in this process's working directory, against which a policy's
+ * relative spool paths were resolved.
  */
 export function verifyCommand(target: VerifyTarget): string {
-  return [
+  return `cd ${quoteForShell(process.cwd())} && ${[
     'node',
     CLI,
     '--policy',
@@ -28,7 +30,7 @@ export function verifyCommand(target: VerifyTarget): string {
     target.spoolRoot,
   ]
     .map(quoteForShell)
-    .join(' ');
+    .join(' ')}`;
 }
 
 /** Quotes `word` for a POSIX shell when it contains anything but safe characters. */

@@ -340,7 +340,7 @@ describe('example cli', () => {
     expect(first.stdout).toContain(`no body for ${removed}`);
     expect(summaryLine(first.stdout, 'removed')).toBeUndefined();
     expect(summaryLine(first.stdout, 'kept')).toBe(
-      `entries left in ${root} for inspection; node ${CLI} --policy ${BUNDLED_POLICIES.LocalDisk} --messages ${BUNDLED_MESSAGES} --phase verify --spool-root ${root} checks them again, and deleting that folder discards them`,
+      `entries left in ${root} for inspection; cd ${process.cwd()} && node ${CLI} --policy ${BUNDLED_POLICIES.LocalDisk} --messages ${BUNDLED_MESSAGES} --phase verify --spool-root ${root} checks them again, and deleting that folder discards them`,
     );
     expect(second.code).toBe(1);
     expect(summaryLine(second.stdout, 'verified')).toMatch(/^4 of 5 messages/);
@@ -625,7 +625,7 @@ describe('example cli', () => {
     expect(stderr).toContain(
       `the policy's spools lie outside the temporary spool root ${temporaryRoot}`,
     );
-    const command = `node ${CLI} --policy ${policy} --messages ${BUNDLED_MESSAGES} --phase verify --spool-root ${temporaryRoot}`;
+    const command = `&& node ${CLI} --policy ${policy} --messages ${BUNDLED_MESSAGES} --phase verify --spool-root ${temporaryRoot}`;
     expect(stderr).toContain(command);
 
     const verify = await runCli([
@@ -771,16 +771,29 @@ describe('example cli', () => {
       'verify',
       '--spool-root',
       spoolRoot,
+      '--keep',
+    ]);
+    // A source file changed after the store phase.
+    await appendFile(path.join(other, 'renamed.eml'), 'edited later\r\n');
+    const changed = await runCli([
+      '--phase',
+      'verify',
+      '--spool-root',
+      spoolRoot,
+      '--messages',
+      other,
     ]);
 
-    expect(verify.code).toBe(0);
-    expect(summaryLine(verify.stdout, 'verified')).toMatch(/^1 of 1 message/);
-    expect(summaryLine(verify.stdout, 'unsourced')).toMatch(
-      /^1 message verified against its envelope's SHA-256 only/,
-    );
-    expect(summaryLine(verify.stdout, 'problems')).toBe(
-      '0 damaged meta skipped, 0 mismatched, 0 without body, 0 messages not found',
-    );
+    for (const result of [verify, changed]) {
+      expect(result.code).toBe(0);
+      expect(summaryLine(result.stdout, 'verified')).toMatch(/^1 of 1 message/);
+      expect(summaryLine(result.stdout, 'unsourced')).toMatch(
+        /^1 message verified against its envelope's SHA-256 only/,
+      );
+      expect(summaryLine(result.stdout, 'problems')).toBe(
+        '0 damaged meta skipped, 0 mismatched, 0 without body, 0 messages not found',
+      );
+    }
   });
 
   it('store phase starts a new list', async () => {
