@@ -58,7 +58,7 @@ const program = new Command()
   )
   .option(
     '--messages <dir>',
-    "directory of .eml files to spool, and to compare bodies with when verifying (a body whose file is missing or changed is checked against its envelope's SHA-256 and listed as unsourced)",
+    "directory of .eml files to spool, and to compare bodies with when verifying (a body whose file is missing is checked against its envelope's SHA-256 and listed as unsourced; one whose file differs fails)",
     BUNDLED_MESSAGES,
   )
   .option(
@@ -193,11 +193,11 @@ try {
         !warnedOutside &&
         !spoolsUnder(paths, temporaryRoot)
       ) {
-        // Said now, so that it is on record even after a SIGKILL.
+        // Said now, and whatever the log level, so that it is on record
+        // even after a SIGKILL.
         warnedOutside = true;
-        logger.warn(
-          { spoolRoot: temporaryRoot, data: paths.data, meta: paths.meta },
-          `the policy's spools lie outside the temporary spool root ${temporaryRoot}, whose acknowledged.jsonl records this run's entries in them; if the run stops before its summary, that folder is kept, and this command verifies and removes them: ${verifyCommand({ policyPath, messagesDir, spoolRoot: temporaryRoot })}`,
+        console.error(
+          `note: the policy's spools lie outside the temporary spool root ${temporaryRoot}, whose acknowledged.jsonl records this run's entries in them; if the run stops before its summary, that folder is kept, and this command verifies and removes them: ${verifyCommand({ policyPath, messagesDir, spoolRoot: temporaryRoot })}`,
         );
       }
     },

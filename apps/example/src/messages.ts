@@ -25,6 +25,12 @@ export interface LoadMessagesOptions {
    * @default 0
    */
   largeMessageBytes?: number;
+  /**
+   * Accept a directory with no `.eml` file. A verify run does: it checks
+   * bodies whose source file is missing against their envelopes.
+   * @default false
+   */
+  allowEmpty?: boolean;
 }
 
 /** The name under which the generated message is spooled and verified. */
@@ -65,7 +71,7 @@ export async function loadMessages(
     messages.push(largeMessage(largeBytes));
   }
 
-  if (messages.length === 0) {
+  if (messages.length === 0 && options.allowEmpty !== true) {
     throw new Error(
       `no .eml files in ${options.directory} and the generated message is off; point --messages at a directory of .eml files`,
     );

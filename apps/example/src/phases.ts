@@ -83,12 +83,9 @@ export interface VerifyResult {
   /** Messages whose body matched its source byte for byte. */
   verified: number;
   bytes: number;
-  /** Ids whose body differs from the SHA-256 their envelope recorded at store time. */
+  /** Ids whose body differs from the SHA-256 their envelope recorded, or from their source file. */
   mismatched: string[];
-  /**
-   * Verified ids whose source file is missing from the messages folder or
-   * differs from what was stored: checked against the envelope's SHA-256 only.
-   */
+  /** Verified ids whose source file is missing from the messages folder: checked against the envelope's SHA-256 only. */
   unsourced: string[];
   /** Ids with an envelope but no body in `data`. */
   missingData: string[];
@@ -207,17 +204,18 @@ export async function verifySpools(
     const source = typeof name === 'string' ? sources.get(name) : undefined;
     const hash = sha256Hex(body);
     const recorded = envelope.meta[SHA256_KEY];
-    if (hash !== recorded) {
+    const problem = bodyProblem(hash, recorded, source);
+    if (problem !== undefined) {
       logger.error(
-        { id, source: name, sha256: hash, expected: recorded },
-        'body does not match the SHA-256 its envelope recorded at store time',
+        { id, source: name, sha256: hash, recorded, file: source?.sha256 },
+        problem,
       );
       result.mismatched.push(id);
       continue;
     }
-    if (source === undefined || hash !== source.sha256) {
-      // No source file of that name in this run's messages folder, or one
-      // changed since the store phase: the body matches what was stored.
+    if (source === undefined) {
+      // No source file of that name in this run's messages folder, so the
+      // body is checked against the SHA-256 its envelope recorded only.
       result.unsourced.push(id);
     }
     result.verified += 1;
@@ -340,4 +338,31 @@ async function existing(paths: readonly string[]): Promise<string[]> {
     ),
   );
   return paths.filter((_target, index) => found[index]);
+}
+
+/**
+ * Returns why a body fails verification, or `undefined` when it passes:
+ * it must match the SHA-256 its envelope recorded at store time, when
+ * there is one, and the source file of that name, when there is one. A
+ * body that matches its envelope but not the source file fails too,
+ * since a source edited after the store phase cannot be told from a body
+ * rewritten together with its envelope.
+ */
+function bodyProblem(
+  hash: string,
+  recorded: unknown,
+  source: SourceMessage | undefined,
+): string | undefined {
+  if (typeof recorded === 'string' && hash !== recorded) {
+    return 'body does not match the SHA-256 its envelope recorded at store time';
+  }
+  if (source !== undefined && hash !== source.sha256) {
+    return typeof recorded === 'string'
+      ? 'body matches its envelope but not the source file of that name: the file changed since the store phase, or body and envelope were both rewritten'
+      : 'body does not match the source file of that name';
+  }
+  if (typeof recorded !== 'string' && source === undefined) {
+    return 'envelope records no SHA-256 and --messages has no source file of that name, so the body cannot be checked';
+  }
+  return undefined;
 }

@@ -64,7 +64,7 @@ export function formatSummary(summary: ExampleSummary): string[] {
     );
     if (verify.unsourced.length > 0) {
       lines.push(
-        `unsourced: ${plural(verify.unsourced.length, 'message')} verified against ${verify.unsourced.length === 1 ? "its envelope's" : "their envelopes'"} SHA-256 only, since --messages has no file of that name or one that changed since the store phase; pass the store phase's --messages to compare with the sources`,
+        `unsourced: ${plural(verify.unsourced.length, 'message')} verified against ${verify.unsourced.length === 1 ? "its envelope's" : "their envelopes'"} SHA-256 only, since --messages has no file of that name; pass the store phase's --messages to compare with the sources`,
       );
     }
     lines.push(

@@ -765,15 +765,24 @@ describe('example cli', () => {
     ]);
     expect(stored.code).toBe(0);
 
-    // The bundled messages folder has no renamed.eml.
-    const verify = await runCli([
-      '--phase',
-      'verify',
-      '--spool-root',
-      spoolRoot,
-      '--keep',
-    ]);
-    // A source file changed after the store phase.
+    // The bundled messages folder has no renamed.eml, and an empty one
+    // has no file at all.
+    const empty = path.join(root, 'no-messages');
+    await mkdir(empty);
+    const unsourced = [];
+    for (const messages of [[], ['--messages', empty]]) {
+      unsourced.push(
+        await runCli([
+          '--phase',
+          'verify',
+          '--spool-root',
+          spoolRoot,
+          '--keep',
+          ...messages,
+        ]),
+      );
+    }
+    // A source file that differs from the stored body fails it.
     await appendFile(path.join(other, 'renamed.eml'), 'edited later\r\n');
     const changed = await runCli([
       '--phase',
@@ -784,16 +793,20 @@ describe('example cli', () => {
       other,
     ]);
 
-    for (const result of [verify, changed]) {
+    for (const result of unsourced) {
       expect(result.code).toBe(0);
       expect(summaryLine(result.stdout, 'verified')).toMatch(/^1 of 1 message/);
       expect(summaryLine(result.stdout, 'unsourced')).toMatch(
         /^1 message verified against its envelope's SHA-256 only/,
       );
-      expect(summaryLine(result.stdout, 'problems')).toBe(
-        '0 damaged meta skipped, 0 mismatched, 0 without body, 0 messages not found',
-      );
     }
+    expect(changed.code).toBe(1);
+    expect(summaryLine(changed.stdout, 'problems')).toBe(
+      '0 damaged meta skipped, 1 mismatched, 0 without body, 0 messages not found',
+    );
+    expect(changed.stderr).toContain(
+      'body matches its envelope but not the source file of that name',
+    );
   });
 
   it('store phase starts a new list', async () => {
