@@ -5,7 +5,7 @@ import { inspect } from 'node:util';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { pino } from 'pino';
 import { MAX_ATTACHMENT_MIB } from './large-message.js';
-import { isUnder } from './paths.js';
+import { type SpoolPaths, spoolsUnder } from './paths.js';
 import { runExample } from './run.js';
 import { BUNDLED_POLICIES, type BundledKind } from './spools.js';
 import { formatSummary } from './summary.js';
@@ -127,7 +127,7 @@ const policyPath =
 
 const messagesDir = path.resolve(USER_CWD, options.messages);
 let temporaryRoot: string | undefined;
-let spoolPaths: { data: string; meta: string } | undefined;
+let spoolPaths: SpoolPaths | undefined;
 let warnedOutside = false;
 for (const [signal, number] of [
   ['SIGINT', 2],
@@ -214,12 +214,4 @@ try {
     console.error(inspect(error));
   }
   process.exitCode = 2;
-}
-
-/** Returns whether both spool directories lie under `root`. */
-function spoolsUnder(
-  paths: { data: string; meta: string },
-  root: string,
-): boolean {
-  return isUnder(paths.data, root) && isUnder(paths.meta, root);
 }

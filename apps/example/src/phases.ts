@@ -298,12 +298,12 @@ export async function removeEntries(
   const unreadable: string[] = [];
   for (const spool of [spools.data, spools.meta]) {
     const found: SpoolId[] = [];
-    const odd: string[] = [];
+    const strays: string[] = [];
     for await (const entry of spool.enumerate(EVERY_ENTRY)) {
       if (entry.id !== undefined) {
         found.push(entry.id);
       } else if (entry.type === 'corrupt') {
-        odd.push(entry.path ?? spool.path);
+        strays.push(entry.path ?? spool.path);
       }
     }
     if (sweep) {
@@ -314,7 +314,7 @@ export async function removeEntries(
     remaining += found.length;
     await spool.cleanup();
     // cleanup() prunes empty folders, stray ones included.
-    const left = await existing(odd);
+    const left = await existing(strays);
     unreadable.push(...left);
     remaining += left.length;
   }
@@ -345,8 +345,8 @@ async function existing(paths: readonly string[]): Promise<string[]> {
  * it must match the SHA-256 its envelope recorded at store time, when
  * there is one, and the source file of that name, when there is one. A
  * body that matches its envelope but not the source file fails too,
- * since a source edited after the store phase cannot be told from a body
- * rewritten together with its envelope.
+ * since a source edited after the store phase and a body rewritten
+ * together with its envelope look the same.
  */
 function bodyProblem(
   hash: string,

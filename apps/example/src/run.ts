@@ -18,6 +18,7 @@ import {
 } from './acknowledged.js';
 import { partitionByEnvelope, type SkippedMessage } from './envelope.js';
 import { loadMessages } from './messages.js';
+import { type SpoolPaths, spoolsUnder } from './paths.js';
 import {
   type RemoveResult,
   removeEntries,
@@ -26,12 +27,7 @@ import {
   type VerifyResult,
   verifySpools,
 } from './phases.js';
-import {
-  assertSpoolsEmpty,
-  type OpenSpools,
-  openSpools,
-  spoolsUnder,
-} from './spools.js';
+import { assertSpoolsEmpty, type OpenSpools, openSpools } from './spools.js';
 
 /** Which part of the round trip to run. */
 export type Phase = 'all' | 'store' | 'verify';
@@ -73,7 +69,7 @@ export interface ExampleOptions {
    * Called with the absolute `data` and `meta` directories as soon as the
    * spools are open, before anything is stored in them.
    */
-  onSpoolPaths?: (paths: { data: string; meta: string }) => void;
+  onSpoolPaths?: (paths: SpoolPaths) => void;
   logger: SpoolLogger;
 }
 
@@ -84,7 +80,7 @@ export interface ExampleSummary {
   messagesDir: string;
   spoolRoot: string;
   /** The directories of the `data` and `meta` spools, once they were opened. */
-  spoolPaths?: { data: string; meta: string };
+  spoolPaths?: SpoolPaths;
   messages: number;
   /** Messages without a sender or recipient; reported, not spooled or expected. */
   skipped: SkippedMessage[];
@@ -104,7 +100,7 @@ export interface ExampleSummary {
    * verifying again.
    */
   resumedRemoval?: boolean;
-  /** Set when verify found no acknowledged.jsonl, so it could not tell its own entries in an outside spool. */
+  /** Set when verify found no acknowledged.jsonl, so it could not pick out its own entries in an outside spool. */
   withoutList?: boolean;
 }
 
@@ -188,19 +184,20 @@ export async function runExample(
         ...spoolOptions,
         requireExisting: phase === 'verify',
       });
-      summary.spoolPaths = spoolPathsOf(spools);
-      options.onSpoolPaths?.(summary.spoolPaths);
+      const paths = spoolPathsOf(spools);
+      summary.spoolPaths = paths;
+      options.onSpoolPaths?.(paths);
       try {
         const ledger = await readAcknowledged(spoolRoot);
         summary.withoutList = ledger === undefined;
         // Spools outside the root may hold mail this run never wrote,
         // such as a live server's: remove only what it began to store.
-        const own = spoolsUnder(spools, spoolRoot);
+        const ownSpools = spoolsUnder(paths, spoolRoot);
         const removeOurs = (ids: SpoolId[]) =>
           removeEntries(
             spools,
-            own ? ids : parseIds(ledger?.started ?? []),
-            own,
+            ownSpools ? ids : parseIds(ledger?.started ?? []),
+            ownSpools,
           );
         if (ledger?.removing) {
           // An earlier verify run passed and was interrupted while removing,
@@ -309,7 +306,7 @@ function describeMkdirError(error: unknown): string {
 }
 
 /** Returns the absolute directories of the open `data` and `meta` spools. */
-function spoolPathsOf(spools: OpenSpools): { data: string; meta: string } {
+function spoolPathsOf(spools: OpenSpools): SpoolPaths {
   return {
     data: path.resolve(spools.data.path),
     meta: path.resolve(spools.meta.path),

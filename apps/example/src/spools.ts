@@ -10,7 +10,6 @@ import {
   type SpoolLogger,
   SpoolRegistry,
 } from '@spoolkit/core';
-import { isUnder } from './paths.js';
 
 /** The bundled policies, by the backend kind both of their spools use. */
 export const BUNDLED_POLICIES = {
@@ -98,8 +97,8 @@ export const EVERY_ENTRY = { createdBefore: new Date(8.64e15) };
 /**
  * Throws `SPOOL_INVALID_ARGUMENT` when `data` or `meta` already contains an
  * entry. Spools under `SPOOL_ROOT` are emptied at the end, and the
- * verification tells the example's messages from others only through the
- * ids its own store phase recorded. So the store phase must not start on
+ * verification distinguishes the example's messages from others only by
+ * the ids its own store phase recorded. So the store phase must not start on
  * a spool containing messages it did not write, such as a live kumod
  * spool named by a policy that ignores `SPOOL_ROOT`.
  */
@@ -113,16 +112,4 @@ export async function assertSpoolsEmpty(spools: OpenSpools): Promise<void> {
       );
     }
   }
-}
-
-/**
- * Returns whether both spools lie under `root`, so that every entry in
- * them is the example's own. A policy that ignores `SPOOL_ROOT` puts them
- * elsewhere.
- */
-export function spoolsUnder(spools: OpenSpools, root: string): boolean {
-  return (
-    isUnder(path.resolve(spools.data.path), root) &&
-    isUnder(path.resolve(spools.meta.path), root)
-  );
 }

@@ -1,4 +1,4 @@
-import { isUnder } from './paths.js';
+import { isUnder, spoolsUnder } from './paths.js';
 import type { RemoveResult } from './phases.js';
 import type { ExampleSummary } from './run.js';
 import { verifyCommand } from './verify-command.js';
@@ -35,12 +35,7 @@ export function formatSummary(summary: ExampleSummary): string[] {
     `spools:   ${summary.spoolRoot}`,
   ];
   const paths = summary.spoolPaths;
-  const outside =
-    paths !== undefined &&
-    !(
-      isUnder(paths.data, summary.spoolRoot) &&
-      isUnder(paths.meta, summary.spoolRoot)
-    );
+  const outside = paths !== undefined && !spoolsUnder(paths, summary.spoolRoot);
   if (outside) {
     // A policy that ignores SPOOL_ROOT puts its spools elsewhere.
     const partly =
@@ -129,11 +124,11 @@ function removeLines(remove: RemoveResult, withoutList: boolean): string[] {
     `removed:  ${removed}, only those the store phase began (a spool lies outside SPOOL_ROOT), in ${ms(remove.ms)}`,
   ];
   if (remove.remaining > 0) {
-    const why = withoutList
+    const reason = withoutList
       ? "without acknowledged.jsonl this run cannot tell its own entries there from other programs'"
       : 'the store phase did not write them';
     lines.push(
-      `left:     ${plural(remove.remaining, 'entry', 'entries')} in data and meta, left in place: ${why}`,
+      `left:     ${plural(remove.remaining, 'entry', 'entries')} in data and meta, left in place: ${reason}`,
     );
   }
   return lines;

@@ -273,11 +273,11 @@ class ParamReader {
       typeof value === 'string' && !kumoName
         ? didYouMean(value, SUPPORTED_COMPRESSIONS)
         : '';
-    const why = kumoName
+    const problem = kumoName
       ? 'a compression kumod knows, but the rocksdb binding is built with Snappy only'
       : whyNotACompression(value);
     throw invalidDefinition(
-      `${this.#where('compression_type')} is ${describeValue(value)}${hint}, ${why}; use "Snappy" (the default) or "None"`,
+      `${this.#where('compression_type')} is ${describeValue(value)}${hint}, ${problem}; use "Snappy" (the default) or "None"`,
     );
   }
 

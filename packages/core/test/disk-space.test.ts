@@ -190,7 +190,7 @@ describe('DiskSpaceMonitor', () => {
       minFreeInodes: TEN_PERCENT,
       readUsage: () => new Promise((resolve) => pending.push(resolve)),
     });
-    // A timer check that read the disk before it filled, and answers last.
+    // A timer check that read the disk before it filled, and resolves last.
     const older = monitor.check();
     const recheck = monitor.recheck();
 

@@ -5,7 +5,7 @@ import type { Measurements, TargetCheck } from './targets.js';
 export interface BenchReport extends Measurements {
   /**
    * How long each run lasted: `full` timings or `--smoke` ones. A narrowed
-   * run of full length is `full` too; `narrowedBy` tells it apart.
+   * run of full length is `full` too, and `narrowedBy` marks it as narrowed.
    */
   mode: 'full' | 'smoke';
   /** The options that narrowed the run, such as `--kinds`; empty for a whole run. */
