@@ -236,6 +236,11 @@ const report: BenchReport = {
   targets: [],
   errors: [],
 };
+if (report.machine.disk.journal === false && !options.smoke) {
+  progress(
+    `note: ${scratch} is on ext4 without a journal, where creating files and directories slows down for a minute after many are deleted; LocalDisk store rows then vary more between the two sides. For steadier rows give --scratch a directory on a file system with a journal (see docs/benchmarks.md)`,
+  );
+}
 
 async function runSection(
   section: Section,

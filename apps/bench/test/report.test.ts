@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { formatDiskSize } from '../src/report/markdown.js';
+import type { MachineInfo } from '../src/machine.js';
+import { formatDiskSize, machineLine } from '../src/report/markdown.js';
 import { formatRatio, MIN_BASELINE_RATIO } from '../src/report/targets.js';
 
 describe('formatRatio', () => {
@@ -30,5 +31,33 @@ describe('formatDiskSize', () => {
     [252.4 * 1024 ** 3, '252 GiB'],
   ])('shows %i bytes as %s', (bytes, shown) => {
     expect(formatDiskSize(bytes)).toBe(shown);
+  });
+});
+
+describe('machineLine', () => {
+  const machine = (journal?: boolean): MachineInfo => ({
+    cpus: 2,
+    cpuModel: 'Test CPU',
+    memoryBytes: 8 * 1024 ** 3,
+    node: 'v20.0.0',
+    platform: 'linux-x64',
+    kernel: '6.0',
+    loadAverage: [0, 0, 0],
+    disk: {
+      path: '/scratch',
+      fsType: 'ext4',
+      device: '/dev/loop0',
+      sizeBytes: 40 * 1024 ** 3,
+      freeBytes: 30 * 1024 ** 3,
+      ...(journal === undefined ? {} : { journal }),
+    },
+  });
+
+  it.each([
+    [true, 'scratch on ext4 with a journal (/dev/loop0, 40 GiB, 30 GiB free)'],
+    [false, 'scratch on ext4 without a journal (/dev/loop0'],
+    [undefined, 'scratch on ext4 (/dev/loop0'],
+  ])('describes journal %s', (journal, shown) => {
+    expect(machineLine(machine(journal))).toContain(shown);
   });
 });

@@ -1,9 +1,12 @@
 /**
  * The cached state of one directory under `data/`, which exists: whether
- * its name is durable, because its parent was fsynced after it was made.
+ * its name is durable, because its parent was fsynced after it was made,
+ * and the `fsync` of its parent a store has begun, if any.
  */
 export interface DirectoryState {
   durable: boolean;
+  /** Settles when the parent's `fsync` ends; `undefined` when none runs. */
+  syncing?: Promise<void>;
 }
 
 /**

@@ -429,7 +429,11 @@ export class EntryFiles {
   /**
    * `fsync`s the entry's directory, then, deepest first, the parent of each
    * directory on the path whose name is not known to be durable, and
-   * records those names as durable.
+   * records those names as durable. When a concurrent store is already
+   * syncing a directory's parent for the same cached directory, it waits
+   * for that `fsync` instead of making another: the directory existed
+   * before that `fsync` began, so the `fsync` covers its name. If the
+   * shared `fsync` fails, this store makes its own.
    */
   async #syncDirectories(step: StepRunner, directory: string): Promise<void> {
     await this.#syncDirectory(step, directory, false);
@@ -439,9 +443,22 @@ export class EntryFiles {
       if (state?.durable) {
         continue;
       }
-      await this.#syncDirectory(step, path.dirname(level), false);
-      if (state !== undefined) {
+      if (state?.syncing !== undefined && (await succeeds(state.syncing))) {
+        continue;
+      }
+      const syncing = this.#syncDirectory(step, path.dirname(level), false);
+      if (state === undefined) {
+        await syncing;
+        continue;
+      }
+      state.syncing = syncing;
+      try {
+        await syncing;
         state.durable = true;
+      } finally {
+        if (state.syncing === syncing) {
+          state.syncing = undefined;
+        }
       }
     }
   }
@@ -528,4 +545,12 @@ interface StepRunner {
 function errorPath(error: unknown): string | undefined {
   const found = (error as { path?: unknown } | null)?.path;
   return typeof found === 'string' ? found : undefined;
+}
+
+/** Resolves to whether `promise` fulfils, never rejecting. */
+function succeeds(promise: Promise<unknown>): Promise<boolean> {
+  return promise.then(
+    () => true,
+    () => false,
+  );
 }

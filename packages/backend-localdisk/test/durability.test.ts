@@ -1,11 +1,18 @@
 import path from 'node:path';
+import { setTimeout } from 'node:timers/promises';
 import { SpoolId } from '@spoolkit/core';
 import { describe, expect, it } from 'vitest';
 import { defaultLocalDiskFs, type LocalDiskFs } from '../src/fs-layer.js';
-import { makeTempDir, openSpool } from './helpers.js';
+import { makeTempDir, openSpool, systemError } from './helpers.js';
 
-/** An fs layer that records which paths get fsync and fdatasync, and otherwise does the real calls. */
-function recordingFs() {
+/**
+ * An fs layer that records which paths get fsync and fdatasync, and
+ * otherwise does the real calls. Each directory fsync first waits
+ * `directoryDelayMs`, so that concurrent stores overlap there, and the
+ * first fsync of `failOnce` then fails with EIO.
+ */
+function recordingFs(directoryDelayMs = 0, failOnce?: string) {
+  let failed = false;
   const calls = { fsync: [] as string[], fdatasync: [] as string[] };
   const fs: LocalDiskFs = {
     ...defaultLocalDiskFs,
@@ -16,6 +23,13 @@ function recordingFs() {
           if (property === 'sync' || property === 'datasync') {
             return async () => {
               calls[property === 'sync' ? 'fsync' : 'fdatasync'].push(target);
+              if (property === 'sync' && directoryDelayMs > 0) {
+                await setTimeout(directoryDelayMs);
+              }
+              if (property === 'sync' && target === failOnce && !failed) {
+                failed = true;
+                throw systemError('EIO', 'fsync', target);
+              }
               await real[property]();
             };
           }
@@ -106,6 +120,52 @@ describe('directory fsync', () => {
     await spool.store(first, Buffer.from('y'), { sync: true });
 
     expect(recorder.calls.fsync).toEqual(chainUp(dir, first));
+  });
+
+  it('shares the fsync of a parent with a concurrent store', async () => {
+    const dir = makeTempDir();
+    const recorder = recordingFs(50);
+    const spool = await openSpool({ path: dir, fs: recorder.fs });
+    recorder.reset();
+    const first = SpoolId.generate();
+    const second = sibling(first);
+
+    await Promise.all([
+      spool.store(first, Buffer.from('x'), { sync: true }),
+      spool.store(second, Buffer.from('y'), { sync: true }),
+    ]);
+
+    // Each entry's own directory and its parent (the new `dd/`'s name) are
+    // synced for each store; the shared levels above are synced once.
+    const [own, parent, ...shared] = chainUp(dir, first);
+    const [secondOwn] = chainUp(dir, second);
+    expect([...recorder.calls.fsync].sort()).toEqual(
+      [own, secondOwn, parent, parent, ...shared].sort(),
+    );
+    expect((await spool.load(first)).toString()).toBe('x');
+    expect((await spool.load(second)).toString()).toBe('y');
+  });
+
+  it('makes its own fsync when the shared one fails', async () => {
+    const dir = makeTempDir();
+    const first = SpoolId.generate();
+    const second = sibling(first);
+    const [, , shared] = chainUp(dir, first);
+    const recorder = recordingFs(50, shared);
+    const spool = await openSpool({ path: dir, fs: recorder.fs });
+    recorder.reset();
+
+    const results = await Promise.allSettled([
+      spool.store(first, Buffer.from('x'), { sync: true }),
+      spool.store(second, Buffer.from('y'), { sync: true }),
+    ]);
+
+    // The store whose fsync failed rejects; the one that waited for it
+    // syncs the same directory again and succeeds.
+    const failed = results.filter((r) => r.status === 'rejected');
+    expect(failed).toHaveLength(1);
+    expect((failed[0] as PromiseRejectedResult).reason.code).toBe('SPOOL_IO');
+    expect(recorder.calls.fsync.filter((p) => p === shared)).toHaveLength(2);
   });
 
   it('syncs a removal with flush', async () => {

@@ -221,9 +221,16 @@ function policySection(policy: PolicyResult): string[] {
   );
 }
 
-function machineLine(machine: MachineInfo): string {
+function journalNote(journal: boolean | undefined): string {
+  if (journal === undefined) {
+    return '';
+  }
+  return journal ? ' with a journal' : ' without a journal';
+}
+
+export function machineLine(machine: MachineInfo): string {
   const disk = machine.disk;
-  return `${machine.cpus} CPUs (${machine.cpuModel}), ${(machine.memoryBytes / 1024 ** 3).toFixed(1)} GiB RAM, Node ${machine.node} on ${machine.platform} (kernel ${machine.kernel}); scratch on ${disk.fsType} (${disk.device}, ${formatDiskSize(disk.sizeBytes)}, ${formatDiskSize(disk.freeBytes)} free); load average at start ${machine.loadAverage.join(' / ')}`;
+  return `${machine.cpus} CPUs (${machine.cpuModel}), ${(machine.memoryBytes / 1024 ** 3).toFixed(1)} GiB RAM, Node ${machine.node} on ${machine.platform} (kernel ${machine.kernel}); scratch on ${disk.fsType}${journalNote(disk.journal)} (${disk.device}, ${formatDiskSize(disk.sizeBytes)}, ${formatDiskSize(disk.freeBytes)} free); load average at start ${machine.loadAverage.join(' / ')}`;
 }
 
 /** Describes how the kinds of the lifecycle rows shared each round: back to back, or alone. */
