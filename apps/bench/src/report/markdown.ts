@@ -255,7 +255,7 @@ function turnsSentence(slices: number): string {
   if (slices <= 1) {
     return `${shared} one turn each, the side going first swapping every round.`;
   }
-  return `${shared} ${count(slices, 'turn')} each, a turn lasting 1/${slices} of the run's time or one call, whichever is longer (for removes, covering 1/${slices} of the entries). The side going first swapped at every turn and every round, so that a slow stretch of the disk falls on both.`;
+  return `${shared} ${count(slices, 'turn')} each, a turn lasting 1/${slices} of the run's time or one call, whichever is longer (for removes, covering 1/${slices} of the entries). The side going first swapped at every turn and every round, so that a slow stretch of the disk falls on both. Each pass of removes starts after sync(1) has written back the stored entries, and the untimed stores between passes take turns too.`;
 }
 
 /** Names the kind of run: `full`, `smoke`, or which options narrowed it, and whether it was a control run. */

@@ -13,6 +13,7 @@ import { openRawRocksDbTarget } from '../targets/raw-rocksdb.js';
 import { openSpoolTarget } from '../targets/spool-target.js';
 import type { BenchTarget } from '../targets/types.js';
 import { sliceOf, takeTurns } from '../turns.js';
+import { writeBackDirtyData } from '../write-back.js';
 
 export type { BackendKind };
 export type Operation = 'store' | 'load' | 'remove' | 'enumerate';
@@ -310,7 +311,10 @@ const REFILL_CONCURRENCY = 64;
  * then stores them again untimed and removes them again, until each
  * side's removes add up to `configuration.seconds` or one side's stores
  * again to `configuration.refillSeconds`. Both sides make the same
- * number of passes.
+ * number of passes. The untimed stores take turns in slices like the
+ * removes, and every pass starts by writing back dirty data, so that
+ * neither side removes entries the kernel is still writing while the
+ * other removes entries already written.
  */
 function timeRemoves(
   sides: [Side, Side],
@@ -321,6 +325,7 @@ function timeRemoves(
   const refilled = new Map(sides.map((side) => [side, 0]));
   return timeEach(sides, async (timers) => {
     for (;;) {
+      await writeBackDirtyData();
       await takeTurns(sides, slices, async (side, slice) => {
         const ids = sliceOf(side.ids, slice, slices);
         await (timers.get(side) as OperationTimer).run(
@@ -338,18 +343,19 @@ function timeRemoves(
       if (timedEnough || refillSpent) {
         return;
       }
-      for (const side of sides) {
+      await takeTurns(sides, slices, async (side, slice) => {
+        const ids = sliceOf(side.ids, slice, slices);
         const started = performance.now();
         const refill = new OperationTimer();
-        await refill.run(REFILL_CONCURRENCY, { count: side.ids.length }, (i) =>
-          side.target.store(side.ids[i] as SpoolId, value, false),
+        await refill.run(REFILL_CONCURRENCY, { count: ids.length }, (i) =>
+          side.target.store(ids[i] as SpoolId, value, false),
         );
         refill.finish();
         refilled.set(
           side,
           (refilled.get(side) ?? 0) + (performance.now() - started) / 1000,
         );
-      }
+      });
     }
   });
 }
