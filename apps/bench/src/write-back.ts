@@ -17,7 +17,7 @@ export async function writeBackDirtyData(): Promise<void> {
     await execFileAsync('sync');
   } catch (error) {
     throw new Error(
-      `running sync(1) to write back stored entries before timing removes failed: ${(error as Error).message}; the remove rows need a sync command on PATH`,
+      `running sync(1) to write back dirty data before a timed run failed: ${(error as Error).message}; the remove rows and the enumeration need a sync command on PATH`,
       { cause: error },
     );
   }
