@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Command } from 'commander';
 import { assertScratchDirectory, assertWritable } from './directories.js';
-import { describeMachine } from './machine.js';
+import { describeMachine, scratchNotes } from './machine.js';
 import {
   countUpTo,
   listOf,
@@ -236,10 +236,8 @@ const report: BenchReport = {
   targets: [],
   errors: [],
 };
-if (report.machine.disk.journal === false && !options.smoke) {
-  progress(
-    `note: ${scratch} is on ext4 without a journal, where creating files and directories slows down for a minute after many are deleted; LocalDisk store rows then vary more between the two sides. For steadier rows give --scratch a directory on a file system with a journal (see docs/benchmarks.md)`,
-  );
+for (const note of scratchNotes(report.machine.disk, scratch)) {
+  progress(`note: ${note}`);
 }
 
 async function runSection(

@@ -99,3 +99,29 @@ async function findMount(
   }
   return { fsType: best.fsType, device: best.device };
 }
+
+/** File systems that keep files in memory, where fsync writes nothing. */
+const MEMORY_FILE_SYSTEMS = new Set(['tmpfs', 'ramfs']);
+
+/**
+ * Lists the warnings a run prints about its scratch file system. ext4
+ * without a journal makes file creation slow and uneven after many
+ * deletions. On a file system in memory the sync-on rows write no disk.
+ */
+export function scratchNotes(
+  disk: MachineInfo['disk'],
+  scratch: string,
+): string[] {
+  const notes: string[] = [];
+  if (disk.journal === false) {
+    notes.push(
+      `${scratch} is on ext4 without a journal, where creating files and directories slows down for a minute after many are deleted; LocalDisk store rows then vary more between the two sides. For steadier rows give --scratch a directory on a file system with a journal (see docs/benchmarks.md)`,
+    );
+  }
+  if (MEMORY_FILE_SYSTEMS.has(disk.fsType)) {
+    notes.push(
+      `${scratch} is on ${disk.fsType}, which keeps files in memory, so fsync writes nothing and the sync-on rows measure no disk; give --scratch a directory on a disk for those rows`,
+    );
+  }
+  return notes;
+}

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import { describe, expect, it } from 'vitest';
-import { describeMachine } from '../src/machine.js';
+import { describeMachine, scratchNotes } from '../src/machine.js';
 
 describe('describeMachine', () => {
   it('tells whether an ext4 scratch directory has a journal', async () => {
@@ -20,5 +20,32 @@ describe('describeMachine', () => {
     expect(disk.journal).toBe(
       task === undefined ? undefined : task.trim() !== '<none>',
     );
+  });
+});
+
+describe('scratchNotes', () => {
+  const disk = (fsType: string, journal?: boolean) => ({
+    path: '/scratch',
+    fsType,
+    device: '/dev/x',
+    sizeBytes: 1,
+    freeBytes: 1,
+    ...(journal === undefined ? {} : { journal }),
+  });
+
+  it('warns about ext4 without a journal', () => {
+    const notes = scratchNotes(disk('ext4', false), '/scratch');
+    expect(notes).toHaveLength(1);
+    expect(notes[0]).toContain('without a journal');
+  });
+
+  it('warns about a file system in memory', () => {
+    const notes = scratchNotes(disk('tmpfs'), '/dev/shm/x');
+    expect(notes).toHaveLength(1);
+    expect(notes[0]).toContain('fsync writes nothing');
+  });
+
+  it('says nothing for journaled ext4', () => {
+    expect(scratchNotes(disk('ext4', true), '/scratch')).toEqual([]);
   });
 });
