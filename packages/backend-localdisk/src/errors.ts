@@ -73,9 +73,17 @@ export async function toStorageError(
           context.path,
         ])
       : undefined;
+  // Advise on the path the failed call named, so that a temp file's
+  // failure points at new/ rather than at the entry under data/.
+  const failedPaths = errorPaths(error);
+  const fixPath = failedPaths.length === 1 ? failedPaths[0] : context.path;
   const fix =
     blocker === undefined
-      ? fixFor(code, context.path, context.action === 'load' ? 'read' : 'write')
+      ? fixFor(
+          code,
+          fixPath ?? context.path,
+          context.action === 'load' ? 'read' : 'write',
+        )
       : `${blocker} is a file where a directory should be; move it out of the spool directory, which holds only directories above its entry files, then retry`;
   return new SpoolError(
     SpoolErrorCode.Io,
@@ -148,10 +156,16 @@ export function fixFor(
 ): string {
   switch (code) {
     case 'EACCES':
-    case 'EPERM':
-      return access === 'read'
-        ? `check that this process (uid ${process.getuid?.() ?? 'unknown'}) may read ${path} and search its parent directories`
-        : `check that this process (uid ${process.getuid?.() ?? 'unknown'}) may write ${path} and its parent directories`;
+    case 'EPERM': {
+      const check =
+        access === 'read'
+          ? `check that this process (uid ${process.getuid?.() ?? 'unknown'}) may read ${path} and search its parent directories`
+          : `check that this process (uid ${process.getuid?.() ?? 'unknown'}) may write ${path} and its parent directories`;
+      // Permission bits do not stop root, but an immutable or append-only attribute does.
+      return code === 'EPERM'
+        ? `${check}, and that none of them has the immutable or append-only attribute (lsattr -d)`
+        : check;
+    }
     case 'EROFS':
       return 'the file system is mounted read-only; remount it read-write';
     case 'EMFILE':

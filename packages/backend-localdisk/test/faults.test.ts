@@ -121,6 +121,34 @@ describe('store faults', () => {
     expect((await spool.load(id)).toString()).toBe('unsynced');
   });
 
+  it('names new/ for EACCES on the temp file', async () => {
+    const { dir, faulty, spool } = await openFaulty();
+    const id = SpoolId.generate();
+    faulty.faults.open = async (target) => {
+      throw systemError('EACCES', 'open', String(target));
+    };
+
+    const error = await failStore(spool, id);
+
+    expect(error.code).toBe('SPOOL_IO');
+    expect(error.message).toContain('creating the temp file');
+    expect(error.message).toContain(`may write ${path.join(dir, 'new')}`);
+    expect(error.message).not.toContain('immutable');
+  });
+
+  it('mentions file attributes for EPERM', async () => {
+    const { faulty, spool } = await openFaulty();
+    const id = SpoolId.generate();
+    faulty.faults.open = async (target) => {
+      throw systemError('EPERM', 'open', String(target));
+    };
+
+    const error = await failStore(spool, id);
+
+    expect(error.code).toBe('SPOOL_IO');
+    expect(error.message).toContain('immutable or append-only');
+  });
+
   it('maps EACCES on a hash directory', async () => {
     const { dir, faulty, spool } = await openFaulty();
     const id = SpoolId.generate();
@@ -132,7 +160,10 @@ describe('store faults', () => {
 
     expect(error.code).toBe('SPOOL_IO');
     expect(error.message).toContain('creating the directory');
-    expect(error.message).toContain(`may write ${error.path}`);
+    // The advice names the directory mkdir failed on, not the entry.
+    expect(error.message).toContain(
+      `may write ${path.dirname(error.path as string)} and`,
+    );
     expectNamesEverything(error, dir, id);
     await expectCleanAndRecovered(dir, faulty, spool, id);
   });
