@@ -19,11 +19,11 @@ export interface MachineInfo {
     sizeBytes: number;
     freeBytes: number;
     /**
-     * For ext4, whether it has a journal; absent for other file systems or
-     * when `/sys/fs/ext4` cannot tell. Without one, ext4 passes over inodes
-     * freed in the last minute each time it allocates one, which makes
-     * file and directory creation slower and less even (see
-     * docs/benchmarks.md).
+     * Whether an ext4 scratch has a journal. It is absent for other file
+     * systems or when `/sys/fs/ext4` cannot tell. Without a journal, ext4
+     * passes over inodes freed in the last minute each time it allocates
+     * one, which makes file and directory creation slower and less even
+     * (see docs/benchmarks.md).
      */
     journal?: boolean;
   };
@@ -57,8 +57,9 @@ export async function describeMachine(
 }
 
 /**
- * Reads `/sys/fs/ext4/<device>/journal_task`, which names the journal
- * thread's pid, or `<none>` when the file system has no journal.
+ * Reads `/sys/fs/ext4/<device>/journal_task`, which holds the journal
+ * thread's pid or `<none>`, and returns whether there is a journal.
+ * Returns `undefined` when the file cannot be read.
  */
 async function ext4HasJournal(device: string): Promise<boolean | undefined> {
   const name = device.split('/').at(-1) ?? '';

@@ -5,12 +5,11 @@ const execFileAsync = promisify(execFile);
 
 /**
  * Writes back the dirty data of every file system with `sync(1)`, untimed.
- * The enumeration calls it before each walk, and the remove rows before
- * each pass of removes: unlinking a file
- * whose pages the kernel is still writing back waits for that writeback,
- * and after the stores of a round most of the last-stored side's entries
- * are still dirty, so that side's removes would be slower for that reason
- * alone.
+ * The remove rows call it before each pass of removes, because unlinking a
+ * file whose pages the kernel is still writing back waits for that
+ * writeback, and after a round's stores most of the last-stored side's
+ * entries are still dirty. The enumeration calls it before each walk, so
+ * that both walks start from written-back files.
  */
 export async function writeBackDirtyData(): Promise<void> {
   try {

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { describeMachine, scratchNotes } from '../src/machine.js';
 
 describe('describeMachine', () => {
-  it('tells whether an ext4 scratch directory has a journal', async () => {
+  it('reads the ext4 journal state', async () => {
     const { disk } = await describeMachine(os.tmpdir());
     if (disk.fsType !== 'ext4') {
       expect(disk.journal).toBeUndefined();
@@ -45,7 +45,7 @@ describe('scratchNotes', () => {
     expect(notes[0]).toContain('fsync writes nothing');
   });
 
-  it('says nothing for journaled ext4', () => {
+  it('adds no note for journaled ext4', () => {
     expect(scratchNotes(disk('ext4', true), '/scratch')).toEqual([]);
   });
 });

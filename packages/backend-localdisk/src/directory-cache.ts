@@ -5,7 +5,7 @@
  */
 export interface DirectoryState {
   durable: boolean;
-  /** Settles when the parent's `fsync` ends; `undefined` when none runs. */
+  /** The running `fsync` of the parent, or `undefined` when none runs. */
   syncing?: Promise<void>;
 }
 

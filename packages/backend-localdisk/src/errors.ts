@@ -76,14 +76,11 @@ export async function toStorageError(
   // Advise on the path the failed call named, so that a temp file's
   // failure points at new/ rather than at the entry under data/.
   const failedPaths = errorPaths(error);
-  const fixPath = failedPaths.length === 1 ? failedPaths[0] : context.path;
+  const fixPath =
+    (failedPaths.length === 1 ? failedPaths[0] : undefined) ?? context.path;
   const fix =
     blocker === undefined
-      ? fixFor(
-          code,
-          fixPath ?? context.path,
-          context.action === 'load' ? 'read' : 'write',
-        )
+      ? fixFor(code, fixPath, context.action === 'load' ? 'read' : 'write')
       : `${blocker} is a file where a directory should be; move it out of the spool directory, which holds only directories above its entry files, then retry`;
   return new SpoolError(
     SpoolErrorCode.Io,

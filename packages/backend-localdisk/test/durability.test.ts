@@ -6,10 +6,10 @@ import { defaultLocalDiskFs, type LocalDiskFs } from '../src/fs-layer.js';
 import { makeTempDir, openSpool, systemError } from './helpers.js';
 
 /**
- * An fs layer that records which paths get fsync and fdatasync, and
- * otherwise does the real calls. Each directory fsync first waits
- * `directoryDelayMs`, so that concurrent stores overlap there, and the
- * first fsync of `failOnce` then fails with EIO.
+ * Wraps the real fs layer to record which paths get fsync and fdatasync.
+ * Each directory fsync first waits `directoryDelayMs`, so that concurrent
+ * stores overlap there, and the first fsync of `failOnce` then fails with
+ * EIO.
  */
 function recordingFs(directoryDelayMs = 0, failOnce?: string) {
   let failed = false;

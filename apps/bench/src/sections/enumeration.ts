@@ -65,9 +65,12 @@ export async function benchEnumeration(
           `enumeration: walking ${entries} ${kind} entries${baseline ? ' (baseline)' : ''}`,
         );
         // Right after the fill, gigabytes of dirty pages are still being
-        // written back. A walk of a million LocalDisk files then showed
-        // event-loop stalls of 35 to 70 ms on either side, so each walk
-        // starts from written-back files, as one of an older spool would.
+        // written back, and only the walk that goes first would meet them.
+        // Each walk starts from written-back files, as one of an older
+        // spool would.
+        // NOTE: on a journaled ext4, LocalDisk's million-entry walk still
+        // stalled the event loop for up to 70 ms after this change, and the
+        // cause is not known (see docs/benchmarks.md).
         await writeBackDirtyData();
         const target =
           kind === 'LocalDisk'
