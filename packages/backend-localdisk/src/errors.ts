@@ -146,6 +146,20 @@ async function readFreeBytesIfOutOfInodes(
  * Returns the advice an error message ends with, chosen by errno and by
  * whether the failed call reads or writes `path`.
  */
+/**
+ * Returns the advice for a failure to list `data/` itself. ENOENT means
+ * it was deleted or moved under the open spool; other errnos get `fixFor`'s.
+ */
+export function dataDirectoryFix(
+  code: string | undefined,
+  dataDir: string,
+): string {
+  if (code === 'ENOENT') {
+    return `${dataDir} was deleted or moved while the spool was open, so its entries cannot be reached; move it back if it was moved, otherwise close and reopen the spool, which creates it again empty`;
+  }
+  return fixFor(code, dataDir, 'read');
+}
+
 export function fixFor(
   code: string | undefined,
   path: string,

@@ -15,6 +15,9 @@ import { runStep, unusableDirectory } from './unusable.js';
 /** The sticky bit, which keeps tmpwatch-style cleaners away from the lock file. */
 const STICKY_BIT = 0o1000;
 
+/** The lock file's name in the spool directory, as kumod names it. */
+export const LOCK_FILE = 'lock';
+
 /**
  * Takes the spool's pid lock: opens `<root>/lock` without truncating it,
  * sets its sticky bit, takes `flock(LOCK_EX | LOCK_NB)` and then replaces
@@ -37,7 +40,7 @@ export async function acquirePidLock(
   root: string,
   logger: SpoolLogger,
 ): Promise<LocalDiskFileHandle> {
-  const lockPath = path.join(root, 'lock');
+  const lockPath = path.join(root, LOCK_FILE);
   const flockSync = loadFlockSync(spool, root);
   await runStep(fs, spool, root, 'create the spool directory', () =>
     makeDirectories(root, {

@@ -38,7 +38,9 @@ export interface LocalDiskSpoolOptions {
    */
   minFreeInodes?: MinFree | string | number;
   /**
-   * How often the free space is checked, in milliseconds.
+   * How often the free space is checked, and whether the spool directory,
+   * `new/`, `data/` and the lock file are still the ones opened, in
+   * milliseconds.
    * @default 5000
    */
   diskCheckIntervalMs?: number;

@@ -5,7 +5,7 @@ import {
   SpoolErrorCode,
   type SpoolLogger,
 } from '@spoolkit/core';
-import { describeError, fixFor } from './errors.js';
+import { dataDirectoryFix, describeError } from './errors.js';
 import type { LocalDiskFs } from './fs-layer.js';
 
 /** The depth of the deepest hash directory (`data/aa/bb/cc/dd`). */
@@ -28,7 +28,8 @@ export interface PruneContext {
  *
  * Returns the number of directories removed. A directory that cannot be
  * listed or removed for another reason is logged and skipped; only a
- * failure to list `dataDir` itself rejects, with `SPOOL_IO`.
+ * failure to list `dataDir` itself rejects, with `SPOOL_IO`, missing
+ * included: it means `data/` was deleted or moved under the open spool.
  */
 export async function pruneEmptyDirectories(
   context: PruneContext,
@@ -37,12 +38,9 @@ export async function pruneEmptyDirectories(
   try {
     return await pruneChildren(context, dataDir, 0);
   } catch (error) {
-    if (errnoCode(error) === 'ENOENT') {
-      return 0;
-    }
     throw new SpoolError(
       SpoolErrorCode.Io,
-      `failed to clean up spool '${context.spool}': cannot list ${dataDir}: ${describeError(error)}; ${fixFor(errnoCode(error), dataDir)}`,
+      `failed to clean up spool '${context.spool}': cannot list ${dataDir}: ${describeError(error)}; ${dataDirectoryFix(errnoCode(error), dataDir)}`,
       { spool: context.spool, path: dataDir, cause: error },
     );
   }

@@ -3,6 +3,7 @@ import {
   type DiskUsage,
   type EnumerateOptions,
   KeyedQueue,
+  type PathWatch,
   type Spool,
   type SpoolEntry,
   SpoolErrorCode,
@@ -16,6 +17,7 @@ import {
 import { CopyPool } from './copy-pool.js';
 import { EntryFiles } from './entry-files.js';
 import type { LocalDiskFileHandle, LocalDiskFs } from './fs-layer.js';
+import { watchLayout } from './layout-watch.js';
 import { acquirePidLock } from './lock.js';
 import {
   type LocalDiskSpoolOptions,
@@ -58,6 +60,7 @@ export class LocalDiskSpool implements Spool {
   readonly #layout: SpoolLayout;
   readonly #lockHandle: LocalDiskFileHandle;
   readonly #monitor: DiskSpaceMonitor;
+  readonly #watch: PathWatch;
   readonly #files: EntryFiles;
   readonly #lifecycle: SpoolLifecycle;
   readonly #copies = new CopyPool();
@@ -69,6 +72,7 @@ export class LocalDiskSpool implements Spool {
     layout: SpoolLayout,
     lockHandle: LocalDiskFileHandle,
     monitor: DiskSpaceMonitor,
+    watch: PathWatch,
     openedAtTicks: bigint,
   ) {
     this.name = options.name;
@@ -77,6 +81,7 @@ export class LocalDiskSpool implements Spool {
     this.#layout = layout;
     this.#lockHandle = lockHandle;
     this.#monitor = monitor;
+    this.#watch = watch;
     this.#openedAtTicks = openedAtTicks;
     this.#files = new EntryFiles(
       options.fs,
@@ -99,15 +104,21 @@ export class LocalDiskSpool implements Spool {
     await assertNoRocksDb(fs, name, layout.root);
     const lockHandle = await acquirePidLock(fs, name, layout.root, logger);
     const openedAtTicks = SpoolId.nowTicks();
+    let watch: PathWatch | undefined;
     const monitor = new DiskSpaceMonitor({
       path: layout.root,
       minFreeSpace: resolved.minFreeSpace,
       minFreeInodes: resolved.minFreeInodes,
       intervalMs: resolved.diskCheckIntervalMs,
-      readUsage: (target) => readUsage(fs, target),
+      // The layout is checked on the free-space timer and at each recheck.
+      readUsage: async (target) => {
+        await watch?.check();
+        return readUsage(fs, target);
+      },
     });
     try {
       await prepareDirectories(fs, name, layout, logger);
+      watch = await watchLayout({ fs, spool: name, layout, lockHandle });
       await monitor.start();
     } catch (error) {
       monitor.stop();
@@ -123,6 +134,7 @@ export class LocalDiskSpool implements Spool {
       layout,
       lockHandle,
       monitor,
+      watch,
       openedAtTicks,
     );
   }
@@ -290,9 +302,16 @@ export class LocalDiskSpool implements Spool {
     return this.#lifecycle.isClosing;
   }
 
-  /** Returns the free-space monitor's latest shortfall, or `undefined`. Does no I/O. */
+  /**
+   * Returns why the spool cannot work as opened, or `undefined`. Does no
+   * I/O: it reports what the last check found, which runs every
+   * `diskCheckIntervalMs` (5 s by default) and after a store that found
+   * the disk full. A spool directory, `new/`, `data/` or lock file that
+   * was deleted, moved or replaced since `open` comes first, then a
+   * free-space shortfall.
+   */
   unhealthyReason(): string | undefined {
-    return this.#monitor.reason;
+    return this.#watch.reason ?? this.#monitor.reason;
   }
 
   /**

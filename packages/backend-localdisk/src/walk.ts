@@ -8,7 +8,7 @@ import {
   SpoolErrorCode,
   SpoolId,
 } from '@spoolkit/core';
-import { describeError, fixFor } from './errors.js';
+import { dataDirectoryFix, describeError } from './errors.js';
 import type { LocalDiskDir, LocalDiskFs } from './fs-layer.js';
 import { ReadAhead } from './read-ahead.js';
 
@@ -77,7 +77,8 @@ export class TreeWalk {
 
   /**
    * Yields the entries. Throws `SPOOL_IO` when `data/` itself cannot be
-   * listed and `SPOOL_CLOSED` when the spool closed during the walk.
+   * listed, as when it was deleted under the open spool, and
+   * `SPOOL_CLOSED` when the spool closed during the walk.
    */
   async *entries(): AsyncGenerator<SpoolEntry> {
     try {
@@ -178,29 +179,29 @@ export class TreeWalk {
   }
 
   /**
-   * Opens a directory and pushes it on the stack, or does nothing when it
-   * no longer exists. Throws `SPOOL_IO` when `data/` itself cannot be
-   * listed, and queues a corrupt entry for a hash directory below it.
+   * Opens a directory and pushes it on the stack. Throws `SPOOL_IO` when
+   * `data/` itself cannot be listed, missing included. Does nothing for a
+   * hash directory below it that no longer exists, and queues a corrupt
+   * entry for one that cannot be listed for another reason.
    */
   async #openDirectory(directory: string, parts: string[]): Promise<void> {
     let dir: LocalDiskDir;
     try {
       dir = await this.#options.fs.opendir(directory);
     } catch (error) {
-      // A hash directory that cleanup() pruned after it was listed has nothing left to yield.
-      if (errnoCode(error) === 'ENOENT') {
-        return;
-      }
       if (parts.length === 0) {
         throw new SpoolError(
           SpoolErrorCode.Io,
-          `failed to enumerate spool '${this.#options.spool}': cannot list ${directory}: ${describeError(error)}; ${fixFor(errnoCode(error), directory, 'read')}`,
+          `failed to enumerate spool '${this.#options.spool}': cannot list ${directory}: ${describeError(error)}; ${dataDirectoryFix(errnoCode(error), directory)}`,
           { spool: this.#options.spool, path: directory, cause: error },
         );
       }
-      this.#readAhead.push(
-        this.#corrupt(directory, undefined, 'cannot be listed', error),
-      );
+      // A hash directory that cleanup() pruned after it was listed has nothing left to yield.
+      if (errnoCode(error) !== 'ENOENT') {
+        this.#readAhead.push(
+          this.#corrupt(directory, undefined, 'cannot be listed', error),
+        );
+      }
       return;
     }
     if (this.#stopped) {

@@ -2,13 +2,19 @@ import path from 'node:path';
 import {
   DiskSpaceMonitor,
   type MinFree,
+  type PathWatch,
   parseMinFree,
+  readDiskUsage,
   SpoolError,
   SpoolErrorCode,
   type SpoolLogger,
   silentLogger,
 } from '@spoolkit/core';
 import { prepareDirectory } from './directory.js';
+import {
+  ROCKSDB_LOCK_FILE,
+  watchDatabaseDirectory,
+} from './directory-watch.js';
 import { toOpenOptions, unappliedKeys } from './open-options.js';
 import { checkOptions } from './options.js';
 import { parseRocksParams, type RocksParams } from './params.js';
@@ -46,7 +52,8 @@ export interface RocksDbSpoolOptions {
    */
   healthCheckIntervalMs?: number;
   /**
-   * Milliseconds between free-space checks.
+   * Milliseconds between checks of the free space and of whether the
+   * database directory and its `LOCK` file are still the ones opened.
    * @default 5000
    */
   diskCheckIntervalMs?: number;
@@ -104,6 +111,7 @@ export async function openWithParams(
     );
   }
 
+  let directoryWatch: PathWatch | undefined;
   const diskMonitor = new DiskSpaceMonitor({
     path: location,
     minFreeSpace:
@@ -111,8 +119,14 @@ export async function openWithParams(
     minFreeInodes:
       options.minFreeInodes ?? parseMinFree(undefined, 'min_free_inodes'),
     intervalMs: options.diskCheckIntervalMs ?? 5000,
+    // The directory is checked on the free-space timer and at each recheck.
+    readUsage: async (target) => {
+      await directoryWatch?.check();
+      return readDiskUsage(target);
+    },
   });
   try {
+    directoryWatch = await watchDatabaseDirectory(name, location);
     await diskMonitor.start();
   } catch (error) {
     await storage.close().catch(() => undefined);
@@ -126,6 +140,7 @@ export async function openWithParams(
     params,
     storage,
     diskMonitor,
+    directoryWatch,
     logger,
     healthIntervalMs: options.healthCheckIntervalMs ?? 5000,
   });
@@ -147,7 +162,7 @@ function openError(name: string, location: string, error: unknown): SpoolError {
       fields,
     );
   }
-  const lockFile = path.join(location, 'LOCK');
+  const lockFile = path.join(location, ROCKSDB_LOCK_FILE);
   if (/lock/i.test(detail) && detail.includes(lockFile)) {
     return new SpoolError(
       SpoolErrorCode.Locked,

@@ -2,6 +2,7 @@ import {
   type DiskSpaceMonitor,
   type EnumerateOptions,
   KeyedQueue,
+  type PathWatch,
   type Spool,
   type SpoolEntry,
   SpoolError,
@@ -42,6 +43,8 @@ export interface RocksDbSpoolParts {
   params: RocksParams;
   storage: RocksStorage;
   diskMonitor: DiskSpaceMonitor;
+  /** Notices a database directory or `LOCK` file deleted, moved or replaced under the open spool. */
+  directoryWatch: PathWatch;
   logger: SpoolLogger;
   /** Milliseconds between health checks. */
   healthIntervalMs: number;
@@ -91,6 +94,7 @@ export class RocksDbSpool implements Spool {
       path: parts.path,
       storage,
       health: this.#health,
+      directoryWatch: parts.directoryWatch,
       storeDeadlineMs: params.storeDeadlineMs,
       closingSignal: this.#lifecycle.closingSignal,
       closedError: (operation) => this.#lifecycle.closedError(operation),
@@ -294,8 +298,18 @@ export class RocksDbSpool implements Spool {
     return this.#lifecycle.isClosing;
   }
 
-  /** Returns the latch's reason while it is closed, else the disk monitor's shortfall. */
+  /**
+   * Returns the first reason that applies, or `undefined`. A database
+   * directory or `LOCK` file deleted, moved or replaced since `open` comes
+   * first, then the latch's reason while it is closed, then the disk
+   * monitor's shortfall. Does no I/O, because the directory and the free
+   * space are checked every `diskCheckIntervalMs` (5 s by default).
+   */
   unhealthyReason(): string | undefined {
+    const moved = this.#parts.directoryWatch.reason;
+    if (moved !== undefined) {
+      return moved;
+    }
     if (this.#health.latched) {
       return NOT_ACCEPTING_WRITES;
     }

@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
   formatDuration,
+  type PathWatch,
   SpoolError,
   SpoolErrorCode,
   type SpoolId,
@@ -30,6 +31,8 @@ export interface WriteGateOptions {
   path: string;
   storage: RocksStorage;
   health: HealthLatch;
+  /** Its `reason` is set while the database directory or `LOCK` is not the one opened. */
+  directoryWatch: Pick<PathWatch, 'reason'>;
   /** How long a write may wait out a stall, in milliseconds (`store_deadline`). */
   storeDeadlineMs: number;
   /** Aborted when the spool begins closing; writes still waiting then give up. */
@@ -56,7 +59,8 @@ interface Deadline {
 }
 
 /**
- * Runs stores and removes: rejects them while the health latch is closed,
+ * Runs stores and removes: rejects them while the health latch is closed
+ * or the database directory is not the one opened,
  * bounds their concurrency, and waits out RocksDB write stalls with
  * backoff (500 µs doubling to 50 ms) until the deadline. The deadline is
  * the caller's when it is strictly earlier than now plus
@@ -103,7 +107,9 @@ export class WriteGate {
    */
   acceptsNow(semaphore: Semaphore | undefined): boolean {
     return (
-      !this.#options.health.latched && this.#startsAtOnce(semaphore, Date.now())
+      !this.#options.health.latched &&
+      this.#options.directoryWatch.reason === undefined &&
+      this.#startsAtOnce(semaphore, Date.now())
     );
   }
 
@@ -230,10 +236,19 @@ export class WriteGate {
   }
 
   #assertHealthy(request: GatedWrite): void {
+    const { spool, path } = this.#options;
+    const moved = this.#options.directoryWatch.reason;
+    if (moved !== undefined) {
+      // Accepting the write would acknowledge what the next open cannot find.
+      throw new SpoolError(
+        SpoolErrorCode.Unhealthy,
+        `spool '${spool}' rejected the ${request.operation} of ${request.id}: ${moved}`,
+        { spool, path, id: request.id.toString() },
+      );
+    }
     if (!this.#options.health.latched) {
       return;
     }
-    const { spool, path } = this.#options;
     throw new SpoolError(
       SpoolErrorCode.Unhealthy,
       `${NOT_ACCEPTING_WRITES}: spool '${spool}' at ${path} latched unhealthy after storage errors, so the ${request.operation} of ${request.id} was rejected; retry later and check the spool's log and disk`,

@@ -55,6 +55,7 @@ export {
   readInteger,
   rejectUnknownKeys,
 } from './params.js';
+export { PathWatch, type WatchedPath } from './path-watch.js';
 export { describePathOverlap, findPathOverlap } from './paths.js';
 export {
   BUILT_IN_BACKENDS,

@@ -122,9 +122,11 @@ export interface Spool {
   adviseLowMemory(): Promise<number>;
 
   /**
-   * A short reason when the spool is not accepting writes or its disk is
-   * below its free-space minimum, otherwise `undefined`. Synchronous and
-   * cheap: it does no I/O.
+   * A short reason when the spool is not accepting writes, its disk is
+   * below its free-space minimum, or a file or directory it relies on
+   * (such as its directory or lock file) was deleted, moved or replaced
+   * since it opened; otherwise `undefined`. Synchronous and cheap: it
+   * does no I/O, so it reports the backend's last periodic check.
    */
   unhealthyReason(): string | undefined;
 

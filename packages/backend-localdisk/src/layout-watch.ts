@@ -1,0 +1,52 @@
+import path from 'node:path';
+import { PathWatch, type WatchedPath } from '@spoolkit/core';
+import type { LocalDiskFileHandle, LocalDiskFs } from './fs-layer.js';
+import { LOCK_FILE } from './lock.js';
+import type { SpoolLayout } from './prepare.js';
+
+/** What `watchLayout` needs. */
+export interface LayoutWatchOptions {
+  fs: LocalDiskFs;
+  spool: string;
+  layout: SpoolLayout;
+  /** The open, locked lock file. */
+  lockHandle: LocalDiskFileHandle;
+}
+
+/**
+ * Records the spool directory, `new/`, `data/` and the lock file, so the
+ * returned watch notices when one is deleted, moved or replaced while the
+ * spool is open. Call it once the directories exist and the lock is held.
+ *
+ * A walk of a deleted `data/` would otherwise find nothing, and a deleted
+ * lock file lets a second process (kumod included) lock the same
+ * directory; KumoMTA does not check for either.
+ */
+export async function watchLayout(
+  options: LayoutWatchOptions,
+): Promise<PathWatch> {
+  const { fs, spool, layout, lockHandle } = options;
+  const directories: WatchedPath[] = [];
+  for (const directory of [layout.root, layout.newDir, layout.dataDir]) {
+    const { dev, ino } = await fs.stat(directory);
+    directories.push({
+      path: directory,
+      dev,
+      ino,
+      missingReason: `${directory} of spool '${spool}' is missing: it was deleted or moved while the spool was open, and the entries in it cannot be reached; move it back if it was moved, otherwise close and reopen the spool, which starts it again empty`,
+      replacedReason: `${directory} of spool '${spool}' was replaced by another directory while the spool was open, and the entries in the old one cannot be reached; move the old one back, or close and reopen the spool to use the new one`,
+    });
+  }
+  const lockPath = path.join(layout.root, LOCK_FILE);
+  const { dev, ino } = await lockHandle.stat();
+  const lockAdvice =
+    'so another process (kumod too) can lock the spool at the same time; stop anything else that uses the spool directory, then close and reopen the spool to lock it again';
+  const lock: WatchedPath = {
+    path: lockPath,
+    dev,
+    ino,
+    missingReason: `lock file ${lockPath} of spool '${spool}' was deleted while the spool held it, ${lockAdvice}`,
+    replacedReason: `lock file ${lockPath} of spool '${spool}' was replaced while the spool held it, ${lockAdvice}`,
+  };
+  return new PathWatch([...directories, lock], (target) => fs.stat(target));
+}

@@ -1,0 +1,141 @@
+import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { SpoolError, SpoolId } from '@spoolkit/core';
+import { describe, expect, it, vi } from 'vitest';
+import { collect, makeTempDir, openSpool } from './helpers.js';
+
+/** Opens a spool that checks its layout every 10 ms, with one entry in it. */
+async function openChecked() {
+  const dir = makeTempDir();
+  const spool = await openSpool({ path: dir, diskCheckIntervalMs: 10 });
+  await spool.store(SpoolId.generate(), Buffer.from('entry'));
+  return { dir, spool, dataDir: path.join(dir, 'data') };
+}
+
+async function rejection(promise: Promise<unknown>): Promise<SpoolError> {
+  const error = await promise.then(
+    () => undefined,
+    (caught: unknown) => caught,
+  );
+  expect(error).toBeInstanceOf(SpoolError);
+  return error as SpoolError;
+}
+
+describe('deleted data/ directory', () => {
+  it('rejects enumerate()', async () => {
+    const { spool, dataDir } = await openChecked();
+    rmSync(dataDir, { recursive: true });
+
+    const error = await rejection(collect(spool.enumerate()));
+
+    expect(error.code).toBe('SPOOL_IO');
+    expect(error.spool).toBe('data');
+    expect(error.path).toBe(dataDir);
+    expect(error.message).toContain(
+      `${dataDir} was deleted or moved while the spool was open`,
+    );
+    expect(error.message).toContain('close and reopen the spool');
+  });
+
+  it('rejects cleanup()', async () => {
+    const { spool, dataDir } = await openChecked();
+    rmSync(dataDir, { recursive: true });
+
+    const error = await rejection(spool.cleanup());
+
+    expect(error.code).toBe('SPOOL_IO');
+    expect(error.path).toBe(dataDir);
+    expect(error.message).toMatch(/^failed to clean up spool 'data'/);
+    expect(error.message).toContain('was deleted or moved');
+  });
+
+  it('is unhealthy until moved back', async () => {
+    const { spool, dataDir } = await openChecked();
+    await vi.waitFor(() => expect(spool.unhealthyReason()).toBeUndefined());
+    renameSync(dataDir, `${dataDir}.moved`);
+
+    await vi.waitFor(() =>
+      expect(spool.unhealthyReason()).toBe(
+        `${dataDir} of spool 'data' is missing: it was deleted or moved while the spool was open, and the entries in it cannot be reached; move it back if it was moved, otherwise close and reopen the spool, which starts it again empty`,
+      ),
+    );
+    renameSync(`${dataDir}.moved`, dataDir);
+    await vi.waitFor(() => expect(spool.unhealthyReason()).toBeUndefined());
+    const everything = { createdBefore: new Date(8.64e15) };
+    expect(await collect(spool.enumerate(everything))).toHaveLength(1);
+  });
+});
+
+describe('unhealthyReason() after layout changes', () => {
+  it('names a replaced spool directory', async () => {
+    const { dir, spool } = await openChecked();
+    renameSync(dir, `${dir}.old`);
+    mkdirSync(dir);
+    try {
+      await vi.waitFor(() =>
+        expect(spool.unhealthyReason()).toMatch(
+          `${dir} of spool 'data' was replaced by another directory`,
+        ),
+      );
+    } finally {
+      rmSync(dir, { recursive: true });
+      renameSync(`${dir}.old`, dir);
+    }
+  });
+
+  it('names a deleted new/', async () => {
+    const { dir, spool } = await openChecked();
+    rmSync(path.join(dir, 'new'), { recursive: true });
+
+    await vi.waitFor(() =>
+      expect(spool.unhealthyReason()).toMatch(
+        `${path.join(dir, 'new')} of spool 'data' is missing`,
+      ),
+    );
+  });
+
+  it('warns of a deleted lock file', async () => {
+    const { dir, spool } = await openChecked();
+    const lockPath = path.join(dir, 'lock');
+    rmSync(lockPath);
+
+    await vi.waitFor(() =>
+      expect(spool.unhealthyReason()).toBe(
+        `lock file ${lockPath} of spool 'data' was deleted while the spool held it, so another process (kumod too) can lock the spool at the same time; stop anything else that uses the spool directory, then close and reopen the spool to lock it again`,
+      ),
+    );
+    // What the reason warns of: a second spool locks the same directory.
+    const second = await openSpool({ path: dir });
+    expect(second.unhealthyReason()).toBeUndefined();
+  });
+
+  it('warns of a replaced lock file', async () => {
+    const { dir, spool } = await openChecked();
+    const lockPath = path.join(dir, 'lock');
+    rmSync(lockPath);
+    writeFileSync(lockPath, '');
+
+    await vi.waitFor(() =>
+      expect(spool.unhealthyReason()).toMatch(
+        `lock file ${lockPath} of spool 'data' was replaced while the spool held it`,
+      ),
+    );
+  });
+
+  it('comes before a free-space shortfall', async () => {
+    const dir = makeTempDir();
+    const spool = await openSpool({
+      path: dir,
+      diskCheckIntervalMs: 10,
+      minFreeSpace: '100%',
+    });
+    expect(spool.unhealthyReason()).toContain('min_free_space 100%');
+    rmSync(path.join(dir, 'data'), { recursive: true });
+
+    await vi.waitFor(() =>
+      expect(spool.unhealthyReason()).toMatch(
+        /data of spool 'data' is missing/,
+      ),
+    );
+  });
+});
