@@ -68,8 +68,9 @@ export async function benchEnumeration(
         // written back, and only the walk that goes first would meet them.
         // Each walk starts from written-back files, as one of an older
         // spool would.
-        // NOTE: on a journaled ext4, LocalDisk's million-entry walk still
-        // stalled the event loop for up to 70 ms after this change, and the
+        // NOTE: on a journaled ext4 of an Intel Xeon host, LocalDisk's
+        // million-entry walk still stalled the event loop for up to 70 ms
+        // after this change. An AMD EPYC host showed no such stall, and the
         // cause is not known (see docs/benchmarks.md).
         await writeBackDirtyData();
         const target =
