@@ -332,7 +332,7 @@ export class EntryFiles {
   async #createDirectories(step: StepRunner, directory: string): Promise<void> {
     const levels = directoryChain(this.#layout.root, directory);
     for (let attempt = 1; ; attempt += 1) {
-      const failure = await this.#createMissing(levels);
+      const failure = await this.#createMissing(levels, step.id);
       if (failure === undefined) {
         return;
       }
@@ -372,6 +372,7 @@ export class EntryFiles {
    */
   async #createMissing(
     levels: string[],
+    id: string,
   ): Promise<{ level: string; error: unknown } | undefined> {
     const missing = levels.filter(
       (level) => this.#directories.get(level) === undefined,
@@ -381,8 +382,15 @@ export class EntryFiles {
       return undefined;
     }
     try {
-      await this.#fs.mkdir(deepest, { recursive: true, mode: 0o755 });
+      const first = await this.#fs.mkdir(deepest, {
+        recursive: true,
+        mode: 0o755,
+      });
+      await this.#refuseRecreatedDataDirectory(first, deepest, id);
     } catch (error) {
+      if (error instanceof SpoolError) {
+        throw error;
+      }
       const failure = await this.#findMkdirFailure(missing, deepest, error);
       if (failure !== undefined) {
         return failure;
@@ -393,6 +401,42 @@ export class EntryFiles {
       this.#directories.remember(level);
     }
     return undefined;
+  }
+
+  /**
+   * Throws `SPOOL_IO` when the recursive `mkdir` that created `first` to
+   * `deepest` had to create `data/` itself. Open creates `data/` and
+   * cleanup() keeps it, so it was deleted, moved or unmounted under the
+   * open spool. Storing into a new `data/` would split the entries
+   * between two directories, so the store fails instead, after removing
+   * the empty directories it created (those another store filled
+   * meanwhile stay).
+   */
+  async #refuseRecreatedDataDirectory(
+    first: string | undefined,
+    deepest: string,
+    id: string,
+  ): Promise<void> {
+    const { dataDir } = this.#layout;
+    if (first === undefined || first.length > dataDir.length) {
+      return;
+    }
+    for (
+      let level = deepest;
+      level.length >= first.length;
+      level = path.dirname(level)
+    ) {
+      try {
+        await this.#fs.rmdir(level);
+      } catch {
+        break;
+      }
+    }
+    throw new SpoolError(
+      SpoolErrorCode.Io,
+      `failed to store ${id} in spool '${this.#spool}': ${dataDir} is missing, so it was deleted, moved or unmounted while the spool was open, and the store did not create it again, which would split the entries between two directories; move it back or remount its file system, otherwise close and reopen the spool, which creates it again empty`,
+      { spool: this.#spool, id, path: dataDir },
+    );
   }
 
   /**
@@ -523,6 +567,7 @@ export class EntryFiles {
         this.#layout.root,
       );
     return {
+      id: context.id,
       convert,
       run: async (step, creating, work) => {
         try {
@@ -537,6 +582,8 @@ export class EntryFiles {
 
 /** Runs the steps of one call and converts their failures to `SpoolError`s naming the step. */
 interface StepRunner {
+  /** The spool id of the call, in its 32-hex-digit form. */
+  readonly id: string;
   run<T>(step: string, creating: boolean, work: () => Promise<T>): Promise<T>;
   convert(error: unknown, step: string, creating: boolean): Promise<SpoolError>;
 }

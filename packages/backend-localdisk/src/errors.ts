@@ -148,14 +148,14 @@ async function readFreeBytesIfOutOfInodes(
  */
 /**
  * Returns the advice for a failure to list `data/` itself. ENOENT means
- * it was deleted or moved under the open spool; other errnos get `fixFor`'s.
+ * it was deleted, moved or unmounted under the open spool; other errnos get `fixFor`'s.
  */
 export function dataDirectoryFix(
   code: string | undefined,
   dataDir: string,
 ): string {
   if (code === 'ENOENT') {
-    return `${dataDir} was deleted or moved while the spool was open, so its entries cannot be reached; move it back if it was moved, otherwise close and reopen the spool, which creates it again empty`;
+    return `${dataDir} was deleted, moved or unmounted while the spool was open, so its entries cannot be reached; move it back or remount its file system, otherwise close and reopen the spool, which creates it again empty`;
   }
   return fixFor(code, dataDir, 'read');
 }

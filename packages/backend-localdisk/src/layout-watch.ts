@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { PathWatch, type WatchedPath } from '@spoolkit/core';
+import { fileIdentity, PathWatch, type WatchedPath } from '@spoolkit/core';
 import type { LocalDiskFileHandle, LocalDiskFs } from './fs-layer.js';
 import { LOCK_FILE } from './lock.js';
 import type { SpoolLayout } from './prepare.js';
@@ -28,23 +28,19 @@ export async function watchLayout(
   const { fs, spool, layout, lockHandle } = options;
   const directories: WatchedPath[] = [];
   for (const directory of [layout.root, layout.newDir, layout.dataDir]) {
-    const { dev, ino } = await fs.stat(directory);
     directories.push({
       path: directory,
-      dev,
-      ino,
-      missingReason: `${directory} of spool '${spool}' is missing: it was deleted or moved while the spool was open, and the entries in it cannot be reached; move it back if it was moved, otherwise close and reopen the spool, which starts it again empty`,
-      replacedReason: `${directory} of spool '${spool}' was replaced by another directory while the spool was open, and the entries in the old one cannot be reached; move the old one back, or close and reopen the spool to use the new one`,
+      identity: fileIdentity(await fs.stat(directory)),
+      missingReason: `${directory} of spool '${spool}' is missing: it was deleted, moved or unmounted while the spool was open, and the entries in it cannot be reached; move it back or remount its file system, otherwise close and reopen the spool, which creates it again empty`,
+      replacedReason: `${directory} of spool '${spool}' was replaced by another file or directory while the spool was open, and the entries in the old one cannot be reached; move the old one back, or close and reopen the spool to use the new one`,
     });
   }
   const lockPath = path.join(layout.root, LOCK_FILE);
-  const { dev, ino } = await lockHandle.stat();
   const lockAdvice =
     'so another process (kumod too) can lock the spool at the same time; stop anything else that uses the spool directory, then close and reopen the spool to lock it again';
   const lock: WatchedPath = {
     path: lockPath,
-    dev,
-    ino,
+    identity: fileIdentity(await lockHandle.stat()),
     missingReason: `lock file ${lockPath} of spool '${spool}' was deleted while the spool held it, ${lockAdvice}`,
     replacedReason: `lock file ${lockPath} of spool '${spool}' was replaced while the spool held it, ${lockAdvice}`,
   };

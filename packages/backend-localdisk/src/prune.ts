@@ -29,7 +29,7 @@ export interface PruneContext {
  * Returns the number of directories removed. A directory that cannot be
  * listed or removed for another reason is logged and skipped; only a
  * failure to list `dataDir` itself rejects, with `SPOOL_IO`, missing
- * included: it means `data/` was deleted or moved under the open spool.
+ * included: it means `data/` was deleted, moved or unmounted under the open spool.
  */
 export async function pruneEmptyDirectories(
   context: PruneContext,

@@ -6,6 +6,7 @@ import {
   type PathWatch,
   type Spool,
   type SpoolEntry,
+  SpoolError,
   SpoolErrorCode,
   SpoolId,
   SpoolLifecycle,
@@ -149,7 +150,8 @@ export class LocalDiskSpool implements Spool {
    * ignores it too).
    *
    * Rejects with `SPOOL_INVALID_ARGUMENT`, `SPOOL_INVALID_ID` (an id
-   * without a creation time), `SPOOL_CLOSED`, `SPOOL_NO_SPACE`,
+   * without a creation time), `SPOOL_CLOSED`, `SPOOL_UNHEALTHY` (the
+   * spool's directories moved, see `unhealthyReason()`), `SPOOL_NO_SPACE`,
    * `SPOOL_NO_INODES` or `SPOOL_IO`; a rejected store leaves no temp file
    * and no partial entry.
    */
@@ -169,13 +171,19 @@ export class LocalDiskSpool implements Spool {
       return Promise.reject(error);
     }
     const sync = this.#options.flush || options.sync === true;
+    const store = () => {
+      const rejection = this.#layoutError('store', id);
+      return rejection === undefined
+        ? this.#files.store(id, bytes, sync)
+        : Promise.reject(rejection);
+    };
     const work = this.#copies.lent(bytes)
       ? () =>
-          this.#files.store(id, bytes, sync).finally(() => {
+          store().finally(() => {
             // Nothing reads the copy once the store settled.
             this.#copies.release(bytes);
           })
-      : () => this.#files.store(id, bytes, sync);
+      : store;
     return this.#lifecycle.runKeyed(
       'store',
       this.#queue,
@@ -220,6 +228,8 @@ export class LocalDiskSpool implements Spool {
   /**
    * Deletes the entry for `id`; resolves when there is none. With `flush`
    * on, the directory is fsynced so the removal survives a power loss.
+   * Rejects with `SPOOL_UNHEALTHY` while `unhealthyReason()` reports the
+   * spool's directories moved.
    */
   remove(id: SpoolId): Promise<void> {
     try {
@@ -227,8 +237,35 @@ export class LocalDiskSpool implements Spool {
     } catch (error) {
       return Promise.reject(error);
     }
-    return this.#lifecycle.runKeyed('remove', this.#queue, id.toString(), () =>
-      this.#files.remove(id, this.#options.flush),
+    return this.#lifecycle.runKeyed(
+      'remove',
+      this.#queue,
+      id.toString(),
+      () => {
+        const rejection = this.#layoutError('remove', id);
+        return rejection === undefined
+          ? this.#files.remove(id, this.#options.flush)
+          : Promise.reject(rejection);
+      },
+    );
+  }
+
+  /**
+   * Returns the `SPOOL_UNHEALTHY` error for a store or remove while the
+   * last check found the spool directory, `new/`, `data/` or the lock
+   * file deleted, moved or replaced, otherwise `undefined`. A store would
+   * then land where the next open does not look, and a remove would
+   * report an entry gone that still sits in the moved directory.
+   */
+  #layoutError(operation: string, id: SpoolId): SpoolError | undefined {
+    const reason = this.#watch.reason;
+    if (reason === undefined) {
+      return undefined;
+    }
+    return new SpoolError(
+      SpoolErrorCode.Unhealthy,
+      `spool '${this.name}' rejected the ${operation} of ${id}: ${reason}`,
+      { spool: this.name, path: this.path, id: id.toString() },
     );
   }
 

@@ -1,4 +1,11 @@
-import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import path from 'node:path';
 import { SpoolError, SpoolId } from '@spoolkit/core';
 import { describe, expect, it, vi } from 'vitest';
@@ -32,7 +39,7 @@ describe('deleted data/ directory', () => {
     expect(error.spool).toBe('data');
     expect(error.path).toBe(dataDir);
     expect(error.message).toContain(
-      `${dataDir} was deleted or moved while the spool was open`,
+      `${dataDir} was deleted, moved or unmounted while the spool was open`,
     );
     expect(error.message).toContain('close and reopen the spool');
   });
@@ -46,7 +53,7 @@ describe('deleted data/ directory', () => {
     expect(error.code).toBe('SPOOL_IO');
     expect(error.path).toBe(dataDir);
     expect(error.message).toMatch(/^failed to clean up spool 'data'/);
-    expect(error.message).toContain('was deleted or moved');
+    expect(error.message).toContain('was deleted, moved or unmounted');
   });
 
   it('is unhealthy until moved back', async () => {
@@ -56,13 +63,59 @@ describe('deleted data/ directory', () => {
 
     await vi.waitFor(() =>
       expect(spool.unhealthyReason()).toBe(
-        `${dataDir} of spool 'data' is missing: it was deleted or moved while the spool was open, and the entries in it cannot be reached; move it back if it was moved, otherwise close and reopen the spool, which starts it again empty`,
+        `${dataDir} of spool 'data' is missing: it was deleted, moved or unmounted while the spool was open, and the entries in it cannot be reached; move it back or remount its file system, otherwise close and reopen the spool, which creates it again empty`,
       ),
     );
     renameSync(`${dataDir}.moved`, dataDir);
     await vi.waitFor(() => expect(spool.unhealthyReason()).toBeUndefined());
     const everything = { createdBefore: new Date(8.64e15) };
     expect(await collect(spool.enumerate(everything))).toHaveLength(1);
+  });
+});
+
+describe('writes after data/ moved away', () => {
+  it('do not create data/ again before the check', async () => {
+    const dir = makeTempDir();
+    // The default 5 s interval: no check runs during the test.
+    const spool = await openSpool({ path: dir });
+    const kept = SpoolId.generate();
+    await spool.store(kept, Buffer.from('kept'));
+    const dataDir = path.join(dir, 'data');
+    renameSync(dataDir, `${dataDir}.moved`);
+    const id = SpoolId.generate();
+
+    const error = await rejection(spool.store(id, Buffer.from('late')));
+
+    expect(error.code).toBe('SPOOL_IO');
+    expect(error.id).toBe(id.toString());
+    expect(error.path).toBe(dataDir);
+    expect(error.message).toContain(
+      `${dataDir} is missing, so it was deleted, moved or unmounted while the spool was open, and the store did not create it again`,
+    );
+    expect(existsSync(dataDir)).toBe(false);
+    expect(readdirSync(path.join(dir, 'new'))).toEqual([]);
+    renameSync(`${dataDir}.moved`, dataDir);
+    expect((await spool.load(kept)).toString()).toBe('kept');
+  });
+
+  it('reject with SPOOL_UNHEALTHY once checked', async () => {
+    const { spool, dataDir } = await openChecked();
+    const id = SpoolId.generate();
+    renameSync(dataDir, `${dataDir}.moved`);
+    await vi.waitFor(() => expect(spool.unhealthyReason()).toBeDefined());
+
+    const stored = await rejection(spool.store(id, Buffer.from('late')));
+    const removed = await rejection(spool.remove(id));
+
+    expect(stored.code).toBe('SPOOL_UNHEALTHY');
+    expect(stored.message).toBe(
+      `spool 'data' rejected the store of ${id}: ${spool.unhealthyReason()}`,
+    );
+    expect(removed.code).toBe('SPOOL_UNHEALTHY');
+    renameSync(`${dataDir}.moved`, dataDir);
+    await vi.waitFor(() => expect(spool.unhealthyReason()).toBeUndefined());
+    await spool.store(id, Buffer.from('after'));
+    expect((await spool.load(id)).toString()).toBe('after');
   });
 });
 
@@ -74,13 +127,25 @@ describe('unhealthyReason() after layout changes', () => {
     try {
       await vi.waitFor(() =>
         expect(spool.unhealthyReason()).toMatch(
-          `${dir} of spool 'data' was replaced by another directory`,
+          `${dir} of spool 'data' was replaced by another file or directory`,
         ),
       );
     } finally {
       rmSync(dir, { recursive: true });
       renameSync(`${dir}.old`, dir);
     }
+  });
+
+  it('names a file in place of data/', async () => {
+    const { spool, dataDir } = await openChecked();
+    rmSync(dataDir, { recursive: true });
+    writeFileSync(dataDir, '');
+
+    await vi.waitFor(() =>
+      expect(spool.unhealthyReason()).toMatch(
+        `${dataDir} of spool 'data' was replaced by another file or directory`,
+      ),
+    );
   });
 
   it('names a deleted new/', async () => {

@@ -1,6 +1,6 @@
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
-import { PathWatch } from '@spoolkit/core';
+import { fileIdentity, PathWatch } from '@spoolkit/core';
 
 /** The file RocksDB locks to keep a second process out of a database. */
 export const ROCKSDB_LOCK_FILE = 'LOCK';
@@ -23,21 +23,19 @@ export async function watchDatabaseDirectory(
   const lockFile = path.join(location, ROCKSDB_LOCK_FILE);
   const [directory, lock] = await Promise.all([stat(location), stat(lockFile)]);
   const reopen =
-    'move it back if it was moved; otherwise stop sending to this spool, then close and reopen it, which starts an empty database';
+    'move it back or remount its file system, otherwise close and reopen the spool, which creates an empty database';
   const lockAdvice =
     'so another process can open the same database at the same time and damage it; stop anything else that uses the directory, then close and reopen the spool to lock it again';
   return new PathWatch([
     {
       path: location,
-      dev: directory.dev,
-      ino: directory.ino,
-      missingReason: `${location} of spool '${spool}' is missing: it was deleted or moved while the spool was open, so stores from now on go to files that the next open of this path will not find; ${reopen}`,
-      replacedReason: `${location} of spool '${spool}' was replaced by another directory while the spool was open, so stores from now on go to files that the next open of this path will not find; ${reopen}`,
+      identity: fileIdentity(directory),
+      missingReason: `${location} of spool '${spool}' is missing: it was deleted, moved or unmounted while the spool was open, so stores from now on go to files that the next open of this path will not find; ${reopen}`,
+      replacedReason: `${location} of spool '${spool}' was replaced by another file or directory while the spool was open, so stores from now on go to files that the next open of this path will not find; ${reopen}`,
     },
     {
       path: lockFile,
-      dev: lock.dev,
-      ino: lock.ino,
+      identity: fileIdentity(lock),
       missingReason: `RocksDB lock file ${lockFile} of spool '${spool}' was deleted while the spool held it, ${lockAdvice}`,
       replacedReason: `RocksDB lock file ${lockFile} of spool '${spool}' was replaced while the spool held it, ${lockAdvice}`,
     },

@@ -20,7 +20,7 @@ describe('unhealthyReason() after directory changes', () => {
     try {
       await vi.waitFor(() =>
         expect(spool.unhealthyReason()).toBe(
-          `${path} of spool 'data' is missing: it was deleted or moved while the spool was open, so stores from now on go to files that the next open of this path will not find; move it back if it was moved; otherwise stop sending to this spool, then close and reopen it, which starts an empty database`,
+          `${path} of spool 'data' is missing: it was deleted, moved or unmounted while the spool was open, so stores from now on go to files that the next open of this path will not find; move it back or remount its file system, otherwise close and reopen the spool, which creates an empty database`,
         ),
       );
     } finally {
@@ -58,7 +58,7 @@ describe('unhealthyReason() after directory changes', () => {
     try {
       await vi.waitFor(() =>
         expect(spool.unhealthyReason()).toMatch(
-          `${path} of spool 'data' was replaced by another directory`,
+          `${path} of spool 'data' was replaced by another file or directory`,
         ),
       );
     } finally {

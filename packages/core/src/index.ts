@@ -55,7 +55,13 @@ export {
   readInteger,
   rejectUnknownKeys,
 } from './params.js';
-export { PathWatch, type WatchedPath } from './path-watch.js';
+export {
+  type FileIdentity,
+  type FileIdentityStats,
+  fileIdentity,
+  PathWatch,
+  type WatchedPath,
+} from './path-watch.js';
 export { describePathOverlap, findPathOverlap } from './paths.js';
 export {
   BUILT_IN_BACKENDS,

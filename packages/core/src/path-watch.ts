@@ -2,12 +2,41 @@ import type { Stats } from 'node:fs';
 import { stat as statPath } from 'node:fs/promises';
 import { errnoCode } from './errors.js';
 
+/** The parts of `fs.Stats` that `PathWatch` compares. */
+export type FileIdentityStats = Pick<
+  Stats,
+  'dev' | 'ino' | 'birthtimeMs' | 'isDirectory'
+>;
+
+/**
+ * The fields that distinguish a file from another that later takes its
+ * path. The file system may give a new file the inode number of one just
+ * deleted, so the birth time and the file type are compared too. Where
+ * the file system records no birth time, Node reports 0 for every file,
+ * and the inode number and type remain.
+ */
+export interface FileIdentity {
+  readonly dev: number;
+  readonly ino: number;
+  readonly birthtimeMs: number;
+  readonly directory: boolean;
+}
+
+/** Returns the identity of the file that `stats` describes. */
+export function fileIdentity(stats: FileIdentityStats): FileIdentity {
+  return {
+    dev: stats.dev,
+    ino: stats.ino,
+    birthtimeMs: stats.birthtimeMs,
+    directory: stats.isDirectory(),
+  };
+}
+
 /** A path an open spool relies on, the file it named at open, and what to say when that changes. */
 export interface WatchedPath {
   readonly path: string;
-  /** `st_dev` and `st_ino` of the file at open. */
-  readonly dev: number;
-  readonly ino: number;
+  /** The file at `path` when the spool opened. */
+  readonly identity: FileIdentity;
   /** The reason to report when `stat` fails with ENOENT or ENOTDIR. */
   readonly missingReason: string;
   /** The reason to report when the path names another file. */
@@ -29,13 +58,13 @@ export interface WatchedPath {
  */
 export class PathWatch {
   readonly #paths: readonly WatchedPath[];
-  readonly #stat: (path: string) => Promise<Pick<Stats, 'dev' | 'ino'>>;
+  readonly #stat: (path: string) => Promise<FileIdentityStats>;
   #reason: string | undefined;
 
   /** @param stat replaces `fs.promises.stat`, for a backend with its own fs layer. */
   constructor(
     paths: readonly WatchedPath[],
-    stat: (path: string) => Promise<Pick<Stats, 'dev' | 'ino'>> = statPath,
+    stat: (path: string) => Promise<FileIdentityStats> = statPath,
   ) {
     this.#paths = paths;
     this.#stat = stat;
@@ -49,9 +78,9 @@ export class PathWatch {
   /** Stats every path and updates `reason`. Never rejects. */
   async check(): Promise<void> {
     for (const watched of this.#paths) {
-      let now: Pick<Stats, 'dev' | 'ino'>;
+      let now: FileIdentity;
       try {
-        now = await this.#stat(watched.path);
+        now = fileIdentity(await this.#stat(watched.path));
       } catch (error) {
         const code = errnoCode(error);
         if (code === 'ENOENT' || code === 'ENOTDIR') {
@@ -59,11 +88,20 @@ export class PathWatch {
         }
         return;
       }
-      if (now.dev !== watched.dev || now.ino !== watched.ino) {
+      if (!sameFile(now, watched.identity)) {
         this.#reason = watched.replacedReason;
         return;
       }
     }
     this.#reason = undefined;
   }
+}
+
+function sameFile(a: FileIdentity, b: FileIdentity): boolean {
+  return (
+    a.dev === b.dev &&
+    a.ino === b.ino &&
+    a.birthtimeMs === b.birthtimeMs &&
+    a.directory === b.directory
+  );
 }

@@ -9,7 +9,7 @@ import {
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { PathWatch, type WatchedPath } from '../src/index.js';
+import { fileIdentity, PathWatch, type WatchedPath } from '../src/index.js';
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -19,11 +19,9 @@ afterEach(() => {
 });
 
 function watched(target: string, name: string): WatchedPath {
-  const { dev, ino } = statSync(target);
   return {
     path: target,
-    dev,
-    ino,
+    identity: fileIdentity(statSync(target)),
     missingReason: `${name} missing`,
     replacedReason: `${name} replaced`,
   };
@@ -73,6 +71,18 @@ describe('PathWatch', () => {
     renameSync(`${second}.moved`, second);
     await watch.check();
     expect(watch.reason).toBeUndefined();
+  });
+
+  it('tells a file from the directory it replaced', async () => {
+    const { first } = twoDirectories();
+    const watch = new PathWatch([watched(first, 'first')]);
+
+    // The file may get the deleted directory's inode number.
+    rmSync(first, { recursive: true });
+    writeFileSync(first, '');
+    await watch.check();
+
+    expect(watch.reason).toBe('first replaced');
   });
 
   it('treats ENOTDIR as missing', async () => {
