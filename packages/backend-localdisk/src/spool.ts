@@ -2,6 +2,7 @@ import {
   DiskSpaceMonitor,
   type DiskUsage,
   type EnumerateOptions,
+  errnoCode,
   KeyedQueue,
   type PathWatch,
   type Spool,
@@ -208,7 +209,13 @@ export class LocalDiskSpool implements Spool {
     return error;
   };
 
-  /** Reads the entry for `id`. Rejects with `SPOOL_NOT_FOUND` naming the id and path, `SPOOL_CORRUPT` or `SPOOL_IO`. */
+  /**
+   * Reads the entry for `id`. Rejects with `SPOOL_NOT_FOUND` naming the id
+   * and path, `SPOOL_CORRUPT` or `SPOOL_IO`. A missing entry while
+   * `unhealthyReason()` reports the spool's directories moved rejects with
+   * `SPOOL_UNHEALTHY` instead, since the entry may sit in the moved
+   * directory.
+   */
   load(id: SpoolId): Promise<Buffer> {
     try {
       validateId(id, 'load', this.name);
@@ -221,8 +228,19 @@ export class LocalDiskSpool implements Spool {
       this.#queue,
       id.toString(),
       () => files.read(id),
-      (error) => files.loadError(id, error),
+      (error) => this.#loadFailed(id, error),
     );
+  }
+
+  /** Converts a failed read; a missing entry of a moved spool gets the layout's error. */
+  #loadFailed(id: SpoolId, error: unknown): SpoolError | Promise<SpoolError> {
+    if (errnoCode(error) === 'ENOENT') {
+      const moved = this.#layoutError('load', id);
+      if (moved !== undefined) {
+        return moved;
+      }
+    }
+    return this.#files.loadError(id, error);
   }
 
   /**
@@ -251,7 +269,7 @@ export class LocalDiskSpool implements Spool {
   }
 
   /**
-   * Returns the `SPOOL_UNHEALTHY` error for a store or remove while the
+   * Returns the `SPOOL_UNHEALTHY` error for a call while the
    * last check found the spool directory, `new/`, `data/` or the lock
    * file deleted, moved or replaced, otherwise `undefined`. A store would
    * then land where the next open does not look, and a remove would

@@ -98,7 +98,7 @@ describe('writes after data/ moved away', () => {
     expect((await spool.load(kept)).toString()).toBe('kept');
   });
 
-  it('reject with SPOOL_UNHEALTHY once checked', async () => {
+  it('fail with SPOOL_UNHEALTHY once checked', async () => {
     const { spool, dataDir } = await openChecked();
     const id = SpoolId.generate();
     renameSync(dataDir, `${dataDir}.moved`);
@@ -112,6 +112,9 @@ describe('writes after data/ moved away', () => {
       `spool 'data' rejected the store of ${id}: ${spool.unhealthyReason()}`,
     );
     expect(removed.code).toBe('SPOOL_UNHEALTHY');
+    const loaded = await rejection(spool.load(id));
+    expect(loaded.code).toBe('SPOOL_UNHEALTHY');
+    expect(loaded.message).toMatch(/^spool 'data' rejected the load of /);
     renameSync(`${dataDir}.moved`, dataDir);
     await vi.waitFor(() => expect(spool.unhealthyReason()).toBeUndefined());
     await spool.store(id, Buffer.from('after'));
