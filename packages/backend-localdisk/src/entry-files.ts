@@ -241,7 +241,7 @@ export class EntryFiles {
 
   /**
    * Handles a failed `unlink` of the entry: resolves to false when there
-   * was no entry, deletes a directory in the entry's place and resolves to
+   * was no entry, rejects with `SPOOL_IO` when `data/` itself is missing, deletes a directory in the entry's place and resolves to
    * true, and rejects with the converted error otherwise.
    */
   async #unlinkFailed(
@@ -251,6 +251,20 @@ export class EntryFiles {
   ): Promise<boolean> {
     const code = errnoCode(error);
     if (code === 'ENOENT' || code === 'ENOTDIR') {
+      if (await this.#dataDirectoryMissing()) {
+        // The entry may sit in the moved directory, so "removed" would be untrue.
+        const { dataDir } = this.#layout;
+        throw new SpoolError(
+          SpoolErrorCode.Io,
+          `failed to remove ${id} from spool '${this.#spool}': ${dataDir} is missing, so it was deleted, moved or unmounted while the spool was open, and the entry may still be in it; move it back or remount its file system, then remove again`,
+          {
+            spool: this.#spool,
+            id: id.toString(),
+            path: dataDir,
+            cause: error,
+          },
+        );
+      }
       return false;
     }
     const step = this.#stepRunner('remove', id, finalPath);
@@ -366,14 +380,18 @@ export class EntryFiles {
   }
 
   /**
-   * Creates the levels not in the cache with one recursive `mkdir` of the
-   * deepest, which costs one thread-pool call where a `mkdir` per level
-   * would cost one each. Returns the failure, if any.
+   * Creates the levels not in the cache. The highest missing hash level is
+   * made without `recursive`, so that a missing `data/` fails it with
+   * ENOENT instead of being created again, and the levels below it with
+   * one recursive `mkdir` of the deepest: at most two thread-pool calls,
+   * where a `mkdir` per level would cost one each. Returns the failure, if
+   * any, and throws `SPOOL_IO` when `data/` itself is missing.
    */
   async #createMissing(
     levels: string[],
     id: string,
   ): Promise<{ level: string; error: unknown } | undefined> {
+    const { dataDir } = this.#layout;
     const missing = levels.filter(
       (level) => this.#directories.get(level) === undefined,
     );
@@ -381,17 +399,14 @@ export class EntryFiles {
     if (missing.length === 0 || deepest === undefined) {
       return undefined;
     }
-    try {
-      const first = await this.#fs.mkdir(deepest, {
-        recursive: true,
-        mode: 0o755,
-      });
-      await this.#refuseRecreatedDataDirectory(first, deepest, id);
-    } catch (error) {
-      if (error instanceof SpoolError) {
-        throw error;
-      }
-      const failure = await this.#findMkdirFailure(missing, deepest, error);
+    const hashLevels = missing.filter((level) => level !== dataDir);
+    const highest = hashLevels[0];
+    if (highest !== undefined) {
+      const failure =
+        (await this.#createHighest(highest, id)) ??
+        (highest === deepest
+          ? undefined
+          : await this.#createBelow(hashLevels, deepest));
       if (failure !== undefined) {
         return failure;
       }
@@ -404,39 +419,60 @@ export class EntryFiles {
   }
 
   /**
-   * Throws `SPOOL_IO` when the recursive `mkdir` that created `first` to
-   * `deepest` had to create `data/` itself. Open creates `data/` and
-   * cleanup() keeps it, so it was deleted, moved or unmounted under the
-   * open spool. Storing into a new `data/` would split the entries
-   * between two directories, so the store fails instead, after removing
-   * the empty directories it created (those another store filled
-   * meanwhile stay).
+   * Makes the highest missing hash level without `recursive`. EEXIST is
+   * success. ENOENT means its parent is gone: throws `SPOOL_IO` when that
+   * is `data/` itself, which open created and cleanup() keeps, so it was
+   * deleted, moved or unmounted under the open spool. A store into a new
+   * `data/` would split the entries between two directories. Otherwise a
+   * concurrent cleanup() pruned a hash level, and the failure is returned
+   * for a retry.
    */
-  async #refuseRecreatedDataDirectory(
-    first: string | undefined,
-    deepest: string,
+  async #createHighest(
+    level: string,
     id: string,
-  ): Promise<void> {
-    const { dataDir } = this.#layout;
-    if (first === undefined || first.length > dataDir.length) {
-      return;
-    }
-    for (
-      let level = deepest;
-      level.length >= first.length;
-      level = path.dirname(level)
-    ) {
-      try {
-        await this.#fs.rmdir(level);
-      } catch {
-        break;
+  ): Promise<{ level: string; error: unknown } | undefined> {
+    try {
+      await this.#fs.mkdir(level, { mode: 0o755 });
+      return undefined;
+    } catch (error) {
+      const code = errnoCode(error);
+      if (code === 'EEXIST') {
+        return undefined;
       }
+      if (code === 'ENOENT' && (await this.#dataDirectoryMissing())) {
+        const { dataDir } = this.#layout;
+        throw new SpoolError(
+          SpoolErrorCode.Io,
+          `failed to store ${id} in spool '${this.#spool}': ${dataDir} is missing, so it was deleted, moved or unmounted while the spool was open, and the store did not create it again, which would split the entries between two directories; move it back or remount its file system, otherwise close and reopen the spool, which creates it again empty`,
+          { spool: this.#spool, id, path: dataDir, cause: error },
+        );
+      }
+      return { level, error };
     }
-    throw new SpoolError(
-      SpoolErrorCode.Io,
-      `failed to store ${id} in spool '${this.#spool}': ${dataDir} is missing, so it was deleted, moved or unmounted while the spool was open, and the store did not create it again, which would split the entries between two directories; move it back or remount its file system, otherwise close and reopen the spool, which creates it again empty`,
-      { spool: this.#spool, id, path: dataDir },
-    );
+  }
+
+  /** Makes the missing hash levels below the highest with one recursive `mkdir` of the deepest. */
+  async #createBelow(
+    hashLevels: string[],
+    deepest: string,
+  ): Promise<{ level: string; error: unknown } | undefined> {
+    try {
+      await this.#fs.mkdir(deepest, { recursive: true, mode: 0o755 });
+      return undefined;
+    } catch (error) {
+      return this.#findMkdirFailure(hashLevels, deepest, error);
+    }
+  }
+
+  /** Whether `data/` no longer exists (a failed `stat` for another reason counts as present). */
+  async #dataDirectoryMissing(): Promise<boolean> {
+    try {
+      await this.#fs.stat(this.#layout.dataDir);
+      return false;
+    } catch (error) {
+      const code = errnoCode(error);
+      return code === 'ENOENT' || code === 'ENOTDIR';
+    }
   }
 
   /**

@@ -28,11 +28,19 @@ export async function watchLayout(
   const { fs, spool, layout, lockHandle } = options;
   const directories: WatchedPath[] = [];
   for (const directory of [layout.root, layout.newDir, layout.dataDir]) {
+    // new/ holds only the temp files of stores in progress, never entries.
+    const isNew = directory === layout.newDir;
+    const missingLoss = isNew
+      ? 'so stores fail until it is back'
+      : 'and the entries in it cannot be reached';
+    const replacedLoss = isNew
+      ? 'so the spool no longer knows which temp files are its own'
+      : 'and the entries in the old one cannot be reached';
     directories.push({
       path: directory,
       identity: fileIdentity(await fs.stat(directory)),
-      missingReason: `${directory} of spool '${spool}' is missing: it was deleted, moved or unmounted while the spool was open, and the entries in it cannot be reached; move it back or remount its file system, otherwise close and reopen the spool, which creates it again empty`,
-      replacedReason: `${directory} of spool '${spool}' was replaced by another file or directory while the spool was open, and the entries in the old one cannot be reached; move the old one back, or close and reopen the spool to use the new one`,
+      missingReason: `${directory} of spool '${spool}' is missing: it was deleted, moved or unmounted while the spool was open, ${missingLoss}; move it back or remount its file system, otherwise close and reopen the spool, which creates it again empty`,
+      replacedReason: `${directory} of spool '${spool}' was replaced by another file or directory while the spool was open, ${replacedLoss}; move the old one back, or close and reopen the spool to use the new one`,
     });
   }
   const lockPath = path.join(layout.root, LOCK_FILE);

@@ -196,8 +196,11 @@ export class TreeWalk {
           { spool: this.#options.spool, path: directory, cause: error },
         );
       }
-      // A hash directory that cleanup() pruned after it was listed has nothing left to yield.
-      if (errnoCode(error) !== 'ENOENT') {
+      // A hash directory that cleanup() pruned after it was listed has
+      // nothing left to yield, unless all of data/ went.
+      if (errnoCode(error) === 'ENOENT') {
+        await this.#throwIfDataDirectoryMissing(error);
+      } else {
         this.#readAhead.push(
           this.#corrupt(directory, undefined, 'cannot be listed', error),
         );
@@ -311,10 +314,34 @@ export class TreeWalk {
       return { type: 'item', id, data };
     } catch (error) {
       if (errnoCode(error) === 'ENOENT') {
+        await this.#throwIfDataDirectoryMissing(error);
         return undefined;
       }
       return this.#corrupt(entryPath, id, 'cannot be read', error);
     }
+  }
+
+  /**
+   * Throws `SPOOL_IO` when `data/` itself no longer exists, after a file or
+   * directory below it went missing during the walk. Without this check a
+   * walk whose `data/` moved away midway would end early without an error.
+   */
+  async #throwIfDataDirectoryMissing(cause: unknown): Promise<void> {
+    const { fs, dataDir, spool } = this.#options;
+    try {
+      await fs.stat(dataDir);
+      return;
+    } catch (error) {
+      const code = errnoCode(error);
+      if (code !== 'ENOENT' && code !== 'ENOTDIR') {
+        return;
+      }
+    }
+    throw new SpoolError(
+      SpoolErrorCode.Io,
+      `failed to enumerate spool '${spool}': ${dataDir} went missing during the walk; ${dataDirectoryFix('ENOENT', dataDir)}`,
+      { spool, path: dataDir, cause },
+    );
   }
 
   #corrupt(

@@ -98,6 +98,46 @@ describe('writes after data/ moved away', () => {
     expect((await spool.load(kept)).toString()).toBe('kept');
   });
 
+  it('do not create data/ again with 64 in flight', async () => {
+    const dir = makeTempDir();
+    const spool = await openSpool({ path: dir });
+    const dataDir = path.join(dir, 'data');
+    renameSync(dataDir, `${dataDir}.moved`);
+    const ids = Array.from({ length: 64 }, () => SpoolId.generate());
+
+    const results = await Promise.allSettled(
+      ids.map((id) => spool.store(id, Buffer.from('late'))),
+    );
+
+    const codes = results.map((result) =>
+      result.status === 'rejected' ? result.reason.code : 'resolved',
+    );
+    expect(codes).toEqual(ids.map(() => 'SPOOL_IO'));
+    expect(existsSync(dataDir)).toBe(false);
+  });
+
+  it('do not report a remove done', async () => {
+    const dir = makeTempDir();
+    const spool = await openSpool({ path: dir });
+    const id = SpoolId.generate();
+    await spool.store(id, Buffer.from('kept'));
+    const dataDir = path.join(dir, 'data');
+    renameSync(dataDir, `${dataDir}.moved`);
+
+    const error = await rejection(spool.remove(id));
+
+    expect(error.code).toBe('SPOOL_IO');
+    expect(error.message).toContain(
+      `${dataDir} is missing, so it was deleted, moved or unmounted while the spool was open, and the entry may still be in it`,
+    );
+    renameSync(`${dataDir}.moved`, dataDir);
+    expect((await spool.load(id)).toString()).toBe('kept');
+    await spool.remove(id);
+    await expect(spool.load(id)).rejects.toMatchObject({
+      code: 'SPOOL_NOT_FOUND',
+    });
+  });
+
   it('fail with SPOOL_UNHEALTHY once checked', async () => {
     const { spool, dataDir } = await openChecked();
     const id = SpoolId.generate();
@@ -119,6 +159,38 @@ describe('writes after data/ moved away', () => {
     await vi.waitFor(() => expect(spool.unhealthyReason()).toBeUndefined());
     await spool.store(id, Buffer.from('after'));
     expect((await spool.load(id)).toString()).toBe('after');
+  });
+});
+
+describe('data/ moved away during a walk', () => {
+  it('ends the walk with SPOOL_IO', async () => {
+    const dir = makeTempDir();
+    const spool = await openSpool({ path: dir });
+    await Promise.all(
+      Array.from({ length: 300 }, () =>
+        spool.store(SpoolId.generate(), Buffer.from('entry')),
+      ),
+    );
+    const dataDir = path.join(dir, 'data');
+    let seen = 0;
+
+    const walk = async () => {
+      for await (const entry of spool.enumerate({
+        createdBefore: new Date(8.64e15),
+      })) {
+        expect(entry.type).toBe('item');
+        seen += 1;
+        if (seen === 20) {
+          renameSync(dataDir, `${dataDir}.moved`);
+        }
+      }
+    };
+    const error = await rejection(walk());
+
+    expect(error.code).toBe('SPOOL_IO');
+    expect(error.path).toBe(dataDir);
+    expect(error.message).toContain(`${dataDir} went missing during the walk`);
+    expect(seen).toBeLessThan(300);
   });
 });
 
