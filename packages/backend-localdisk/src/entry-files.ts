@@ -13,7 +13,11 @@ import { NOT_REGULAR_FILE } from './callback-fs.js';
 import { DirectoryCache } from './directory-cache.js';
 import { describeError, toStorageError } from './errors.js';
 import type { LocalDiskFileHandle, LocalDiskFs } from './fs-layer.js';
-import { directoryChain, firstNonDirectory } from './levels.js';
+import {
+  directoryChain,
+  firstNonDirectory,
+  isDirectoryMissing,
+} from './levels.js';
 import type { SpoolLayout } from './prepare.js';
 
 /**
@@ -240,9 +244,10 @@ export class EntryFiles {
   }
 
   /**
-   * Handles a failed `unlink` of the entry: resolves to false when there
-   * was no entry, rejects with `SPOOL_IO` when `data/` itself is missing, deletes a directory in the entry's place and resolves to
-   * true, and rejects with the converted error otherwise.
+   * Handles a failed `unlink` of the entry. Resolves to false when there
+   * was no entry, but rejects with `SPOOL_IO` when `data/` itself is
+   * missing. Deletes a directory in the entry's place and resolves to
+   * true. Rejects with the converted error otherwise.
    */
   async #unlinkFailed(
     id: SpoolId,
@@ -251,7 +256,7 @@ export class EntryFiles {
   ): Promise<boolean> {
     const code = errnoCode(error);
     if (code === 'ENOENT' || code === 'ENOTDIR') {
-      if (await this.#dataDirectoryMissing()) {
+      if (await isDirectoryMissing(this.#fs, this.#layout.dataDir)) {
         // The entry may sit in the moved directory, so "removed" would be untrue.
         const { dataDir } = this.#layout;
         throw new SpoolError(
@@ -382,10 +387,10 @@ export class EntryFiles {
   /**
    * Creates the levels not in the cache. The highest missing hash level is
    * made without `recursive`, so that a missing `data/` fails it with
-   * ENOENT instead of being created again, and the levels below it with
-   * one recursive `mkdir` of the deepest: at most two thread-pool calls,
-   * where a `mkdir` per level would cost one each. Returns the failure, if
-   * any, and throws `SPOOL_IO` when `data/` itself is missing.
+   * ENOENT instead of being created again. The levels below it take one
+   * recursive `mkdir` of the deepest, so a store makes at most two
+   * thread-pool calls here. Returns the failure, if any, and throws
+   * `SPOOL_IO` when `data/` itself is missing.
    */
   async #createMissing(
     levels: string[],
@@ -402,11 +407,13 @@ export class EntryFiles {
     const hashLevels = missing.filter((level) => level !== dataDir);
     const highest = hashLevels[0];
     if (highest !== undefined) {
-      const failure =
-        (await this.#createHighest(highest, id)) ??
-        (highest === deepest
-          ? undefined
-          : await this.#createBelow(hashLevels, deepest));
+      const failure = await this.#createHighest(highest, id);
+      if (failure !== undefined) {
+        return failure;
+      }
+    }
+    if (highest !== undefined && highest !== deepest) {
+      const failure = await this.#createBelow(hashLevels, deepest);
       if (failure !== undefined) {
         return failure;
       }
@@ -439,7 +446,10 @@ export class EntryFiles {
       if (code === 'EEXIST') {
         return undefined;
       }
-      if (code === 'ENOENT' && (await this.#dataDirectoryMissing())) {
+      if (
+        code === 'ENOENT' &&
+        (await isDirectoryMissing(this.#fs, this.#layout.dataDir))
+      ) {
         const { dataDir } = this.#layout;
         throw new SpoolError(
           SpoolErrorCode.Io,
@@ -461,17 +471,6 @@ export class EntryFiles {
       return undefined;
     } catch (error) {
       return this.#findMkdirFailure(hashLevels, deepest, error);
-    }
-  }
-
-  /** Whether `data/` no longer exists (a failed `stat` for another reason counts as present). */
-  async #dataDirectoryMissing(): Promise<boolean> {
-    try {
-      await this.#fs.stat(this.#layout.dataDir);
-      return false;
-    } catch (error) {
-      const code = errnoCode(error);
-      return code === 'ENOENT' || code === 'ENOTDIR';
     }
   }
 

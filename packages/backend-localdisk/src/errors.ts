@@ -143,12 +143,9 @@ async function readFreeBytesIfOutOfInodes(
 }
 
 /**
- * Returns the advice an error message ends with, chosen by errno and by
- * whether the failed call reads or writes `path`.
- */
-/**
  * Returns the advice for a failure to list `data/` itself. ENOENT means
- * it was deleted, moved or unmounted under the open spool; other errnos get `fixFor`'s.
+ * it was deleted, moved or unmounted under the open spool. Other errnos
+ * get the advice of `fixFor`.
  */
 export function dataDirectoryFix(
   code: string | undefined,
@@ -160,6 +157,10 @@ export function dataDirectoryFix(
   return fixFor(code, dataDir, 'read');
 }
 
+/**
+ * Returns the advice an error message ends with, chosen by errno and by
+ * whether the failed call reads or writes `path`.
+ */
 export function fixFor(
   code: string | undefined,
   path: string,

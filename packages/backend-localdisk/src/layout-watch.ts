@@ -4,7 +4,7 @@ import type { LocalDiskFileHandle, LocalDiskFs } from './fs-layer.js';
 import { LOCK_FILE } from './lock.js';
 import type { SpoolLayout } from './prepare.js';
 
-/** What `watchLayout` needs. */
+/** Options for `watchLayout`. */
 export interface LayoutWatchOptions {
   fs: LocalDiskFs;
   spool: string;

@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { isMissingPathError } from '@spoolkit/core';
 import type { LocalDiskFs } from './fs-layer.js';
 
 /** Lists the directories below `top` down to `bottom`, top first, without `top` itself. */
@@ -33,4 +34,21 @@ export async function firstNonDirectory(
     }
   }
   return undefined;
+}
+
+/**
+ * Returns whether `directory` no longer exists. A `stat` that fails for
+ * another reason (EACCES, EIO) counts as present, so the caller reports
+ * the failure it already has.
+ */
+export async function isDirectoryMissing(
+  fs: LocalDiskFs,
+  directory: string,
+): Promise<boolean> {
+  try {
+    await fs.stat(directory);
+    return false;
+  } catch (error) {
+    return isMissingPathError(error);
+  }
 }

@@ -7,7 +7,7 @@ import {
   type PathWatch,
   type Spool,
   type SpoolEntry,
-  SpoolError,
+  type SpoolError,
   SpoolErrorCode,
   SpoolId,
   SpoolLifecycle,
@@ -172,12 +172,8 @@ export class LocalDiskSpool implements Spool {
       return Promise.reject(error);
     }
     const sync = this.#options.flush || options.sync === true;
-    const store = () => {
-      const rejection = this.#layoutError('store', id);
-      return rejection === undefined
-        ? this.#files.store(id, bytes, sync)
-        : Promise.reject(rejection);
-    };
+    const store = () =>
+      this.#unlessMoved('store', id, () => this.#files.store(id, bytes, sync));
     const work = this.#copies.lent(bytes)
       ? () =>
           store().finally(() => {
@@ -255,36 +251,37 @@ export class LocalDiskSpool implements Spool {
     } catch (error) {
       return Promise.reject(error);
     }
-    return this.#lifecycle.runKeyed(
-      'remove',
-      this.#queue,
-      id.toString(),
-      () => {
-        const rejection = this.#layoutError('remove', id);
-        return rejection === undefined
-          ? this.#files.remove(id, this.#options.flush)
-          : Promise.reject(rejection);
-      },
+    return this.#lifecycle.runKeyed('remove', this.#queue, id.toString(), () =>
+      this.#unlessMoved('remove', id, () =>
+        this.#files.remove(id, this.#options.flush),
+      ),
     );
   }
 
   /**
-   * Returns the `SPOOL_UNHEALTHY` error for a call while the
-   * last check found the spool directory, `new/`, `data/` or the lock
-   * file deleted, moved or replaced, otherwise `undefined`. A store would
-   * then land where the next open does not look, and a remove would
-   * report an entry gone that still sits in the moved directory.
+   * Runs `work` unless the last check found the spool directory, `new/`,
+   * `data/` or the lock file deleted, moved or replaced. Then it rejects
+   * with `SPOOL_UNHEALTHY`, because a store would land where the next open
+   * does not look, and a remove would report an entry gone that still
+   * sits in the moved directory.
    */
+  #unlessMoved<T>(
+    operation: string,
+    id: SpoolId,
+    work: () => Promise<T>,
+  ): Promise<T> {
+    const rejection = this.#layoutError(operation, id);
+    return rejection === undefined ? work() : Promise.reject(rejection);
+  }
+
+  /** Returns the `SPOOL_UNHEALTHY` error for `operation` while the layout check reports a change, otherwise `undefined`. */
   #layoutError(operation: string, id: SpoolId): SpoolError | undefined {
-    const reason = this.#watch.reason;
-    if (reason === undefined) {
-      return undefined;
-    }
-    return new SpoolError(
-      SpoolErrorCode.Unhealthy,
-      `spool '${this.name}' rejected the ${operation} of ${id}: ${reason}`,
-      { spool: this.name, path: this.path, id: id.toString() },
-    );
+    return this.#watch.errorFor({
+      spool: this.name,
+      path: this.path,
+      operation,
+      id: id.toString(),
+    });
   }
 
   /**

@@ -10,6 +10,7 @@ import {
 } from '@spoolkit/core';
 import { dataDirectoryFix, describeError } from './errors.js';
 import type { LocalDiskDir, LocalDiskFs } from './fs-layer.js';
+import { isDirectoryMissing } from './levels.js';
 import { ReadAhead } from './read-ahead.js';
 
 const HEX_PAIR = /^[0-9a-f]{2}$/;
@@ -328,14 +329,8 @@ export class TreeWalk {
    */
   async #throwIfDataDirectoryMissing(cause: unknown): Promise<void> {
     const { fs, dataDir, spool } = this.#options;
-    try {
-      await fs.stat(dataDir);
+    if (!(await isDirectoryMissing(fs, dataDir))) {
       return;
-    } catch (error) {
-      const code = errnoCode(error);
-      if (code !== 'ENOENT' && code !== 'ENOTDIR') {
-        return;
-      }
     }
     throw new SpoolError(
       SpoolErrorCode.Io,

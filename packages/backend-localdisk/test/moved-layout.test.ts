@@ -78,8 +78,8 @@ describe('writes after data/ moved away', () => {
     const dir = makeTempDir();
     // The default 5 s interval: no check runs during the test.
     const spool = await openSpool({ path: dir });
-    const kept = SpoolId.generate();
-    await spool.store(kept, Buffer.from('kept'));
+    const storedBefore = SpoolId.generate();
+    await spool.store(storedBefore, Buffer.from('kept'));
     const dataDir = path.join(dir, 'data');
     renameSync(dataDir, `${dataDir}.moved`);
     const id = SpoolId.generate();
@@ -95,7 +95,7 @@ describe('writes after data/ moved away', () => {
     expect(existsSync(dataDir)).toBe(false);
     expect(readdirSync(path.join(dir, 'new'))).toEqual([]);
     renameSync(`${dataDir}.moved`, dataDir);
-    expect((await spool.load(kept)).toString()).toBe('kept');
+    expect((await spool.load(storedBefore)).toString()).toBe('kept');
   });
 
   it('do not create data/ again with 64 in flight', async () => {

@@ -11,9 +11,9 @@ export const ROCKSDB_LOCK_FILE = 'LOCK';
  * is open. Call it once the database is open.
  *
  * RocksDB keeps writing to the files it has open, so a deleted or moved
- * directory goes unnoticed until a flush or compaction fails, and the
- * stores accepted until then are in files that the next open of this path
- * will not find. A deleted `LOCK` lets a second process open the same
+ * directory goes unnoticed until a flush or compaction fails. The stores
+ * accepted until then are in files that the next open of this path will
+ * not find. A deleted `LOCK` lets a second process open the same
  * database. KumoMTA checks for neither.
  */
 export async function watchDatabaseDirectory(

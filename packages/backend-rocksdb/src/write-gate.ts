@@ -32,7 +32,7 @@ export interface WriteGateOptions {
   storage: RocksStorage;
   health: HealthLatch;
   /** Its `reason` is set while the database directory or `LOCK` is not the one opened. */
-  directoryWatch: Pick<PathWatch, 'reason'>;
+  directoryWatch: Pick<PathWatch, 'reason' | 'errorFor'>;
   /** How long a write may wait out a stall, in milliseconds (`store_deadline`). */
   storeDeadlineMs: number;
   /** Aborted when the spool begins closing; writes still waiting then give up. */
@@ -237,14 +237,14 @@ export class WriteGate {
 
   #assertHealthy(request: GatedWrite): void {
     const { spool, path } = this.#options;
-    const moved = this.#options.directoryWatch.reason;
+    const moved = this.#options.directoryWatch.errorFor({
+      spool,
+      path,
+      operation: request.operation,
+      id: request.id.toString(),
+    });
     if (moved !== undefined) {
-      // Accepting the write would acknowledge what the next open cannot find.
-      throw new SpoolError(
-        SpoolErrorCode.Unhealthy,
-        `spool '${spool}' rejected the ${request.operation} of ${request.id}: ${moved}`,
-        { spool, path, id: request.id.toString() },
-      );
+      throw moved;
     }
     if (!this.#options.health.latched) {
       return;

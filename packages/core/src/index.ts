@@ -59,7 +59,9 @@ export {
   type FileIdentity,
   type FileIdentityStats,
   fileIdentity,
+  isMissingPathError,
   PathWatch,
+  type SpoolCall,
   type WatchedPath,
 } from './path-watch.js';
 export { describePathOverlap, findPathOverlap } from './paths.js';

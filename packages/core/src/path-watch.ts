@@ -1,6 +1,6 @@
 import type { Stats } from 'node:fs';
 import { stat as statPath } from 'node:fs/promises';
-import { errnoCode } from './errors.js';
+import { errnoCode, SpoolError, SpoolErrorCode } from './errors.js';
 
 /** The parts of `fs.Stats` that `PathWatch` compares. */
 export type FileIdentityStats = Pick<
@@ -20,6 +20,24 @@ export interface FileIdentity {
   readonly ino: number;
   readonly birthtimeMs: number;
   readonly directory: boolean;
+}
+
+/**
+ * Returns whether a failed `stat` means the path no longer names a file:
+ * ENOENT, or ENOTDIR for a file in place of a parent directory.
+ */
+export function isMissingPathError(error: unknown): boolean {
+  const code = errnoCode(error);
+  return code === 'ENOENT' || code === 'ENOTDIR';
+}
+
+/** The spool, path, operation and id of a call that `PathWatch.errorFor` rejects. */
+export interface SpoolCall {
+  spool: string;
+  path: string;
+  operation: string;
+  /** The spool id in its 32-hex-digit form. */
+  id: string;
 }
 
 /** Returns the identity of the file that `stats` describes. */
@@ -75,6 +93,24 @@ export class PathWatch {
     return this.#reason;
   }
 
+  /**
+   * Returns the `SPOOL_UNHEALTHY` error for a call while `reason` is set,
+   * otherwise `undefined`. A backend rejects writes with it, because they
+   * would land where the next open does not look.
+   */
+  errorFor(call: SpoolCall): SpoolError | undefined {
+    const reason = this.#reason;
+    if (reason === undefined) {
+      return undefined;
+    }
+    const { spool, path, operation, id } = call;
+    return new SpoolError(
+      SpoolErrorCode.Unhealthy,
+      `spool '${spool}' rejected the ${operation} of ${id}: ${reason}`,
+      { spool, path, id },
+    );
+  }
+
   /** Stats every path and updates `reason`. Never rejects. */
   async check(): Promise<void> {
     for (const watched of this.#paths) {
@@ -82,8 +118,7 @@ export class PathWatch {
       try {
         now = fileIdentity(await this.#stat(watched.path));
       } catch (error) {
-        const code = errnoCode(error);
-        if (code === 'ENOENT' || code === 'ENOTDIR') {
+        if (isMissingPathError(error)) {
           this.#reason = watched.missingReason;
         }
         return;

@@ -123,10 +123,10 @@ export interface Spool {
 
   /**
    * A short reason when the spool is not accepting writes, its disk is
-   * below its free-space minimum, or a file or directory it relies on
-   * (such as its directory or lock file) was deleted, moved or replaced
-   * since it opened; otherwise `undefined`. Synchronous and cheap: it
-   * does no I/O, so it reports the backend's last periodic check.
+   * below its free-space minimum, or its directory or lock file was
+   * deleted, moved or replaced since it opened. Otherwise `undefined`.
+   * Synchronous and cheap: it does no I/O, so it reports the backend's
+   * last periodic check.
    */
   unhealthyReason(): string | undefined;
 
