@@ -1,7 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import type { MachineInfo } from '../src/machine.js';
 import { formatDiskSize, machineLine } from '../src/report/markdown.js';
-import { formatRatio, MIN_BASELINE_RATIO } from '../src/report/targets.js';
+import {
+  checkTargets,
+  formatRatio,
+  MIN_BASELINE_RATIO,
+  pairLifecycle,
+} from '../src/report/targets.js';
+import type { LifecycleRow } from '../src/sections/lifecycle.js';
 
 describe('formatRatio', () => {
   it.each([
@@ -59,5 +65,109 @@ describe('machineLine', () => {
     [undefined, 'scratch on ext4 (/dev/loop0'],
   ])('describes journal %s', (journal, shown) => {
     expect(machineLine(machine(journal))).toContain(shown);
+  });
+});
+
+describe('lifecycle targets', () => {
+  /** A lifecycle row whose rounds ran at `rates`; the median round is the middle rate. */
+  const row = (
+    kind: 'LocalDisk' | 'RocksDB',
+    baseline: boolean,
+    concurrency: number,
+    rates: number[],
+    loopMaxMs = 5,
+  ): LifecycleRow => {
+    const sorted = [...rates].sort((a, b) => a - b);
+    const perSecond = sorted[Math.floor((sorted.length - 1) / 2)] as number;
+    return {
+      kind,
+      runBy: baseline
+        ? kind === 'LocalDisk'
+          ? 'raw fs'
+          : 'raw rocksdb'
+        : kind,
+      baseline,
+      valueBytes: 16 * 1024,
+      concurrency,
+      roundsPerSecond: rates,
+      stats: {
+        operations: perSecond,
+        seconds: 1,
+        perSecond,
+        latencyUs: { p50: 1, p99: 1, max: 1 },
+        cpuUsPerOperation: 1,
+        eventLoop: { maxMs: loopMaxMs, p99Ms: 1 },
+        fullGcPerSecond: 0,
+      },
+    };
+  };
+
+  const rows = (rocks: number[], binding: number[]): LifecycleRow[] =>
+    [1, 64].flatMap((concurrency) => [
+      row('LocalDisk', false, concurrency, [1000, 1000, 1000]),
+      row('LocalDisk', true, concurrency, [1100, 1000, 900], 200),
+      row('RocksDB', false, concurrency, rocks),
+      row('RocksDB', true, concurrency, binding, 200),
+    ]);
+
+  const lifecycleChecks = (lifecycle: LifecycleRow[]) =>
+    checkTargets({ lifecycle }).filter((check) =>
+      check.target.startsWith('RocksDB lifecycle'),
+    );
+
+  it('compares RocksDB with LocalDisk round by round and names the binding alone', () => {
+    const checks = lifecycleChecks(
+      rows([3000, 3300, 3100], [3200, 3400, 3050]),
+    );
+    expect(checks).toHaveLength(2);
+    for (const check of checks) {
+      expect(check.met).toBe(false);
+      expect(check.measured).toBe(
+        "3.10x, median of 3 rounds (best 3.30x, worst 3.00x; median rounds 3100 vs 1000 msg/s); the raw binding's own lifecycle 3.20x LocalDisk's",
+      );
+    }
+  });
+
+  it('meets the target at 4x, whatever the binding reached', () => {
+    const checks = lifecycleChecks(
+      rows([4000, 4100, 4200], [3900, 3950, 3980]),
+    );
+    expect(checks.map((check) => check.met)).toEqual([true, true]);
+  });
+
+  it('leaves the binding out when its rows are missing', () => {
+    const checks = lifecycleChecks(
+      rows([3000, 3300, 3100], [1, 1, 1]).filter(
+        (candidate) => !(candidate.kind === 'RocksDB' && candidate.baseline),
+      ),
+    );
+    expect(checks[0]?.measured).not.toContain('raw binding');
+  });
+
+  it('keeps the baselines out of the event-loop target', () => {
+    const loop = checkTargets({
+      lifecycle: rows([3000, 3300, 3100], [3200, 3400, 3050]),
+    }).filter((check) => check.target.includes('event-loop'));
+    expect(loop.map((check) => [check.measured, check.met])).toEqual([
+      ['worst 5.0 ms over 2 runs', true],
+      ['worst 5.0 ms over 2 runs', true],
+    ]);
+  });
+
+  it('pairs each backend with its own baseline', () => {
+    const pairs = pairLifecycle(rows([3000, 3300, 3100], [3000, 3000, 3000]));
+    expect(
+      pairs.map((pair) => [
+        pair.backend.runBy,
+        pair.baseline.runBy,
+        pair.backend.concurrency,
+        formatRatio(pair.ratio),
+      ]),
+    ).toEqual([
+      ['LocalDisk', 'raw fs', 1, '1.00'],
+      ['RocksDB', 'raw rocksdb', 1, '1.03'],
+      ['LocalDisk', 'raw fs', 64, '1.00'],
+      ['RocksDB', 'raw rocksdb', 64, '1.03'],
+    ]);
   });
 });

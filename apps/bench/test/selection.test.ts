@@ -79,9 +79,13 @@ describe('bench selection options', () => {
     for (const row of report.operations) {
       expect(row.roundsPerSecond).toHaveLength(2);
     }
-    expect(report.lifecycle).toHaveLength(1);
-    expect(report.lifecycle[0].kind).toBe('RocksDB');
-    expect(report.lifecycle[0].roundsPerSecond).toHaveLength(2);
+    expect(report.lifecycle.map((row: { runBy: string }) => row.runBy)).toEqual(
+      ['RocksDB', 'raw rocksdb'],
+    );
+    for (const row of report.lifecycle) {
+      expect(row.kind).toBe('RocksDB');
+      expect(row.roundsPerSecond).toHaveLength(2);
+    }
     expect(report.narrowedBy).toEqual([
       '--sections',
       '--kinds',
@@ -94,7 +98,7 @@ describe('bench selection options', () => {
       '# spoolkit benchmark (smoke, narrowed by --sections --kinds --value-sizes --concurrency --rounds)',
     );
     expect(markdown).toContain(
-      'Each configuration ran 2 rounds of RocksDB alone.',
+      'Each configuration ran 2 rounds, RocksDB and raw rocksdb back to back in each, the order reversing every round.',
     );
   }, 120_000);
 

@@ -103,19 +103,29 @@ describe('bench --smoke', () => {
     }
   });
 
-  it('lifecycle covers both kinds', () => {
-    const kinds = report.lifecycle.map((row: { kind: string }) => row.kind);
-    expect(kinds.filter((kind: string) => kind === 'LocalDisk')).toHaveLength(
-      6,
+  it('lifecycle covers both kinds and their raw baselines', () => {
+    const sides = report.lifecycle.map(
+      (row: { runBy: string; baseline: boolean }) =>
+        `${row.runBy}/${row.baseline}`,
     );
-    expect(kinds.filter((kind: string) => kind === 'RocksDB')).toHaveLength(6);
+    for (const side of [
+      'LocalDisk/false',
+      'raw fs/true',
+      'RocksDB/false',
+      'raw rocksdb/true',
+    ]) {
+      expect(sides.filter((seen: string) => seen === side)).toHaveLength(6);
+    }
+    expect(sides).toHaveLength(24);
     for (const row of report.lifecycle) {
       expect(row.roundsPerSecond).toHaveLength(1);
       expect(row.stats.operations).toBeGreaterThan(0);
     }
     expect(markdown).toContain(
-      'Each configuration ran 1 round, LocalDisk and RocksDB back to back in each, taking turns going first.',
+      'Each configuration ran 1 round, LocalDisk, raw fs, RocksDB and raw rocksdb back to back in each, the order reversing every round.',
     );
+    expect(markdown).toContain('Each backend against its raw baseline');
+    expect(markdown).toMatch(/the raw binding's own lifecycle \d+\.\d\dx/);
   });
 
   it('enumeration has memory for each walk', () => {

@@ -6,8 +6,10 @@ import type { PolicyResult } from '../sections/policy.js';
 import {
   count,
   formatRatio,
+  type LifecyclePair,
   MIN_BASELINE_RATIO,
   type OperationPair,
+  pairLifecycle,
   pairOperations,
   type TargetCheck,
 } from './targets.js';
@@ -112,6 +114,7 @@ function lifecycleSection(rows: readonly LifecycleRow[]): string[] {
   return table(
     [
       'kind',
+      'run by',
       'value',
       'concurrency',
       'messages/s',
@@ -123,6 +126,7 @@ function lifecycleSection(rows: readonly LifecycleRow[]): string[] {
     ],
     rows.map((row) => [
       row.kind,
+      row.runBy,
       size(row.valueBytes),
       String(row.concurrency),
       rate(row.stats),
@@ -131,6 +135,30 @@ function lifecycleSection(rows: readonly LifecycleRow[]): string[] {
       fullGcs(row.stats),
       delay(row.stats),
       row.roundsPerSecond.map((perSecond) => Math.round(perSecond)).join(', '),
+    ]),
+  );
+}
+
+/** Each backend's lifecycle as a fraction of its raw baseline's, round by round. */
+function lifecycleBaselineSection(pairs: readonly LifecyclePair[]): string[] {
+  return table(
+    [
+      'kind',
+      'value',
+      'concurrency',
+      'backend messages/s',
+      'baseline messages/s',
+      'ratio (median)',
+      'ratio best / worst',
+    ],
+    pairs.map(({ backend, baseline, ratio, bestRatio, worstRatio }) => [
+      backend.kind,
+      size(backend.valueBytes),
+      String(backend.concurrency),
+      rate(backend.stats),
+      rate(baseline.stats),
+      formatRatio(ratio),
+      `${formatRatio(bestRatio)} / ${formatRatio(worstRatio)}`,
     ]),
   );
 }
@@ -233,12 +261,12 @@ export function machineLine(machine: MachineInfo): string {
   return `${machine.cpus} CPUs (${machine.cpuModel}), ${(machine.memoryBytes / 1024 ** 3).toFixed(1)} GiB RAM, Node ${machine.node} on ${machine.platform} (kernel ${machine.kernel}); scratch on ${disk.fsType}${journalNote(disk.journal)} (${disk.device}, ${formatDiskSize(disk.sizeBytes)}, ${formatDiskSize(disk.freeBytes)} free); load average at start ${machine.loadAverage.join(' / ')}`;
 }
 
-/** Describes how the kinds of the lifecycle rows shared each round: back to back, or alone. */
-function lifecycleKinds(rows: readonly { kind: string }[]): string {
-  const kinds = [...new Set(rows.map((row) => row.kind))];
-  return kinds.length > 1
-    ? `, ${kinds.join(' and ')} back to back in each, taking turns going first`
-    : ` of ${kinds[0] ?? 'no kind'} alone`;
+/** Describes how the sides of the lifecycle rows (each kind's backend and baseline) shared each round. */
+function lifecycleKinds(rows: readonly { runBy: string }[]): string {
+  const sides = [...new Set(rows.map((row) => row.runBy))];
+  const last = sides.pop();
+  const listed = sides.length === 0 ? last : `${sides.join(', ')} and ${last}`;
+  return `, ${listed} back to back in each, the order reversing every round`;
 }
 
 /** Formats a disk size in whole GiB, or in MiB below 10 GiB, where whole GiB would read as 0 for a small tmpfs. */
@@ -304,13 +332,22 @@ export function renderMarkdown(report: BenchReport): string {
     );
   }
   if (report.lifecycle !== undefined) {
+    const pairs = pairLifecycle(report.lifecycle);
     lines.push(
       '',
       '## Message lifecycle',
       '',
-      `Per message: store body and envelope at once, load the envelope, remove both; sync off. Each configuration ran ${count(report.lifecycle[0]?.roundsPerSecond.length ?? 1, 'round')}${lifecycleKinds(report.lifecycle)}. Each row is that kind's median round by throughput; the rate of every round is beside it.`,
+      `Per message: store body and envelope at once, load the envelope, remove both; sync off. Each kind runs it through its backend and through its raw baseline (raw fs, raw rocksdb), which does the same steps with the targets of the operations section. Each configuration ran ${count(report.lifecycle[0]?.roundsPerSecond.length ?? 1, 'round')}${lifecycleKinds(report.lifecycle)}. Each row is that side's median round by throughput; the rate of every round is beside it.`,
       '',
       ...lifecycleSection(report.lifecycle),
+      ...(pairs.length === 0
+        ? []
+        : [
+            '',
+            'Each backend against its raw baseline, round by round: the ratio is the median of the per-round ratios of messages per second.',
+            '',
+            ...lifecycleBaselineSection(pairs),
+          ]),
     );
   }
   if (report.enumeration !== undefined) {

@@ -1,5 +1,4 @@
-import path from 'node:path';
-import { SpoolId, SpoolRegistry } from '@spoolkit/core';
+import { SpoolId } from '@spoolkit/core';
 import { OperationTimer, type RunStats } from '../measure.js';
 import { randomValue, withScratchDir } from '../scratch.js';
 import type {
@@ -7,10 +6,23 @@ import type {
   BenchSelection,
   BenchSettings,
 } from '../settings.js';
+import {
+  LIFECYCLE_BASELINE_LABELS,
+  type LifecycleStores,
+  openBaselinePair,
+  openSpoolPair,
+} from './lifecycle-stores.js';
 
 /** Messages per second through a whole lifecycle for one kind and configuration. */
 export interface LifecycleRow {
   kind: BackendKind;
+  /** The backend's kind, or `raw fs` or `raw rocksdb` on a baseline's row. */
+  runBy: string;
+  /**
+   * Whether the row is the kind's raw baseline running the same steps
+   * (see `openBaselinePair`) rather than the backend.
+   */
+  baseline: boolean;
   valueBytes: number;
   concurrency: number;
   /**
@@ -41,14 +53,21 @@ const META = Buffer.from(
   }),
 );
 
+/** One side of a lifecycle round: a kind's backend or its raw baseline. */
+interface LifecycleSide {
+  kind: BackendKind;
+  baseline: boolean;
+}
+
 /**
- * Runs kumod's message lifecycle through a `data` and a `meta` spool of
+ * Runs kumod's message lifecycle through a `data` and a `meta` store of
  * each selected kind: store the body and the envelope at once, load the
- * envelope, remove both. Runs for every selected value size and
+ * envelope, remove both. Each kind runs it through its backend and
+ * through its raw baseline. Runs for every selected value size and
  * concurrency, with sync off, for `settings.operationSeconds` per run.
- * Each configuration runs `settings.rounds` times, and in each round the
- * kinds run back to back, taking turns going first, so the report can
- * compare them round by round.
+ * Each configuration runs `settings.rounds` times. In each round every
+ * side runs once, back to back, and the order reverses from one round to
+ * the next, so the report can compare the sides round by round.
  */
 export async function benchLifecycle(
   settings: BenchSettings,
@@ -56,32 +75,41 @@ export async function benchLifecycle(
   progress: (message: string) => void,
 ): Promise<LifecycleRow[]> {
   const rows: LifecycleRow[] = [];
+  const sides: LifecycleSide[] = selection.kinds.flatMap((kind) => [
+    { kind, baseline: false },
+    { kind, baseline: true },
+  ]);
   let turn = 0;
   for (const valueBytes of selection.valueSizes) {
     for (const concurrency of selection.concurrencies) {
       progress(`lifecycle: ${valueBytes} B, concurrency ${concurrency}`);
-      const rounds = new Map<BackendKind, RunStats[]>(
-        selection.kinds.map((kind) => [kind, []]),
+      const rounds = new Map<LifecycleSide, RunStats[]>(
+        sides.map((side) => [side, []]),
       );
       for (let round = 0; round < settings.rounds; round++) {
-        const order =
-          turn++ % 2 === 0 ? selection.kinds : [...selection.kinds].reverse();
-        for (const kind of order) {
-          const stats = await withScratchDir(`lifecycle-${kind}`, (directory) =>
-            runLifecycle(
-              kind,
-              directory,
-              settings.operationSeconds,
-              valueBytes,
-              concurrency,
-            ),
+        const order = turn++ % 2 === 0 ? sides : [...sides].reverse();
+        for (const side of order) {
+          const stats = await withScratchDir(
+            `lifecycle-${side.kind}${side.baseline ? '-baseline' : ''}`,
+            (directory) =>
+              runLifecycle(
+                side,
+                directory,
+                settings.operationSeconds,
+                valueBytes,
+                concurrency,
+              ),
           );
-          rounds.get(kind)?.push(stats);
+          rounds.get(side)?.push(stats);
         }
       }
-      for (const [kind, measured] of rounds) {
+      for (const [side, measured] of rounds) {
         rows.push({
-          kind,
+          kind: side.kind,
+          runBy: side.baseline
+            ? LIFECYCLE_BASELINE_LABELS[side.kind]
+            : side.kind,
+          baseline: side.baseline,
           valueBytes,
           concurrency,
           stats: medianByRate(measured),
@@ -100,26 +128,17 @@ function medianByRate(runs: readonly RunStats[]): RunStats {
 }
 
 async function runLifecycle(
-  kind: BackendKind,
+  side: LifecycleSide,
   directory: string,
   seconds: number,
   valueBytes: number,
   concurrency: number,
 ): Promise<RunStats> {
-  const registry = new SpoolRegistry();
-  await registry.define({
-    name: 'data',
-    path: path.join(directory, 'data'),
-    kind,
-  });
-  await registry.define({
-    name: 'meta',
-    path: path.join(directory, 'meta'),
-    kind,
-  });
+  const stores: LifecycleStores = side.baseline
+    ? await openBaselinePair(side.kind, directory)
+    : await openSpoolPair(side.kind, directory);
   try {
-    const data = await registry.open('data');
-    const meta = await registry.open('meta');
+    const { data, meta } = stores;
     const body = randomValue(valueBytes);
     const timer = new OperationTimer();
     await timer.run(concurrency, { count: Infinity, seconds }, async () => {
@@ -128,13 +147,13 @@ async function runLifecycle(
       const envelope = await meta.load(id);
       if (envelope.length !== META.length) {
         throw new Error(
-          `${kind} meta load returned ${envelope.length} bytes, expected ${META.length}`,
+          `${side.kind}${side.baseline ? ' baseline' : ''} meta load returned ${envelope.length} bytes, expected ${META.length}`,
         );
       }
       await Promise.all([data.remove(id), meta.remove(id)]);
     });
     return timer.finish();
   } finally {
-    await registry.closeAll();
+    await stores.close();
   }
 }
