@@ -139,7 +139,7 @@ function lifecycleSection(rows: readonly LifecycleRow[]): string[] {
   );
 }
 
-/** Each backend's lifecycle as a fraction of its raw baseline's, round by round. */
+/** Renders each backend's lifecycle as a fraction of its raw baseline's, round by round. */
 function lifecycleBaselineSection(pairs: readonly LifecyclePair[]): string[] {
   return table(
     [

@@ -202,10 +202,10 @@ export function checkTargets(measurements: Measurements): TargetCheck[] {
 }
 
 /**
- * The RocksDB lifecycle against LocalDisk's at 16 KiB, with one and with
- * 64 messages in flight. The measured text adds the raw binding's own
- * lifecycle against LocalDisk's, which shows how far the binding and the
- * storage let any code built on them get.
+ * Checks the RocksDB lifecycle against LocalDisk's at 16 KiB, with one
+ * and with 64 messages in flight. The measured text adds the raw
+ * binding's own lifecycle against LocalDisk's, which shows how far any
+ * code built on the binding and this storage could get.
  */
 function checkLifecycle(lifecycle: readonly LifecycleRow[]): TargetCheck[] {
   const checks: TargetCheck[] = [];
