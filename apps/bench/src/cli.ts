@@ -263,11 +263,15 @@ await runSection('policy', async () => {
     .split('\n').length;
   report.policy = await benchPolicy(settings, lines);
 });
+// Both sections fill the report's array as each configuration finishes,
+// so a failure keeps the rows measured before it.
 await runSection('operations', async () => {
-  report.operations = await benchOperations(settings, selection, progress);
+  report.operations = [];
+  await benchOperations(settings, selection, progress, report.operations);
 });
 await runSection('lifecycle', async () => {
-  report.lifecycle = await benchLifecycle(settings, selection, progress);
+  report.lifecycle = [];
+  await benchLifecycle(settings, selection, progress, report.lifecycle);
 });
 await runSection('enumeration', async () => {
   report.enumeration = await benchEnumeration(settings, progress);

@@ -1,5 +1,12 @@
 import { execFile, spawn } from 'node:child_process';
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import {
+  mkdtemp,
+  readdir,
+  readFile,
+  rename,
+  rm,
+  writeFile,
+} from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -96,6 +103,9 @@ describe('bench selection options', () => {
     const markdown = await readFile(path.join(out, 'bench.md'), 'utf8');
     expect(markdown.split('\n')[0]).toBe(
       '# spoolkit benchmark (smoke, narrowed by --sections --kinds --value-sizes --concurrency --rounds)',
+    );
+    expect(markdown).toContain(
+      'through its raw baseline (raw rocksdb), which does the same steps',
     );
     expect(markdown).toContain(
       'Each configuration ran 2 rounds, RocksDB and raw rocksdb back to back in each, the order reversing every round.',
@@ -439,6 +449,67 @@ describe('bench selection options', () => {
     const report = JSON.parse(await readFile(fallback as string, 'utf8'));
     expect(report.operations.length).toBeGreaterThan(0);
     await rm(path.dirname(fallback as string), { recursive: true });
+  }, 120_000);
+
+  it('keeps finished lifecycle rows when one fails', async () => {
+    const scratch = await mkdtemp(path.join(directory, 'failing-'));
+    const out = path.join(directory, 'failing-out');
+    const child = spawn(
+      process.execPath,
+      [
+        CLI,
+        '--scratch',
+        scratch,
+        '--sections',
+        'lifecycle',
+        '--kinds',
+        'LocalDisk',
+        '--value-sizes',
+        '1k',
+        '--concurrency',
+        '1,64',
+        '--rounds',
+        '1',
+        // Long enough that the spools are moved away while a side runs.
+        '--seconds',
+        '2',
+        '--out',
+        out,
+      ],
+      { stdio: ['ignore', 'ignore', 'pipe'] },
+    );
+    let stderr = '';
+    child.stderr.on('data', (chunk) => {
+      stderr += chunk;
+    });
+    const exited = new Promise<number | null>((resolve) => {
+      child.on('exit', (code) => resolve(code));
+    });
+    await vi.waitFor(
+      () => expect(stderr).toContain('lifecycle: 1024 B, concurrency 64'),
+      { timeout: 60_000, interval: 20 },
+    );
+    // Moving the running side's spools away makes its next store fail.
+    await vi.waitFor(
+      async () => expect((await readdir(scratch)).length).toBe(1),
+      { timeout: 10_000, interval: 20 },
+    );
+    const [running] = await readdir(scratch);
+    const moved = path.join(directory, 'failing-moved');
+    await rename(path.join(scratch, running as string), moved);
+
+    expect(await exited, stderr).toBe(1);
+    expect(stderr).toContain('lifecycle: failed');
+    const report = await readReport(out);
+    expect(
+      report.errors.map((error: { section: string }) => error.section),
+    ).toEqual(['lifecycle']);
+    const finished = report.lifecycle.map(
+      (row: { runBy: string; concurrency: number }) =>
+        `${row.runBy}/${row.concurrency}`,
+    );
+    expect(finished).toEqual(['LocalDisk/1', 'raw fs/1']);
+    await rm(moved, { recursive: true, force: true });
   }, 120_000);
 
   it('deletes its scratch data on SIGINT', async () => {

@@ -124,6 +124,9 @@ describe('bench --smoke', () => {
     expect(markdown).toContain(
       'Each configuration ran 1 round, LocalDisk, raw fs, RocksDB and raw rocksdb back to back in each, the order reversing every round.',
     );
+    expect(markdown).toContain(
+      'through its raw baseline (raw fs, raw rocksdb), which does the same steps',
+    );
     expect(markdown).toContain('Each backend against its raw baseline');
     expect(markdown).toMatch(/the raw binding's own lifecycle \d+\.\d\dx/);
   });

@@ -175,6 +175,12 @@ for (const [kind, policy] of [['LocalDisk', localdisk], ['RocksDB', rocksdb]]) {
   }
 }
 console.log(JSON.stringify(outcome));
+// A failed open must leave nothing that keeps the process alive. If
+// something does, name it on stderr and fail now, not at the 90 s kill.
+setTimeout(() => {
+  console.error('still running 20 s after the output; active resources: ' + process.getActiveResourcesInfo().join(', '));
+  process.exit(3);
+}, 20_000).unref();
 `;
 
 beforeAll(async () => {

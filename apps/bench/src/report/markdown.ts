@@ -61,6 +61,11 @@ function resultCell(
 }
 
 function targetsSection(checks: readonly TargetCheck[]): string[] {
+  if (checks.length === 0) {
+    return [
+      'No target could be checked: the sections that decide them failed before measuring anything, or did not run.',
+    ];
+  }
   return table(
     ['target', 'measured', 'result'],
     checks.map((check) => [
@@ -261,6 +266,16 @@ export function machineLine(machine: MachineInfo): string {
   return `${machine.cpus} CPUs (${machine.cpuModel}), ${(machine.memoryBytes / 1024 ** 3).toFixed(1)} GiB RAM, Node ${machine.node} on ${machine.platform} (kernel ${machine.kernel}); scratch on ${disk.fsType}${journalNote(disk.journal)} (${disk.device}, ${formatDiskSize(disk.sizeBytes)}, ${formatDiskSize(disk.freeBytes)} free); load average at start ${machine.loadAverage.join(' / ')}`;
 }
 
+/** Lists the raw baselines among the lifecycle rows, such as `raw fs, raw rocksdb`. */
+function baselineNames(
+  rows: readonly { runBy: string; baseline: boolean }[],
+): string {
+  const names = new Set(
+    rows.filter((row) => row.baseline).map((row) => row.runBy),
+  );
+  return [...names].join(', ');
+}
+
 /** Describes how the sides of the lifecycle rows (each kind's backend and baseline) shared each round. */
 function lifecycleKinds(rows: readonly { runBy: string }[]): string {
   const sides = [...new Set(rows.map((row) => row.runBy))];
@@ -337,7 +352,7 @@ export function renderMarkdown(report: BenchReport): string {
       '',
       '## Message lifecycle',
       '',
-      `Per message: store body and envelope at once, load the envelope, remove both; sync off. Each kind runs it through its backend and through its raw baseline (raw fs, raw rocksdb), which does the same steps with the targets of the operations section. Each configuration ran ${count(report.lifecycle[0]?.roundsPerSecond.length ?? 1, 'round')}${lifecycleKinds(report.lifecycle)}. Each row is that side's median round by throughput; the rate of every round is beside it.`,
+      `Per message: store body and envelope at once, load the envelope, remove both; sync off. Each kind runs it through its backend and through its raw baseline (${baselineNames(report.lifecycle)}), which does the same steps with the targets of the operations section. Each configuration ran ${count(report.lifecycle[0]?.roundsPerSecond.length ?? 1, 'round')}${lifecycleKinds(report.lifecycle)}. Each row is that side's median round by throughput; the rate of every round is beside it.`,
       '',
       ...lifecycleSection(report.lifecycle),
       ...(pairs.length === 0

@@ -68,13 +68,17 @@ interface LifecycleSide {
  * Each configuration runs `settings.rounds` times. In each round every
  * side runs once, back to back, and the order reverses from one round to
  * the next, so the report can compare the sides round by round.
+ *
+ * Pushes each configuration's rows to `rows` once its rounds are done,
+ * so a caller that passes its own array keeps them if a later
+ * configuration throws.
  */
 export async function benchLifecycle(
   settings: BenchSettings,
   selection: BenchSelection,
   progress: (message: string) => void,
+  rows: LifecycleRow[] = [],
 ): Promise<LifecycleRow[]> {
-  const rows: LifecycleRow[] = [];
   const sides: LifecycleSide[] = selection.kinds.flatMap((kind) => [
     { kind, baseline: false },
     { kind, baseline: true },

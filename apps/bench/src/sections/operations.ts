@@ -87,14 +87,16 @@ interface Side {
  * backend are open side by side and take turns in `settings.slices`
  * slices of every operation (see `takeTurns`). The side that starts
  * alternates from round to round, so drift in the machine's speed does
- * not favour either.
+ * not favour either. Pushes each configuration's rows to `rows` once its
+ * rounds are done, so a caller that passes its own array keeps them if a
+ * later configuration throws.
  */
 export async function benchOperations(
   settings: BenchSettings,
   selection: BenchSelection,
   progress: (message: string) => void,
+  rows: OperationRow[] = [],
 ): Promise<OperationRow[]> {
-  const rows: OperationRow[] = [];
   let turn = 0;
   for (const kind of selection.kinds) {
     for (const valueBytes of selection.valueSizes) {
