@@ -263,8 +263,8 @@ await runSection('policy', async () => {
     .split('\n').length;
   report.policy = await benchPolicy(settings, lines);
 });
-// Both sections fill the report's array as each configuration finishes,
-// so a failure keeps the rows measured before it.
+// These sections fill the report's arrays as they measure, so a failure
+// keeps the rows measured before it.
 await runSection('operations', async () => {
   report.operations = [];
   await benchOperations(settings, selection, progress, report.operations);
@@ -274,7 +274,8 @@ await runSection('lifecycle', async () => {
   await benchLifecycle(settings, selection, progress, report.lifecycle);
 });
 await runSection('enumeration', async () => {
-  report.enumeration = await benchEnumeration(settings, progress);
+  report.enumeration = [];
+  await benchEnumeration(settings, progress, report.enumeration);
 });
 
 report.seconds = (performance.now() - started) / 1000;

@@ -45,13 +45,15 @@ const SAMPLE_EVERY = 1000;
  * raw baseline (the quickest way to write them), then walks it once with
  * the backend and once with the baseline, sampling memory throughout.
  * For LocalDisk it then counts the directories, removes every entry
- * through the backend and times `cleanup()`.
+ * through the backend and times `cleanup()`. Pushes each walk's row to
+ * `rows` as soon as it is measured, so a caller that passes its own array
+ * keeps them if a later step throws.
  */
 export async function benchEnumeration(
   settings: BenchSettings,
   progress: (message: string) => void,
+  rows: EnumerationRow[] = [],
 ): Promise<EnumerationRow[]> {
-  const rows: EnumerationRow[] = [];
   const valueBytes = settings.enumerationValueBytes;
   for (const kind of ['LocalDisk', 'RocksDB'] as const) {
     const entries = settings.enumerationEntries[kind];
