@@ -90,6 +90,7 @@ describe('lifecycle targets', () => {
       valueBytes: 16 * 1024,
       concurrency,
       roundsPerSecond: rates,
+      roundsLoopDelayMaxMs: rates.map(() => loopMaxMs),
       stats: {
         operations: perSecond,
         seconds: 1,
@@ -149,9 +150,22 @@ describe('lifecycle targets', () => {
       lifecycle: rows([3000, 3300, 3100], [3200, 3400, 3050]),
     }).filter((check) => check.target.includes('event-loop'));
     expect(loop.map((check) => [check.measured, check.met])).toEqual([
-      ['worst 5.0 ms over 2 runs', true],
-      ['worst 5.0 ms over 2 runs', true],
+      ['worst 5.0 ms over 6 runs', true],
+      ['worst 5.0 ms over 6 runs', true],
     ]);
+  });
+
+  it('checks the event loop in every round', () => {
+    const lifecycle = rows([3000, 3300, 3100], [3200, 3400, 3050]);
+    const local = lifecycle[0] as LifecycleRow;
+    // The median round (by rate) stayed at 5 ms; another round did not.
+    lifecycle[0] = { ...local, roundsLoopDelayMaxMs: [5, 60, 5] };
+    const loop = checkTargets({ lifecycle }).filter((check) =>
+      check.target.startsWith('LocalDisk: event-loop'),
+    );
+    expect(loop).toHaveLength(1);
+    expect(loop[0]?.measured).toBe('worst 60.0 ms over 6 runs');
+    expect(loop[0]?.met).toBe(false);
   });
 
   it('pairs each backend with its own baseline', () => {

@@ -16,6 +16,9 @@ import {
 import type { BenchReport } from './types.js';
 
 const MiB = 1024 * 1024;
+/** The text of a section that failed before its first configuration finished. */
+const NOTHING_FINISHED =
+  'No configuration finished before the section failed (see "Sections that failed").';
 const REMOVE_NOTE = 'listing the leaf directories, 64 removes in flight';
 
 /** Renders a table with every column padded to its widest cell, so it reads well as plain text too. */
@@ -330,7 +333,14 @@ export function renderMarkdown(report: BenchReport): string {
       lines.push(`- ${error.section}: ${error.message}`);
     }
   }
-  if (report.operations !== undefined) {
+  if (report.operations !== undefined && report.operations.length === 0) {
+    lines.push(
+      '',
+      '## Operations against the raw baselines',
+      '',
+      NOTHING_FINISHED,
+    );
+  } else if (report.operations !== undefined) {
     lines.push(
       '',
       '## Operations against the raw baselines',
@@ -346,7 +356,9 @@ export function renderMarkdown(report: BenchReport): string {
       ...operationsSection(pairOperations(report.operations)),
     );
   }
-  if (report.lifecycle !== undefined) {
+  if (report.lifecycle !== undefined && report.lifecycle.length === 0) {
+    lines.push('', '## Message lifecycle', '', NOTHING_FINISHED);
+  } else if (report.lifecycle !== undefined) {
     const pairs = pairLifecycle(report.lifecycle);
     lines.push(
       '',

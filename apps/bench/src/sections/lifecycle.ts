@@ -32,6 +32,8 @@ export interface LifecycleRow {
   stats: RunStats;
   /** Messages per second of every round, in the order the rounds ran. */
   roundsPerSecond: number[];
+  /** Maximum event-loop delay of every round, in milliseconds, in the order the rounds ran. */
+  roundsLoopDelayMaxMs: number[];
 }
 
 /** An envelope of the size kumod stores in `meta` for a typical message. */
@@ -118,6 +120,7 @@ export async function benchLifecycle(
           concurrency,
           stats: medianByRate(measured),
           roundsPerSecond: measured.map((stats) => stats.perSecond),
+          roundsLoopDelayMaxMs: measured.map((stats) => stats.eventLoop.maxMs),
         });
       }
     }

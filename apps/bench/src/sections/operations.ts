@@ -38,6 +38,8 @@ export interface OperationRow {
   stats: RunStats;
   /** Throughput of every round in the order they ran, in operations per second. */
   roundsPerSecond: number[];
+  /** Maximum event-loop delay of every round, in milliseconds, in the order the rounds ran. */
+  roundsLoopDelayMaxMs: number[];
 }
 
 interface Configuration {
@@ -187,6 +189,7 @@ async function measureSides(
         concurrency: configuration.concurrency,
         stats,
         roundsPerSecond: [stats.perSecond],
+        roundsLoopDelayMaxMs: [stats.eventLoop.maxMs],
       });
     }
   };
@@ -382,6 +385,7 @@ function medianRounds(rows: readonly OperationRow[]): OperationRow[] {
     return {
       ...median,
       roundsPerSecond: ofTarget.map((row) => row.stats.perSecond),
+      roundsLoopDelayMaxMs: ofTarget.map((row) => row.stats.eventLoop.maxMs),
     };
   });
 }
