@@ -1,4 +1,4 @@
-import { execFile, spawn } from 'node:child_process';
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import {
   mkdtemp,
   readdir,
@@ -28,6 +28,32 @@ function runBench(args: string[]): Promise<{ code: number; stderr: string }> {
       },
     );
   });
+}
+
+/** A bench CLI running in the background, with the output it has written so far. */
+interface RunningBench {
+  child: ChildProcess;
+  output: { stdout: string; stderr: string };
+  /** Resolves to the exit code, or `null` after a signal. */
+  exited: Promise<number | null>;
+}
+
+/** Starts the bench CLI with `args` and collects its output as it comes. */
+function startBench(args: string[]): RunningBench {
+  const child = spawn(process.execPath, [CLI, ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const output = { stdout: '', stderr: '' };
+  child.stdout.on('data', (chunk) => {
+    output.stdout += chunk;
+  });
+  child.stderr.on('data', (chunk) => {
+    output.stderr += chunk;
+  });
+  const exited = new Promise<number | null>((resolve) => {
+    child.on('exit', (code) => resolve(code));
+  });
+  return { child, output, exited };
 }
 
 /** Reads the bench.json a run wrote to `out`. */
@@ -400,50 +426,39 @@ describe('bench selection options', () => {
 
   it('keeps the results when --out fails late', async () => {
     const out = path.join(directory, 'late-failure');
-    const child = spawn(
-      process.execPath,
-      [
-        CLI,
-        '--smoke',
-        '--scratch',
-        directory,
-        '--sections',
-        'operations',
-        '--kinds',
-        'LocalDisk',
-        '--value-sizes',
-        '1k',
-        // Long enough that the folder is swapped before the final write.
-        '--seconds',
-        '0.5',
-        '--out',
-        out,
-      ],
-      { stdio: ['ignore', 'pipe', 'pipe'] },
+    const bench = startBench([
+      '--smoke',
+      '--scratch',
+      directory,
+      '--sections',
+      'operations',
+      '--kinds',
+      'LocalDisk',
+      '--value-sizes',
+      '1k',
+      // Long enough that the folder is swapped before the final write.
+      '--seconds',
+      '0.5',
+      '--out',
+      out,
+    ]);
+    await vi.waitFor(
+      () => expect(bench.output.stderr).toContain('operations: starting'),
+      {
+        timeout: 30_000,
+        interval: 20,
+      },
     );
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk) => {
-      stdout += chunk;
-    });
-    child.stderr.on('data', (chunk) => {
-      stderr += chunk;
-    });
-    const exited = new Promise<number | null>((resolve) => {
-      child.on('exit', (code) => resolve(code));
-    });
-    await vi.waitFor(() => expect(stderr).toContain('operations: starting'), {
-      timeout: 30_000,
-      interval: 20,
-    });
     // A file in place of the folder makes the final write fail.
     await rm(out, { recursive: true, force: true });
     await writeFile(out, 'in the way');
 
-    expect(await exited).toBe(2);
-    expect(stdout).toContain('## Operations against the raw baselines');
-    const fallback = /bench\.json is at (\S+)\n/.exec(stderr)?.[1];
-    expect(stderr).toContain(
+    expect(await bench.exited).toBe(2);
+    expect(bench.output.stdout).toContain(
+      '## Operations against the raw baselines',
+    );
+    const fallback = /bench\.json is at (\S+)\n/.exec(bench.output.stderr)?.[1];
+    expect(bench.output.stderr).toContain(
       `error: cannot write the results to --out ${out} (ENOTDIR)`,
     );
     const report = JSON.parse(await readFile(fallback as string, 'utf8'));
@@ -454,39 +469,30 @@ describe('bench selection options', () => {
   it('keeps finished lifecycle rows when one fails', async () => {
     const scratch = await mkdtemp(path.join(directory, 'failing-'));
     const out = path.join(directory, 'failing-out');
-    const child = spawn(
-      process.execPath,
-      [
-        CLI,
-        '--scratch',
-        scratch,
-        '--sections',
-        'lifecycle',
-        '--kinds',
-        'LocalDisk',
-        '--value-sizes',
-        '1k',
-        '--concurrency',
-        '1,64',
-        '--rounds',
-        '1',
-        // Long enough that the spools are moved away while a side runs.
-        '--seconds',
-        '2',
-        '--out',
-        out,
-      ],
-      { stdio: ['ignore', 'ignore', 'pipe'] },
-    );
-    let stderr = '';
-    child.stderr.on('data', (chunk) => {
-      stderr += chunk;
-    });
-    const exited = new Promise<number | null>((resolve) => {
-      child.on('exit', (code) => resolve(code));
-    });
+    const bench = startBench([
+      '--scratch',
+      scratch,
+      '--sections',
+      'lifecycle',
+      '--kinds',
+      'LocalDisk',
+      '--value-sizes',
+      '1k',
+      '--concurrency',
+      '1,64',
+      '--rounds',
+      '1',
+      // Long enough that the spools are moved away while a side runs.
+      '--seconds',
+      '2',
+      '--out',
+      out,
+    ]);
     await vi.waitFor(
-      () => expect(stderr).toContain('lifecycle: 1024 B, concurrency 64'),
+      () =>
+        expect(bench.output.stderr).toContain(
+          'lifecycle: 1024 B, concurrency 64',
+        ),
       { timeout: 60_000, interval: 20 },
     );
     // Moving the running side's spools away makes its next store fail.
@@ -498,8 +504,8 @@ describe('bench selection options', () => {
     const moved = path.join(directory, 'failing-moved');
     await rename(path.join(scratch, running as string), moved);
 
-    expect(await exited, stderr).toBe(1);
-    expect(stderr).toContain('lifecycle: failed');
+    expect(await bench.exited, bench.output.stderr).toBe(1);
+    expect(bench.output.stderr).toContain('lifecycle: failed');
     const report = await readReport(out);
     expect(
       report.errors.map((error: { section: string }) => error.section),
@@ -514,37 +520,27 @@ describe('bench selection options', () => {
 
   it('deletes its scratch data on SIGINT', async () => {
     const scratch = await mkdtemp(path.join(directory, 'interrupted-'));
-    const child = spawn(
-      process.execPath,
-      [
-        CLI,
-        '--sections',
-        'enumeration',
-        '--entries',
-        '200000',
-        '--scratch',
-        scratch,
-        '--out',
-        path.join(directory, 'interrupted-out'),
-      ],
-      { stdio: ['ignore', 'ignore', 'pipe'] },
-    );
-    let stderr = '';
-    child.stderr.on('data', (chunk) => {
-      stderr += chunk;
-    });
-    const exited = new Promise<number | null>((resolve) => {
-      child.on('exit', (code) => resolve(code));
-    });
+    const bench = startBench([
+      '--sections',
+      'enumeration',
+      '--entries',
+      '200000',
+      '--scratch',
+      scratch,
+      '--out',
+      path.join(directory, 'interrupted-out'),
+    ]);
 
     await vi.waitFor(
       async () => expect((await readdir(scratch)).length).toBeGreaterThan(0),
       { timeout: 30_000, interval: 100 },
     );
-    child.kill('SIGINT');
+    bench.child.kill('SIGINT');
 
-    expect(await exited, stderr).toBe(130);
-    expect(stderr).toContain('SIGINT: deleting 1 scratch directory');
+    expect(await bench.exited, bench.output.stderr).toBe(130);
+    expect(bench.output.stderr).toContain(
+      'SIGINT: deleting 1 scratch directory',
+    );
     expect(await readdir(scratch)).toEqual([]);
   }, 120_000);
 });

@@ -280,7 +280,7 @@ function baselineNames(
 }
 
 /** Describes how the sides of the lifecycle rows (each kind's backend and baseline) shared each round. */
-function lifecycleKinds(rows: readonly { runBy: string }[]): string {
+function lifecycleOrder(rows: readonly { runBy: string }[]): string {
   const sides = [...new Set(rows.map((row) => row.runBy))];
   const last = sides.pop();
   const listed = sides.length === 0 ? last : `${sides.join(', ')} and ${last}`;
@@ -364,7 +364,7 @@ export function renderMarkdown(report: BenchReport): string {
       '',
       '## Message lifecycle',
       '',
-      `Per message: store body and envelope at once, load the envelope, remove both; sync off. Each kind runs it through its backend and through its raw baseline (${baselineNames(report.lifecycle)}), which does the same steps with the targets of the operations section. Each configuration ran ${count(report.lifecycle[0]?.roundsPerSecond.length ?? 1, 'round')}${lifecycleKinds(report.lifecycle)}. Each row is that side's median round by throughput; the rate of every round is beside it.`,
+      `Per message: store body and envelope at once, load the envelope, remove both; sync off. Each kind runs it through its backend and through its raw baseline (${baselineNames(report.lifecycle)}), which does the same steps with the targets of the operations section. Each configuration ran ${count(report.lifecycle[0]?.roundsPerSecond.length ?? 1, 'round')}${lifecycleOrder(report.lifecycle)}. Each row is that side's median round by throughput; the rate of every round is beside it.`,
       '',
       ...lifecycleSection(report.lifecycle),
       ...(pairs.length === 0

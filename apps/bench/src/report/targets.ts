@@ -3,13 +3,11 @@ import type { LifecycleRow } from '../sections/lifecycle.js';
 import type { OperationRow } from '../sections/operations.js';
 import type { PolicyResult } from '../sections/policy.js';
 
-/** A backend operation beside its raw baseline under the same configuration. */
-export interface OperationPair {
-  backend: OperationRow;
-  baseline: OperationRow;
+/** One side's rates against another's, round by round. */
+export interface RoundComparison {
   /**
-   * Median over the rounds of backend throughput divided by baseline
-   * throughput in the same round; the mean of the middle two for an even
+   * Median over the rounds of one side's throughput divided by the
+   * other's in the same round; the mean of the middle two for an even
    * count.
    */
   ratio: number;
@@ -17,7 +15,21 @@ export interface OperationPair {
   bestRatio: number;
   /** Lowest ratio of a single round. */
   worstRatio: number;
+  /** Rounds compared. */
+  rounds: number;
 }
+
+/** A backend row beside its raw baseline's row under the same configuration. */
+export interface RowPair<Row> extends RoundComparison {
+  backend: Row;
+  baseline: Row;
+}
+
+/** A backend operation beside its raw baseline under the same configuration. */
+export type OperationPair = RowPair<OperationRow>;
+
+/** A backend's lifecycle beside its raw baseline's under the same configuration. */
+export type LifecyclePair = RowPair<LifecycleRow>;
 
 /** One target checked against this run's measurements. */
 export interface TargetCheck {
@@ -64,30 +76,14 @@ export function pairOperations(rows: readonly OperationRow[]): OperationPair[] {
   for (const backend of rows.filter((row) => !row.baseline)) {
     const baseline = baselines.get(key(backend));
     if (baseline !== undefined) {
-      const ratios = roundRatios(
-        backend.roundsPerSecond,
-        baseline.roundsPerSecond,
-      );
       pairs.push({
         backend,
         baseline,
-        ratio: median(ratios),
-        bestRatio: ratios.at(-1) ?? NaN,
-        worstRatio: ratios[0] ?? NaN,
+        ...compareRounds(backend.roundsPerSecond, baseline.roundsPerSecond),
       });
     }
   }
   return pairs;
-}
-
-/** A backend's lifecycle beside its raw baseline's under the same configuration. */
-export interface LifecyclePair {
-  backend: LifecycleRow;
-  baseline: LifecycleRow;
-  /** Median over the rounds of backend messages per second over the baseline's. */
-  ratio: number;
-  bestRatio: number;
-  worstRatio: number;
 }
 
 /** Matches each backend lifecycle row with its baseline's row of the same configuration. */
@@ -102,20 +98,28 @@ export function pairLifecycle(rows: readonly LifecycleRow[]): LifecyclePair[] {
         row.concurrency === backend.concurrency,
     );
     if (baseline !== undefined) {
-      const ratios = roundRatios(
-        backend.roundsPerSecond,
-        baseline.roundsPerSecond,
-      );
       pairs.push({
         backend,
         baseline,
-        ratio: median(ratios),
-        bestRatio: ratios.at(-1) ?? NaN,
-        worstRatio: ratios[0] ?? NaN,
+        ...compareRounds(backend.roundsPerSecond, baseline.roundsPerSecond),
       });
     }
   }
   return pairs;
+}
+
+/** Compares `rates` with `against` round by round. */
+function compareRounds(
+  rates: readonly number[],
+  against: readonly number[],
+): RoundComparison {
+  const ratios = roundRatios(rates, against);
+  return {
+    ratio: median(ratios),
+    bestRatio: ratios.at(-1) ?? NaN,
+    worstRatio: ratios[0] ?? NaN,
+    rounds: ratios.length,
+  };
 }
 
 /** Divides each round's rate by the other target's rate in the same round; returns the ratios in ascending order. */
@@ -224,23 +228,22 @@ function checkLifecycle(lifecycle: readonly LifecycleRow[]): TargetCheck[] {
     if (rocks === undefined || local === undefined) {
       continue;
     }
-    const ratios = roundRatios(rocks.roundsPerSecond, local.roundsPerSecond);
-    const speedup = median(ratios);
+    const speedup = compareRounds(rocks.roundsPerSecond, local.roundsPerSecond);
     const binding = row('RocksDB', true);
     const bindingNote =
       binding === undefined
         ? ''
-        : `; the raw binding's own lifecycle ${formatRatio(median(roundRatios(binding.roundsPerSecond, local.roundsPerSecond)))}x LocalDisk's`;
+        : `; the raw binding's own lifecycle ${formatRatio(compareRounds(binding.roundsPerSecond, local.roundsPerSecond).ratio)}x LocalDisk's`;
     checks.push({
       target: `RocksDB lifecycle >= ${MIN_LIFECYCLE_SPEEDUP}x LocalDisk at 16 KiB, concurrency ${concurrency}`,
-      measured: `${formatRatio(speedup)}x, median of ${count(ratios.length, 'round')} (best ${formatRatio(ratios.at(-1) ?? NaN)}x, worst ${formatRatio(ratios[0] ?? NaN)}x; each kind's median round ${Math.round(rocks.stats.perSecond)} vs ${Math.round(local.stats.perSecond)} msg/s)${bindingNote}`,
-      met: speedup >= MIN_LIFECYCLE_SPEEDUP,
+      measured: `${formatRatio(speedup.ratio)}x, median of ${count(speedup.rounds, 'round')} (best ${formatRatio(speedup.bestRatio)}x, worst ${formatRatio(speedup.worstRatio)}x; each kind's median round ${Math.round(rocks.stats.perSecond)} vs ${Math.round(local.stats.perSecond)} msg/s)${bindingNote}`,
+      met: speedup.ratio >= MIN_LIFECYCLE_SPEEDUP,
     });
   }
   return checks;
 }
 
-/** The worst event-loop delay per backend kind, over every round of every backend run. */
+/** Checks the worst event-loop delay per backend kind, over every round of every backend run. */
 function checkEventLoop(measurements: Measurements): TargetCheck[] {
   const checks: TargetCheck[] = [];
   for (const kind of ['LocalDisk', 'RocksDB']) {
