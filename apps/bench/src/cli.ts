@@ -1,6 +1,7 @@
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { inspect } from 'node:util';
 import { Command } from 'commander';
 import { assertScratchDirectory, assertWritable } from './directories.js';
 import { describeMachine, scratchNotes } from './machine.js';
@@ -23,7 +24,7 @@ import {
   type ShapingOption,
 } from './options.js';
 import { renderMarkdown } from './report/markdown.js';
-import { checkTargets } from './report/targets.js';
+import { baselineRatios, checkTargets } from './report/targets.js';
 import type { BenchReport } from './report/types.js';
 import { removeScratchOnSignal, setScratchRoot } from './scratch.js';
 import { benchEnumeration } from './sections/enumeration.js';
@@ -234,9 +235,18 @@ const report: BenchReport = {
   seconds: 0,
   machine: await describeMachine(scratch),
   targets: [],
+  ratios: [],
   errors: [],
 };
-for (const note of scratchNotes(report.machine.disk, scratch)) {
+const runsLocalDisk =
+  selection.kinds.includes('LocalDisk') &&
+  (options.sections.includes('operations') ||
+    options.sections.includes('lifecycle'));
+for (const note of scratchNotes(report.machine.disk, scratch, {
+  // The enumeration fills a LocalDisk spool whatever --kinds selects.
+  createsFiles: runsLocalDisk || options.sections.includes('enumeration'),
+  syncs: options.sections.includes('operations'),
+})) {
   progress(`note: ${note}`);
 }
 
@@ -251,7 +261,7 @@ async function runSection(
   try {
     await work();
   } catch (error) {
-    progress(`${section}: failed: ${(error as Error).stack ?? String(error)}`);
+    progress(`${section}: failed: ${inspect(error)}`);
     report.errors.push({ section, message: (error as Error).message });
   }
 }
@@ -280,6 +290,7 @@ await runSection('enumeration', async () => {
 
 report.seconds = (performance.now() - started) / 1000;
 report.targets = checkTargets(report);
+report.ratios = baselineRatios(report);
 const markdown = renderMarkdown(report);
 // The table goes to stdout first, so that a failed write loses no results.
 process.stdout.write(markdown);

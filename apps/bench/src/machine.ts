@@ -104,22 +104,32 @@ async function findMount(
 /** File systems that keep files in memory, where fsync writes nothing. */
 const MEMORY_FILE_SYSTEMS = new Set(['tmpfs', 'ramfs']);
 
+/** The kinds of work in a run that its scratch file system can distort. */
+export interface ScratchUse {
+  /** Whether the run creates and deletes LocalDisk spool files or raw fs ones. */
+  createsFiles: boolean;
+  /** Whether the run has synced store rows (the operations section). */
+  syncs: boolean;
+}
+
 /**
- * Lists the warnings a run prints about its scratch file system. ext4
- * without a journal makes file creation slow and uneven after many
- * deletions. On a file system in memory the sync-on rows write no disk.
+ * Lists the warnings a run prints about its scratch file system, only for
+ * the work in `use`. ext4 without a journal makes file
+ * creation slow and uneven after many deletions. On a file system in
+ * memory the sync-on rows write no disk.
  */
 export function scratchNotes(
   disk: MachineInfo['disk'],
   scratch: string,
+  use: ScratchUse,
 ): string[] {
   const notes: string[] = [];
-  if (disk.journal === false) {
+  if (disk.journal === false && use.createsFiles) {
     notes.push(
-      `${scratch} is on ext4 without a journal, where creating files and directories slows down for a minute after many are deleted; LocalDisk store rows then vary more between the two sides. For steadier rows give --scratch a directory on a file system with a journal (see docs/benchmarks.md)`,
+      `${scratch} is on ext4 without a journal, where creating files and directories slows down for a minute after many are deleted; LocalDisk and raw fs rows then vary more between rounds and between the two sides. For steadier rows give --scratch a directory on a file system with a journal (see docs/benchmarks.md)`,
     );
   }
-  if (MEMORY_FILE_SYSTEMS.has(disk.fsType)) {
+  if (MEMORY_FILE_SYSTEMS.has(disk.fsType) && use.syncs) {
     notes.push(
       `${scratch} is on ${disk.fsType}, which keeps files in memory, so fsync writes nothing and the sync-on rows measure no disk; give --scratch a directory on a disk for those rows`,
     );

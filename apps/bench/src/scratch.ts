@@ -27,8 +27,9 @@ export function removeScratchOnSignal(log: (message: string) => void): void {
   ] as const) {
     process.once(signal, () => {
       process.once(signal, () => process.exit(128 + number));
+      const single = liveDirectories.size === 1;
       log(
-        `${signal}: deleting ${liveDirectories.size} scratch ${liveDirectories.size === 1 ? 'directory' : 'directories'}, which can take minutes for a large enumeration; send ${signal} again to leave them`,
+        `${signal}: deleting ${liveDirectories.size} scratch ${single ? 'directory' : 'directories'}, which can take minutes for a large enumeration; send ${signal} again to leave ${single ? 'it' : 'them'}`,
       );
       for (const directory of liveDirectories) {
         if (!removeWhileWritesSettle(directory)) {

@@ -33,19 +33,29 @@ describe('scratchNotes', () => {
     ...(journal === undefined ? {} : { journal }),
   });
 
+  const everything = { createsFiles: true, syncs: true };
+
   it('warns about ext4 without a journal', () => {
-    const notes = scratchNotes(disk('ext4', false), '/scratch');
+    const notes = scratchNotes(disk('ext4', false), '/scratch', everything);
     expect(notes).toHaveLength(1);
     expect(notes[0]).toContain('without a journal');
   });
 
   it('warns about a file system in memory', () => {
-    const notes = scratchNotes(disk('tmpfs'), '/dev/shm/x');
+    const notes = scratchNotes(disk('tmpfs'), '/dev/shm/x', everything);
     expect(notes).toHaveLength(1);
     expect(notes[0]).toContain('fsync writes nothing');
   });
 
   it('adds no note for journaled ext4', () => {
-    expect(scratchNotes(disk('ext4', true), '/scratch')).toEqual([]);
+    expect(scratchNotes(disk('ext4', true), '/scratch', everything)).toEqual(
+      [],
+    );
+  });
+
+  it('skips notes for work not run', () => {
+    const none = { createsFiles: false, syncs: false };
+    expect(scratchNotes(disk('ext4', false), '/scratch', none)).toEqual([]);
+    expect(scratchNotes(disk('tmpfs'), '/dev/shm/x', none)).toEqual([]);
   });
 });

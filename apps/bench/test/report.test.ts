@@ -1,13 +1,21 @@
 import { describe, expect, it } from 'vitest';
 import type { MachineInfo } from '../src/machine.js';
-import { formatDiskSize, machineLine } from '../src/report/markdown.js';
 import {
+  formatDiskSize,
+  machineLine,
+  renderMarkdown,
+  size,
+} from '../src/report/markdown.js';
+import {
+  baselineRatios,
   checkTargets,
   formatRatio,
   MIN_BASELINE_RATIO,
   pairLifecycle,
 } from '../src/report/targets.js';
+import type { BenchReport } from '../src/report/types.js';
 import type { LifecycleRow } from '../src/sections/lifecycle.js';
+import { namedStep } from '../src/sections/named-step.js';
 
 describe('formatRatio', () => {
   it.each([
@@ -37,6 +45,36 @@ describe('formatDiskSize', () => {
     [252.4 * 1024 ** 3, '252 GiB'],
   ])('shows %i bytes as %s', (bytes, shown) => {
     expect(formatDiskSize(bytes)).toBe(shown);
+  });
+});
+
+describe('size', () => {
+  it.each([
+    [1000, '1000 B'],
+    [1024, '1 KiB'],
+    [1500, '1500 B'],
+    [256 * 1024, '256 KiB'],
+    [64 * 1024 ** 2, '64 MiB'],
+    [1024 ** 2 + 1024, '1025 KiB'],
+  ])('labels %i bytes %s', (bytes, shown) => {
+    expect(size(bytes)).toBe(shown);
+  });
+});
+
+describe('namedStep', () => {
+  it('prefixes the label, keeps the cause', async () => {
+    const original = new Error('IO error: While mkdir if missing');
+    const thrown = await namedStep('RocksDB 16384 B, concurrency 64', () =>
+      Promise.reject(original),
+    ).catch((error: Error) => error);
+    expect(thrown.message).toBe(
+      'RocksDB 16384 B, concurrency 64: IO error: While mkdir if missing',
+    );
+    expect(thrown.cause).toBe(original);
+  });
+
+  it('returns what the step returns', async () => {
+    await expect(namedStep('step', async () => 42)).resolves.toBe(42);
   });
 });
 
@@ -168,6 +206,26 @@ describe('lifecycle targets', () => {
     expect(loop[0]?.met).toBe(false);
   });
 
+  it('lists the lifecycle ratios for bench.json', () => {
+    const ratios = baselineRatios({
+      lifecycle: rows([3000, 3300, 3100], [3000, 3000, 3000]),
+    });
+    expect(
+      ratios.map((entry) => [
+        entry.kind,
+        entry.operation,
+        entry.concurrency,
+        formatRatio(entry.ratio),
+        entry.rounds,
+      ]),
+    ).toEqual([
+      ['LocalDisk', 'lifecycle', 1, '1.00', 3],
+      ['RocksDB', 'lifecycle', 1, '1.03', 3],
+      ['LocalDisk', 'lifecycle', 64, '1.00', 3],
+      ['RocksDB', 'lifecycle', 64, '1.03', 3],
+    ]);
+  });
+
   it('pairs each backend with its own baseline', () => {
     const pairs = pairLifecycle(rows([3000, 3300, 3100], [3000, 3000, 3000]));
     expect(
@@ -183,5 +241,54 @@ describe('lifecycle targets', () => {
       ['LocalDisk', 'raw fs', 64, '1.00'],
       ['RocksDB', 'raw rocksdb', 64, '1.03'],
     ]);
+  });
+});
+
+describe('renderMarkdown', () => {
+  const report = (overrides: Partial<BenchReport>): BenchReport => ({
+    mode: 'full',
+    narrowedBy: [],
+    control: false,
+    slices: 8,
+    startedAt: '2026-12-06T00:00:00.000Z',
+    seconds: 12,
+    machine: {
+      cpus: 2,
+      cpuModel: 'Test CPU',
+      memoryBytes: 8 * 1024 ** 3,
+      node: 'v20.0.0',
+      platform: 'linux-x64',
+      kernel: '6.0',
+      loadAverage: [0, 0, 0],
+      disk: {
+        path: '/scratch',
+        fsType: 'ext4',
+        device: '/dev/loop0',
+        sizeBytes: 1,
+        freeBytes: 1,
+      },
+    },
+    targets: [],
+    ratios: [],
+    errors: [],
+    ...overrides,
+  });
+
+  it('explains a section without rows', () => {
+    const markdown = renderMarkdown(
+      report({
+        operations: [],
+        lifecycle: [],
+        errors: [
+          { section: 'operations', message: 'LocalDisk 1024 B: gone' },
+          { section: 'lifecycle', message: 'LocalDisk 1024 B: gone' },
+        ],
+      }),
+    );
+    const empty =
+      'No configuration finished before the section failed (see "Sections that failed").';
+    expect(markdown.split(empty)).toHaveLength(3);
+    expect(markdown).toContain('- operations: LocalDisk 1024 B: gone');
+    expect(markdown).not.toContain('| kind');
   });
 });

@@ -510,6 +510,10 @@ describe('bench selection options', () => {
     expect(
       report.errors.map((error: { section: string }) => error.section),
     ).toEqual(['lifecycle']);
+    // Either side may be the one running when its spools move.
+    expect(report.errors[0].message).toMatch(
+      /^(LocalDisk|raw fs) 1024 B, concurrency 64: /,
+    );
     const finished = report.lifecycle.map(
       (row: { runBy: string; concurrency: number }) =>
         `${row.runBy}/${row.concurrency}`,

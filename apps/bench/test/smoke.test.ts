@@ -176,7 +176,30 @@ describe('bench --smoke', () => {
     expect(names).toContain('warm evaluation');
     for (const target of report.targets) {
       expect(typeof target.met).toBe('boolean');
+      expect(Number.isFinite(target.value)).toBe(true);
+      expect(Number.isFinite(target.limit)).toBe(true);
+      // met must follow from the numbers, so a reader of bench.json can recheck it.
+      expect(target.met).toBe(
+        target.bound === 'min'
+          ? target.value >= target.limit
+          : target.value < target.limit,
+      );
     }
+  });
+
+  it('gives every backend-to-baseline ratio in bench.json', () => {
+    // Per kind: unsynced and synced stores, loads and removes at 3 sizes
+    // and 2 concurrencies, a walk per size, and 6 lifecycles.
+    const perKind = 4 * 3 * 2 + 3 + 6;
+    expect(report.ratios).toHaveLength(2 * perKind);
+    for (const entry of report.ratios) {
+      expect(Number.isFinite(entry.ratio)).toBe(true);
+      expect(entry.rounds).toBe(1);
+    }
+    const lifecycle = report.ratios.filter(
+      (entry: { operation: string }) => entry.operation === 'lifecycle',
+    );
+    expect(lifecycle).toHaveLength(12);
   });
 
   it('counts one round in the singular', () => {

@@ -35,8 +35,14 @@ function table(header: string[], rows: string[][]): string[] {
   ];
 }
 
-function size(bytes: number): string {
-  return bytes >= 1024 ? `${bytes / 1024} KiB` : `${bytes} B`;
+/** Formats a value size in the largest binary unit that divides it: `512 B`, `16 KiB`, `64 MiB`. */
+export function size(bytes: number): string {
+  if (bytes >= MiB && bytes % MiB === 0) {
+    return `${bytes / MiB} MiB`;
+  }
+  return bytes >= 1024 && bytes % 1024 === 0
+    ? `${bytes / 1024} KiB`
+    : `${bytes} B`;
 }
 
 function rate(stats: RunStats): string {

@@ -37,6 +37,17 @@ export interface TargetCheck {
   measured: string;
   met: boolean;
   /**
+   * The number `met` was decided on, in `unit`: the lowest ratio of a
+   * kind's operations, the lifecycle's median multiple, an enumeration's
+   * RSS growth, the worst event-loop delay or the warm policy median.
+   */
+  value: number;
+  /** The target's bound, in `unit`. */
+  limit: number;
+  /** Whether `value` must reach `limit` (`min`) or stay below it (`max`). */
+  bound: 'min' | 'max';
+  unit: 'ratio' | 'bytes' | 'ms';
+  /**
    * Set on the checks of a control run (`--control`). They measure the
    * machine, not a backend, so they have no target to meet, and `met`
    * only reports whether the control rows stayed at 0.9 or more.
@@ -108,6 +119,52 @@ export function pairLifecycle(rows: readonly LifecycleRow[]): LifecyclePair[] {
   return pairs;
 }
 
+/**
+ * A backend's throughput against its raw baseline's under one
+ * configuration: the ratio bench.md prints beside the two rows.
+ */
+export interface BaselineRatio extends RoundComparison {
+  kind: string;
+  /** The operation, or `lifecycle` for a whole message. */
+  operation: string;
+  valueBytes: number;
+  /** Always false for the lifecycle, which runs with sync off. */
+  sync: boolean;
+  concurrency: number;
+}
+
+/** Lists every backend-to-baseline ratio of the operations and the lifecycle, for bench.json. */
+export function baselineRatios(measurements: Measurements): BaselineRatio[] {
+  const comparison = (pair: RoundComparison): RoundComparison => ({
+    ratio: pair.ratio,
+    bestRatio: pair.bestRatio,
+    worstRatio: pair.worstRatio,
+    rounds: pair.rounds,
+  });
+  return [
+    ...pairOperations(measurements.operations ?? []).map(
+      ({ backend, ...pair }) => ({
+        kind: backend.kind,
+        operation: backend.operation,
+        valueBytes: backend.valueBytes,
+        sync: backend.sync,
+        concurrency: backend.concurrency,
+        ...comparison(pair),
+      }),
+    ),
+    ...pairLifecycle(measurements.lifecycle ?? []).map(
+      ({ backend, ...pair }) => ({
+        kind: backend.kind,
+        operation: 'lifecycle',
+        valueBytes: backend.valueBytes,
+        sync: false,
+        concurrency: backend.concurrency,
+        ...comparison(pair),
+      }),
+    ),
+  ];
+}
+
 /** Compares `rates` with `against` round by round. */
 function compareRounds(
   rates: readonly number[],
@@ -177,6 +234,10 @@ export function checkTargets(measurements: Measurements): TargetCheck[] {
         : `${kind}: every operation >= ${MIN_BASELINE_RATIO}x its raw baseline`,
       measured: `${met} of ${ofKind.length} ${control ? `at ${MIN_BASELINE_RATIO}x or more` : 'met'} (median of rounds); lowest ${formatRatio(worst)}x`,
       met: met === ofKind.length,
+      value: worst,
+      limit: MIN_BASELINE_RATIO,
+      bound: 'min',
+      unit: 'ratio',
       ...(control ? { control } : {}),
     });
   }
@@ -190,6 +251,10 @@ export function checkTargets(measurements: Measurements): TargetCheck[] {
       target: `${row.kind} enumeration of ${row.entries} entries grows RSS < 100 MB`,
       measured: `${(row.rssGrowthBytes / 1024 / 1024).toFixed(1)} MiB`,
       met: row.rssGrowthBytes < MAX_ENUMERATION_GROWTH_BYTES,
+      value: row.rssGrowthBytes,
+      limit: MAX_ENUMERATION_GROWTH_BYTES,
+      bound: 'max',
+      unit: 'bytes',
     });
   }
 
@@ -201,6 +266,10 @@ export function checkTargets(measurements: Measurements): TargetCheck[] {
       target: `warm evaluation of the ${policy.lines}-line policy < ${MAX_WARM_POLICY_MS} ms (median)`,
       measured: `${policy.warmMedianMs.toFixed(2)} ms (p99 ${policy.warmP99Ms.toFixed(2)} ms)`,
       met: policy.warmMedianMs < MAX_WARM_POLICY_MS,
+      value: policy.warmMedianMs,
+      limit: MAX_WARM_POLICY_MS,
+      bound: 'max',
+      unit: 'ms',
     });
   }
   return checks;
@@ -238,6 +307,10 @@ function checkLifecycle(lifecycle: readonly LifecycleRow[]): TargetCheck[] {
       target: `RocksDB lifecycle >= ${MIN_LIFECYCLE_SPEEDUP}x LocalDisk at 16 KiB, concurrency ${concurrency}`,
       measured: `${formatRatio(speedup.ratio)}x, median of ${count(speedup.rounds, 'round')} (best ${formatRatio(speedup.bestRatio)}x, worst ${formatRatio(speedup.worstRatio)}x; each kind's median round ${Math.round(rocks.stats.perSecond)} vs ${Math.round(local.stats.perSecond)} msg/s)${bindingNote}`,
       met: speedup.ratio >= MIN_LIFECYCLE_SPEEDUP,
+      value: speedup.ratio,
+      limit: MIN_LIFECYCLE_SPEEDUP,
+      bound: 'min',
+      unit: 'ratio',
     });
   }
   return checks;
@@ -268,6 +341,10 @@ function checkEventLoop(measurements: Measurements): TargetCheck[] {
       target: `${kind}: event-loop delay max < ${MAX_EVENT_LOOP_DELAY_MS} ms in every run`,
       measured: `worst ${worst.toFixed(1)} ms over ${count(delays.length, 'run')}`,
       met: worst < MAX_EVENT_LOOP_DELAY_MS,
+      value: worst,
+      limit: MAX_EVENT_LOOP_DELAY_MS,
+      bound: 'max',
+      unit: 'ms',
     });
   }
   return checks;

@@ -1,5 +1,5 @@
 import type { MachineInfo } from '../machine.js';
-import type { Measurements, TargetCheck } from './targets.js';
+import type { BaselineRatio, Measurements, TargetCheck } from './targets.js';
 
 /** Everything one benchmark run writes to its JSON file. */
 export interface BenchReport extends Measurements {
@@ -18,6 +18,12 @@ export interface BenchReport extends Measurements {
   seconds: number;
   machine: MachineInfo;
   targets: TargetCheck[];
+  /**
+   * Each backend's throughput against its raw baseline's, per operation
+   * and lifecycle configuration: the ratios bench.md prints. Control runs
+   * compare the baseline with itself.
+   */
+  ratios: BaselineRatio[];
   /** Sections that threw, with the error message; the others still ran. */
   errors: { section: string; message: string }[];
 }

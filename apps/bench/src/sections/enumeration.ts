@@ -18,6 +18,7 @@ import {
   type LocalDiskLayout,
   measureLocalDiskLayout,
 } from './data-directory.js';
+import { namedStep } from './named-step.js';
 import type { BackendKind } from './operations.js';
 
 /** One walk over a large spool: its rate and how much memory it took. */
@@ -57,60 +58,62 @@ export async function benchEnumeration(
   const valueBytes = settings.enumerationValueBytes;
   for (const kind of ['LocalDisk', 'RocksDB'] as const) {
     const entries = settings.enumerationEntries[kind];
-    await withScratchDir(`enumerate-${kind}`, async (directory) => {
-      const spoolDir = path.join(directory, 'spool');
-      progress(`enumeration: filling ${kind} with ${entries} entries`);
-      const fillSeconds = await fill(kind, spoolDir, entries, valueBytes);
+    await namedStep(`${kind} spool of ${entries} entries`, () =>
+      withScratchDir(`enumerate-${kind}`, async (directory) => {
+        const spoolDir = path.join(directory, 'spool');
+        progress(`enumeration: filling ${kind} with ${entries} entries`);
+        const fillSeconds = await fill(kind, spoolDir, entries, valueBytes);
 
-      for (const baseline of [false, true]) {
-        progress(
-          `enumeration: walking ${entries} ${kind} entries${baseline ? ' (baseline)' : ''}`,
-        );
-        // Right after the fill, gigabytes of dirty pages are still being
-        // written back, and only the walk that goes first would meet them.
-        // Each walk starts from written-back files, as one of an older
-        // spool would.
-        // NOTE: on a journaled ext4 of an Intel Xeon host, LocalDisk's
-        // million-entry walk still stalled the event loop for up to 70 ms
-        // after this change. An AMD EPYC host showed no such stall, and the
-        // cause is not known (see docs/benchmarks.md).
-        await writeBackDirtyData();
-        const target =
-          kind === 'LocalDisk'
-            ? baseline
-              ? await openRawFsTarget(spoolDir)
-              : await openSpoolTarget('LocalDisk', spoolDir)
-            : baseline
-              ? await openRawRocksDbTarget(spoolDir)
-              : await openSpoolTarget('RocksDB', spoolDir);
-        try {
-          const measured = await measureWalk(target, entries);
-          rows.push({
-            kind,
-            target: target.label,
-            baseline,
-            entries,
-            valueBytes,
-            fillSeconds,
-            ...measured,
-          });
-        } finally {
-          await target.close();
+        for (const baseline of [false, true]) {
+          progress(
+            `enumeration: walking ${entries} ${kind} entries${baseline ? ' (baseline)' : ''}`,
+          );
+          // Right after the fill, gigabytes of dirty pages are still being
+          // written back, and only the walk that goes first would meet them.
+          // Each walk starts from written-back files, as one of an older
+          // spool would.
+          // NOTE: on a journaled ext4 of an Intel Xeon host, LocalDisk's
+          // million-entry walk still stalled the event loop for up to 70 ms
+          // after this change. An AMD EPYC host showed no such stall, and the
+          // cause is not known (see docs/benchmarks.md).
+          await writeBackDirtyData();
+          const target =
+            kind === 'LocalDisk'
+              ? baseline
+                ? await openRawFsTarget(spoolDir)
+                : await openSpoolTarget('LocalDisk', spoolDir)
+              : baseline
+                ? await openRawRocksDbTarget(spoolDir)
+                : await openSpoolTarget('RocksDB', spoolDir);
+          try {
+            const measured = await measureWalk(target, entries);
+            rows.push({
+              kind,
+              target: target.label,
+              baseline,
+              entries,
+              valueBytes,
+              fillSeconds,
+              ...measured,
+            });
+          } finally {
+            await target.close();
+          }
         }
-      }
-      if (kind === 'LocalDisk') {
-        progress(
-          'enumeration: counting LocalDisk directories, removing every entry, cleanup()',
-        );
-        const row = rows.find(
-          (entry) => entry.kind === 'LocalDisk' && !entry.baseline,
-        );
-        if (row !== undefined) {
-          row.layout = await measureLocalDiskLayout(spoolDir);
+        if (kind === 'LocalDisk') {
+          progress(
+            'enumeration: counting LocalDisk directories, removing every entry, cleanup()',
+          );
+          const row = rows.find(
+            (entry) => entry.kind === 'LocalDisk' && !entry.baseline,
+          );
+          if (row !== undefined) {
+            row.layout = await measureLocalDiskLayout(spoolDir);
+          }
         }
-      }
-      progress(`enumeration: deleting the ${kind} entries`);
-    });
+        progress(`enumeration: deleting the ${kind} entries`);
+      }),
+    );
   }
   return rows;
 }

@@ -12,6 +12,7 @@ import {
   openBaselinePair,
   openSpoolPair,
 } from './lifecycle-stores.js';
+import { namedStep } from './named-step.js';
 
 /** Messages per second through a whole lifecycle for one kind and configuration. */
 export interface LifecycleRow {
@@ -88,22 +89,27 @@ export async function benchLifecycle(
   let turn = 0;
   for (const valueBytes of selection.valueSizes) {
     for (const concurrency of selection.concurrencies) {
-      progress(`lifecycle: ${valueBytes} B, concurrency ${concurrency}`);
+      const label = `${valueBytes} B, concurrency ${concurrency}`;
+      progress(`lifecycle: ${label}`);
       const rounds = new Map<LifecycleSide, RunStats[]>(
         sides.map((side) => [side, []]),
       );
       for (let round = 0; round < settings.rounds; round++) {
         const order = turn++ % 2 === 0 ? sides : [...sides].reverse();
         for (const side of order) {
-          const stats = await withScratchDir(
-            `lifecycle-${side.kind}${side.baseline ? '-baseline' : ''}`,
-            (directory) =>
-              runLifecycle(
-                side,
-                directory,
-                settings.operationSeconds,
-                valueBytes,
-                concurrency,
+          const stats = await namedStep(
+            `${side.baseline ? LIFECYCLE_BASELINE_LABELS[side.kind] : side.kind} ${label}`,
+            () =>
+              withScratchDir(
+                `lifecycle-${side.kind}${side.baseline ? '-baseline' : ''}`,
+                (directory) =>
+                  runLifecycle(
+                    side,
+                    directory,
+                    settings.operationSeconds,
+                    valueBytes,
+                    concurrency,
+                  ),
               ),
           );
           rounds.get(side)?.push(stats);

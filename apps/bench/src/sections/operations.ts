@@ -14,6 +14,7 @@ import { openSpoolTarget } from '../targets/spool-target.js';
 import type { BenchTarget } from '../targets/types.js';
 import { sliceOf, takeTurns } from '../turns.js';
 import { writeBackDirtyData } from '../write-back.js';
+import { namedStep } from './named-step.js';
 
 export type { BackendKind };
 export type Operation = 'store' | 'load' | 'remove' | 'enumerate';
@@ -114,13 +115,16 @@ export async function benchOperations(
             slices: settings.slices,
             control: selection.control,
           };
-          progress(
-            `operations: ${kind} ${valueBytes} B, sync ${sync ? 'on' : 'off'}, concurrency ${concurrency}`,
-          );
+          const label = `${kind} ${valueBytes} B, sync ${sync ? 'on' : 'off'}, concurrency ${concurrency}`;
+          progress(`operations: ${label}`);
           const measured: OperationRow[] = [];
-          for (let round = 0; round < settings.rounds; round++) {
-            measured.push(...(await runRound(configuration, turn++ % 2 === 0)));
-          }
+          await namedStep(label, async () => {
+            for (let round = 0; round < settings.rounds; round++) {
+              measured.push(
+                ...(await runRound(configuration, turn++ % 2 === 0)),
+              );
+            }
+          });
           rows.push(...medianRounds(measured));
         }
       }
