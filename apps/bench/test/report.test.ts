@@ -78,25 +78,26 @@ describe('namedStep', () => {
   });
 });
 
-describe('machineLine', () => {
-  const machine = (journal?: boolean): MachineInfo => ({
-    cpus: 2,
-    cpuModel: 'Test CPU',
-    memoryBytes: 8 * 1024 ** 3,
-    node: 'v20.0.0',
-    platform: 'linux-x64',
-    kernel: '6.0',
-    loadAverage: [0, 0, 0],
-    disk: {
-      path: '/scratch',
-      fsType: 'ext4',
-      device: '/dev/loop0',
-      sizeBytes: 40 * 1024 ** 3,
-      freeBytes: 30 * 1024 ** 3,
-      ...(journal === undefined ? {} : { journal }),
-    },
-  });
+/** A 2-CPU test machine with its scratch on a 40 GiB ext4. */
+const machine = (journal?: boolean): MachineInfo => ({
+  cpus: 2,
+  cpuModel: 'Test CPU',
+  memoryBytes: 8 * 1024 ** 3,
+  node: 'v20.0.0',
+  platform: 'linux-x64',
+  kernel: '6.0',
+  loadAverage: [0, 0, 0],
+  disk: {
+    path: '/scratch',
+    fsType: 'ext4',
+    device: '/dev/loop0',
+    sizeBytes: 40 * 1024 ** 3,
+    freeBytes: 30 * 1024 ** 3,
+    ...(journal === undefined ? {} : { journal }),
+  },
+});
 
+describe('machineLine', () => {
   it.each([
     [true, 'scratch on ext4 with a journal (/dev/loop0, 40 GiB, 30 GiB free)'],
     [false, 'scratch on ext4 without a journal (/dev/loop0'],
@@ -252,22 +253,7 @@ describe('renderMarkdown', () => {
     slices: 8,
     startedAt: '2026-12-06T00:00:00.000Z',
     seconds: 12,
-    machine: {
-      cpus: 2,
-      cpuModel: 'Test CPU',
-      memoryBytes: 8 * 1024 ** 3,
-      node: 'v20.0.0',
-      platform: 'linux-x64',
-      kernel: '6.0',
-      loadAverage: [0, 0, 0],
-      disk: {
-        path: '/scratch',
-        fsType: 'ext4',
-        device: '/dev/loop0',
-        sizeBytes: 1,
-        freeBytes: 1,
-      },
-    },
+    machine: machine(true),
     targets: [],
     ratios: [],
     errors: [],
