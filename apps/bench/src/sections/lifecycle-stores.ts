@@ -1,8 +1,11 @@
 import path from 'node:path';
 import { type SpoolId, SpoolRegistry } from '@spoolkit/core';
 import type { BackendKind } from '../settings.js';
-import { openRawFsTarget } from '../targets/raw-fs.js';
-import { openRawRocksDbTarget } from '../targets/raw-rocksdb.js';
+import { openRawFsTarget, RAW_FS_LABEL } from '../targets/raw-fs.js';
+import {
+  openRawRocksDbTarget,
+  RAW_ROCKSDB_LABEL,
+} from '../targets/raw-rocksdb.js';
 import type { BenchTarget } from '../targets/types.js';
 
 /** The calls of one store that a message lifecycle makes, all with sync off. */
@@ -21,8 +24,8 @@ export interface LifecycleStores {
 
 /** The name a lifecycle row gives the baseline of each kind. */
 export const LIFECYCLE_BASELINE_LABELS: Record<BackendKind, string> = {
-  LocalDisk: 'raw fs',
-  RocksDB: 'raw rocksdb',
+  LocalDisk: RAW_FS_LABEL,
+  RocksDB: RAW_ROCKSDB_LABEL,
 };
 
 /**

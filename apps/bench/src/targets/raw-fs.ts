@@ -18,6 +18,9 @@ const rename = promisify(fs.rename);
 const unlink = promisify(fs.unlink);
 const mkdir = promisify(fs.mkdir);
 
+/** The name reports give the plain-`fs` baseline. */
+export const RAW_FS_LABEL = 'raw fs';
+
 /**
  * Opens the LocalDisk baseline: the same directory layout written with plain
  * `fs` calls (the callback API) and nothing else. A store writes a temporary file in `new/`
@@ -38,7 +41,7 @@ export async function openRawFsTarget(directory: string): Promise<BenchTarget> {
     path.join(dataDir, id.relativePath());
 
   return {
-    label: 'raw fs',
+    label: RAW_FS_LABEL,
     async store(id, value, sync) {
       const temp = path.join(tempDir, `.tmp${process.pid}-${tempCounter++}`);
       const fd = await open(temp, 'wx', 0o600);

@@ -23,6 +23,9 @@ const BACKEND_DEFAULT_OPTIONS = {
   infoLogLevel: 'info',
 };
 
+/** The name reports give the raw-binding baseline. */
+export const RAW_ROCKSDB_LABEL = 'raw rocksdb';
+
 /**
  * Opens the RocksDB baseline: the `rocksdb` binding called directly, with the
  * 16 id bytes as key, one put, get or delete per operation and one
@@ -35,7 +38,7 @@ export async function openRawRocksDbTarget(
   await callback((done) => db.open(BACKEND_DEFAULT_OPTIONS, done));
 
   return {
-    label: 'raw rocksdb',
+    label: RAW_ROCKSDB_LABEL,
     db,
     store: (id, value, sync) =>
       callback((done) => db.put(id.toBytes(), value, { sync }, done)),
