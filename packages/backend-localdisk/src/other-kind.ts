@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { errnoCode, SpoolError, SpoolErrorCode } from '@spoolkit/core';
 import type { LocalDiskFs } from './fs-layer.js';
+import { unusableDirectory } from './unusable.js';
 
 /**
  * Throws `SPOOL_DIRECTORY_UNUSABLE` when `root` contains a RocksDB
@@ -8,7 +9,8 @@ import type { LocalDiskFs } from './fs-layer.js';
  * RocksDB to LocalDisk would otherwise open an empty spool over the
  * database, and the stored messages would silently go missing. RocksDB's
  * `LOCK` and LocalDisk's `lock` are different files, so the two kinds'
- * locks do not exclude each other either.
+ * locks do not exclude each other either. A failure to look, such as
+ * ENAMETOOLONG or EACCES, also throws `SPOOL_DIRECTORY_UNUSABLE`.
  */
 export async function assertNoRocksDb(
   fs: LocalDiskFs,
@@ -22,7 +24,13 @@ export async function assertNoRocksDb(
     if (errnoCode(error) === 'ENOENT' || errnoCode(error) === 'ENOTDIR') {
       return;
     }
-    throw error;
+    throw await unusableDirectory(
+      fs,
+      spool,
+      root,
+      'check for a RocksDB database',
+      error,
+    );
   }
   throw new SpoolError(
     SpoolErrorCode.DirectoryUnusable,

@@ -1,5 +1,6 @@
 import path from 'node:path';
 import {
+  directoryFix,
   errnoCode,
   freeBytesWithoutInodes,
   outOfSpaceError,
@@ -56,7 +57,7 @@ export async function unusableDirectory(
   ];
   return new SpoolError(
     SpoolErrorCode.DirectoryUnusable,
-    `spool '${spool}' directory is not usable: unable to ${operation} at ${target}: ${describeError(error)} (${facts.join('; ')}); ${unusableFix(error)}`,
+    `spool '${spool}' directory is not usable: unable to ${operation} at ${target}: ${describeError(error)} (${facts.join('; ')}); ${directoryFix(error)}`,
     { spool, path: target, cause: error },
   );
 }
@@ -82,20 +83,6 @@ async function noSpaceAtOpen(
     ),
     context: fields,
   });
-}
-
-function unusableFix(error: unknown): string {
-  const code = errnoCode(error);
-  if (code === 'EROFS') {
-    return 'the file system is mounted read-only; remount it read-write or choose another path';
-  }
-  if (code === 'EEXIST' || code === 'ENOTDIR') {
-    return 'a file is in the way where a directory is needed; move that file or choose another path';
-  }
-  if (code === 'EISDIR') {
-    return 'a directory is in the way where a file is needed; move that directory or choose another path';
-  }
-  return 'fix the ownership or permissions, or choose another path';
 }
 
 async function describeNearestDirectory(

@@ -1,4 +1,10 @@
-import { chmodSync, chownSync, mkdirSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  chownSync,
+  existsSync,
+  mkdirSync,
+  writeFileSync,
+} from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { openLocalDiskSpool } from '../src/index.js';
@@ -223,5 +229,37 @@ describe('unusable directory', () => {
     expect(error.code).toBe('SPOOL_DIRECTORY_UNUSABLE');
     expect(error.message).toContain('unable to fsync a file');
     expect(listNames(path.join(dir, 'new'))).toEqual([]);
+  });
+});
+
+describe('paths the file system rejects', () => {
+  // Node's recursive mkdir never returns for a path under /proc.
+  it.skipIf(!existsSync('/proc/self'))(
+    'rejects a folder under /proc',
+    async () => {
+      const dir = `/proc/spoolkit-test-${process.pid}/spool`;
+
+      const error = await openLocalDiskSpool({ name: 'data', path: dir }).catch(
+        (caught) => caught,
+      );
+
+      expect(error.code).toBe('SPOOL_DIRECTORY_UNUSABLE');
+      expect(error.path).toBe(dir);
+      expect(error.message).toContain('ENOENT');
+      expect(error.message).toContain('takes no new directories');
+    },
+  );
+
+  it('rejects a name that is too long', async () => {
+    const dir = path.join(makeTempDir(), 'x'.repeat(300));
+
+    const error = await openLocalDiskSpool({ name: 'data', path: dir }).catch(
+      (caught) => caught,
+    );
+
+    expect(error.code).toBe('SPOOL_DIRECTORY_UNUSABLE');
+    expect(error.spool).toBe('data');
+    expect(error.message).toContain('ENAMETOOLONG');
+    expect(error.message).toContain('choose a shorter path');
   });
 });

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { access, open, rename, stat, unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import {
+  directoryFix,
   errnoCode,
   freeBytesWithoutInodes,
   makeDirectories,
@@ -78,7 +79,7 @@ async function unusable(
   const reason = errnoCode(cause) ?? (cause as Error)?.message;
   return new SpoolError(
     SpoolErrorCode.DirectoryUnusable,
-    `spool directory ${path} of spool '${spool}' is not usable: ${step} (${reason}); ${owner}${ids}. ${unusableFix(cause)}`,
+    `spool directory ${path} of spool '${spool}' is not usable: ${step} (${reason}); ${owner}${ids}; ${directoryFix(cause)}`,
     { spool, path, cause },
   );
 }
@@ -131,13 +132,6 @@ async function describeNearestDirectory(path: string): Promise<string> {
       current = parent;
     }
   }
-}
-
-function unusableFix(cause: unknown): string {
-  if (errnoCode(cause) === 'EROFS') {
-    return 'The file system is mounted read-only; remount it read-write or choose another path';
-  }
-  return 'Fix the permissions or choose another path';
 }
 
 /**

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { SpoolId } from '@spoolkit/core';
@@ -69,6 +70,26 @@ describe('openRocksDbSpool', () => {
     );
     expect(error.code).toBe('SPOOL_INVALID_DEFINITION');
     await expect(readdir(path)).rejects.toThrow(/ENOENT/);
+  });
+});
+
+describe('openRocksDbSpool on paths the file system rejects', () => {
+  // Node's recursive mkdir never returns for a path under /proc.
+  it.skipIf(!existsSync('/proc/self'))('folder under /proc', async () => {
+    const path = `/proc/spoolkit-test-${process.pid}/spool`;
+    const error = await rejectionOf(openRocksDbSpool({ name: 'data', path }));
+    expect(error.code).toBe('SPOOL_DIRECTORY_UNUSABLE');
+    expect(error.path).toBe(path);
+    expect(error.message).toContain('ENOENT');
+    expect(error.message).toContain('takes no new directories');
+  });
+
+  it('name that is too long', async () => {
+    const path = join(await tempDir(), 'x'.repeat(300));
+    const error = await rejectionOf(openRocksDbSpool({ name: 'data', path }));
+    expect(error.code).toBe('SPOOL_DIRECTORY_UNUSABLE');
+    expect(error.message).toContain('ENAMETOOLONG');
+    expect(error.message).toContain('choose a shorter path');
   });
 });
 

@@ -11,6 +11,7 @@ export {
   normalizeDefinition,
   type SpoolDefinition,
 } from './definition.js';
+export { directoryFix } from './directory-fix.js';
 export {
   checkFreeSpace,
   DiskSpaceMonitor,

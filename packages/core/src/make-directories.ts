@@ -17,28 +17,54 @@ export interface MakeDirectoriesOptions {
 }
 
 /**
- * Creates `directory` and its missing parents with one recursive `mkdir`.
+ * Creates `directory` and its missing parents, with plain `mkdir` calls.
  *
- * Node's recursive `mkdir` reports ENOENT when a level cannot be created
- * for another reason, such as ENOSPC or EROFS. On ENOENT this creates the
- * levels one at a time, top first, with a plain `mkdir`, which reports the
- * real errno, so the extra calls are made only after a failure.
+ * It walks up from `directory` until a `mkdir` succeeds or finds the
+ * level already there, then creates the levels below it, each once. Node's
+ * recursive `mkdir` is not used to create levels, for two reasons. It
+ * reports ENOENT when a level fails with another errno, such as ENOSPC or
+ * EROFS, where a plain `mkdir` reports the real one. And it never returns
+ * when a parent exists yet a new directory in it fails with ENOENT, as
+ * under `/proc` on Linux: it retries the parent and the child forever,
+ * holding a thread of libuv's pool (seen with Node 20.20).
  *
- * @throws the first failure other than EEXIST, with its own errno
+ * @throws the first failure other than EEXIST, with its own errno. ENOENT
+ * means a parent exists but takes no new directory, or was deleted
+ * meanwhile. EEXIST means a file is at `directory`.
  */
 export async function makeDirectories(
   directory: string,
   options: MakeDirectoriesOptions = {},
 ): Promise<void> {
   const mkdir = options.mkdir ?? nodeMkdir;
-  try {
-    await mkdir(directory, { recursive: true, mode: options.mode });
-  } catch (error) {
-    if (errnoCode(error) !== 'ENOENT') {
-      throw error;
+  const missing: string[] = [];
+  let current = path.resolve(directory);
+  for (;;) {
+    try {
+      await mkdir(current, { mode: options.mode });
+      break;
+    } catch (error) {
+      const code = errnoCode(error);
+      if (code === 'EEXIST') {
+        if (missing.length === 0) {
+          // Something is at `directory`. A recursive mkdir of an existing
+          // path only checks that it is a directory, and rejects with
+          // EEXIST if it is not.
+          await mkdir(current, { recursive: true, mode: options.mode });
+          return;
+        }
+        break;
+      }
+      const parent = path.dirname(current);
+      if (code !== 'ENOENT' || parent === current) {
+        throw error;
+      }
+      missing.push(current);
+      current = parent;
     }
-    await makeLevelByLevel(ancestorsOf(directory), options);
   }
+  // The parent of each level now exists, so ENOENT here is final.
+  await makeLevelByLevel(missing.reverse(), options);
 }
 
 /**
@@ -59,19 +85,5 @@ export async function makeLevelByLevel(
         throw error;
       }
     }
-  }
-}
-
-/** Returns `directory` and every directory above it, the top one first. */
-function ancestorsOf(directory: string): string[] {
-  const chain: string[] = [];
-  let current = path.resolve(directory);
-  for (;;) {
-    chain.unshift(current);
-    const parent = path.dirname(current);
-    if (parent === current) {
-      return chain;
-    }
-    current = parent;
   }
 }
