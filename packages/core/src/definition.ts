@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { SpoolError } from './errors.js';
 import { type MinFree, parseMinFree } from './min-free.js';
 import {
   describeType,
@@ -82,10 +83,38 @@ export function normalizeDefinition(input: unknown): NormalizedSpoolDefinition {
     );
   }
   const table = input as Record<string, unknown>;
-  const label =
+  const named =
     typeof table.name === 'string' && table.name !== ''
-      ? `spool '${table.name}'`
-      : 'spool definition';
+      ? table.name
+      : undefined;
+  try {
+    return normalizeTable(table, named);
+  } catch (error) {
+    if (
+      named !== undefined &&
+      error instanceof SpoolError &&
+      error.spool === undefined
+    ) {
+      throw new SpoolError(error.code, error.message, {
+        spool: named,
+        path: error.path,
+        cause: error.cause,
+      });
+    }
+    throw error;
+  }
+}
+
+/**
+ * Validates a definition table whose name is `named`, when that is a
+ * non-empty string. Its errors may lack the `spool` field, which
+ * `normalizeDefinition` adds.
+ */
+function normalizeTable(
+  table: Record<string, unknown>,
+  named: string | undefined,
+): NormalizedSpoolDefinition {
+  const label = named === undefined ? 'spool definition' : `spool '${named}'`;
   rejectUnknownKeys(table, DEFINITION_KEYS, label);
 
   const name = readRequiredString(table.name, 'name', label);

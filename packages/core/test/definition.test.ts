@@ -81,6 +81,24 @@ describe('normalizeDefinition', () => {
     ).toThrowError(invalid);
   });
 
+  it.each([
+    ['an unknown key', { flsuh: true }],
+    ['a bad flush', { flush: 'yes' }],
+    ['a bad min_free_space', { min_free_space: '200%' }],
+    ['a bad rocks_params', { rocks_params: 5 }],
+  ])('names the spool for %s', (_case, extra) => {
+    let error: unknown;
+    try {
+      normalizeDefinition({ name: 'data', path: '/x', ...extra });
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toMatchObject({
+      code: 'SPOOL_INVALID_DEFINITION',
+      spool: 'data',
+    });
+  });
+
   it('leaves out a hint for a far key', () => {
     let message = '';
     try {
