@@ -28,6 +28,10 @@ function describeOutFailure(code: string): string {
   if (code === 'EROFS') {
     return 'the file system is read-only';
   }
+  if (code === 'ENOENT') {
+    // A parent exists, so its file system takes no new directories (/proc).
+    return 'no directory can be created there, ENOENT';
+  }
   return code;
 }
 

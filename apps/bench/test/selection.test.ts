@@ -1,4 +1,5 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import {
   mkdtemp,
   readdir,
@@ -423,6 +424,21 @@ describe('bench selection options', () => {
     );
     expect(stderr).not.toContain('starting');
   });
+
+  // Node's recursive mkdir never returns for a path under /proc.
+  it.skipIf(!existsSync('/proc/self'))(
+    'rejects --out under /proc',
+    async () => {
+      const out = `/proc/spoolkit-bench-${process.pid}/results`;
+
+      const { code, stderr } = await runBench(['--out', out]);
+
+      expect(code).toBe(2);
+      expect(stderr).toContain(
+        `error: cannot write the results to --out ${out} (no directory can be created there`,
+      );
+    },
+  );
 
   it('keeps the results when --out fails late', async () => {
     const out = path.join(directory, 'late-failure');
