@@ -4,7 +4,10 @@ import path from 'node:path';
 import {
   BUILT_IN_BACKENDS,
   isSpoolError,
+  type SpoolDefinition,
+  SpoolErrorCode,
   type SpoolLogger,
+  SpoolRegistry,
 } from '@spoolkit/core';
 import { Command, InvalidArgumentError } from 'commander';
 import { loadPolicy } from './load-policy.js';
@@ -64,7 +67,8 @@ async function main(argv: string[]): Promise<number> {
     warnAboutMissingSpools(spools.map((spool) => spool.name));
     warnAboutRelativePaths(spools);
     warnAboutMissingBackends(spools);
-    warnAboutCompression(spools);
+    const rejected = await warnAboutBackendRejections(spools);
+    warnAboutCompression(spools.filter((spool) => !rejected.has(spool.name)));
     return 0;
   } catch (error) {
     const code = isSpoolError(error) ? ` [${error.code}]` : '';
@@ -148,6 +152,37 @@ function warnAboutMissingBackends(
       );
     }
   }
+}
+
+/**
+ * Defines each spool in a registry of its own, so that each installed
+ * backend checks the values only it validates (`limit_concurrent_stores = 0`,
+ * a `write_buffer_size` beyond the binding's range). Warns on stderr for
+ * each definition a backend rejects, because `applyPolicy` would reject
+ * the policy with that error. Kinds whose backend is not installed are
+ * skipped, since `warnAboutMissingBackends` covers them. Returns the
+ * names of the rejected spools.
+ */
+async function warnAboutBackendRejections(
+  definitions: readonly SpoolDefinition[],
+): Promise<Set<string>> {
+  const rejected = new Set<string>();
+  for (const definition of definitions) {
+    try {
+      // One registry per spool: loadPolicy already checked names and paths.
+      await new SpoolRegistry({ logger: stderrLogger }).define(definition);
+    } catch (error) {
+      if (isSpoolError(error, SpoolErrorCode.BackendMissing)) {
+        continue;
+      }
+      rejected.add(definition.name);
+      const code = isSpoolError(error) ? ` [${error.code}]` : '';
+      process.stderr.write(
+        `warning${code}: ${(error as Error).message}; kumod may accept this, but applyPolicy rejects the policy, so Node tools cannot open it\n`,
+      );
+    }
+  }
+  return rejected;
 }
 
 /**

@@ -37,7 +37,8 @@ kumo.define_spool {
     const result = await checkPolicy('--parallelism', '3', policy);
     expect(result.code).toBe(0);
     expect(result.stderr).toBe(
-      "print: checking\nwarning: the policy defines no 'meta' spool; kumod needs both 'data' and 'meta'\n",
+      "print: checking\nwarning: the policy defines no 'meta' spool; kumod needs both 'data' and 'meta'\n" +
+        "warning [SPOOL_INVALID_DEFINITION]: rocks_params.write_buffer_size of spool 'data' is 9223372036854775807, which is larger than this backend accepts (2^53 - 1); kumod may accept this, but applyPolicy rejects the policy, so Node tools cannot open it\n",
     );
     expect(result.stdout).toContain('"write_buffer_size": 9223372036854775807');
     expect(JSON.parse(result.stdout)[0]).toMatchObject({
@@ -70,10 +71,25 @@ kumo.define_spool { name = 'meta', path = '/s/meta', kind = 'RocksDB', rocks_par
     });
     const result = await checkPolicy(policy);
     expect(result.code).toBe(0);
-    expect(result.stderr).toContain(
-      "warning: spool 'data' sets rocks_params.compression_type = 'Lz4', which kumod accepts but spoolkit's RocksDB backend cannot open, because the rocksdb binding is built with Snappy only, so applyPolicy rejects this policy; use 'Snappy' or 'None' if Node tools are to open it\n",
+    // The RocksDB backend is installed here, so its own check speaks.
+    expect(result.stderr).toBe(
+      'warning [SPOOL_INVALID_DEFINITION]: rocks_params.compression_type of spool \'data\' is "Lz4", a compression kumod knows, but the rocksdb binding is built with Snappy only; use "Snappy" (the default) or "None"; kumod may accept this, but applyPolicy rejects the policy, so Node tools cannot open it\n',
+    );
+  });
+
+  it('warns about a value only the backend checks', async () => {
+    const policy = writePolicy({
+      'init.lua': inInit(`
+kumo.define_spool { name = 'data', path = '/s/data', kind = 'RocksDB', rocks_params = { limit_concurrent_stores = 0 } }
+kumo.define_spool { name = 'meta', path = '/s/meta' }`),
+    });
+    const result = await checkPolicy(policy);
+    expect(result.code).toBe(0);
+    expect(result.stderr).toMatch(
+      /^warning \[SPOOL_INVALID_DEFINITION\]: .*limit_concurrent_stores of spool 'data'.*applyPolicy rejects the policy/,
     );
     expect(result.stderr).not.toContain("spool 'meta'");
+    expect(JSON.parse(result.stdout)).toHaveLength(2);
   });
 
   it.each([
