@@ -10,6 +10,7 @@ import {
 import { describeError } from './errors.js';
 import { loadFlockSync } from './flock.js';
 import type { LocalDiskFileHandle, LocalDiskFs } from './fs-layer.js';
+import { flockHolderPid } from './lock-holder.js';
 import { runStep, unusableDirectory } from './unusable.js';
 
 /** The sticky bit, which keeps tmpwatch-style cleaners away from the lock file. */
@@ -118,9 +119,10 @@ async function lockOrExplain(
       );
     }
     const owner = await readOwnerPid(fs, lockPath);
+    const holder = await flockHolderPid(handle.fd);
     throw new SpoolError(
       SpoolErrorCode.Locked,
-      lockedMessage(spool, root, lockPath, owner),
+      lockedMessage(spool, root, lockPath, owner, holder),
       {
         spool,
         path: root,
@@ -130,22 +132,42 @@ async function lockOrExplain(
   }
 }
 
-function lockedMessage(
+/**
+ * Builds the `SPOOL_LOCKED` message. `holder` is the pid /proc/locks
+ * gives for the lock, when it could be found. `owner` is the pid the lock
+ * file names, which may be stale: a holder such as flock(1) writes none,
+ * and a pid can be reused. So without `holder`, a running `owner` is
+ * named with a hint to check it.
+ */
+export function lockedMessage(
   spool: string,
   root: string,
   lockPath: string,
   owner: number | undefined,
+  holder: number | undefined,
 ): string {
+  const locked = `spool '${spool}' at ${root} is locked`;
+  const thisProcess = `which is this process; close the spool that is already open there or choose another path`;
+  if (holder !== undefined) {
+    if (holder === process.pid) {
+      return `${locked} by pid ${holder}, ${thisProcess}`;
+    }
+    const stale =
+      owner === undefined || owner === holder
+        ? ''
+        : ` (${lockPath} names pid ${owner}, which does not hold the lock)`;
+    return `${locked} by pid ${holder}${stale}; stop that process or choose another path`;
+  }
   if (owner === undefined) {
-    return `spool '${spool}' at ${root} is locked by another process (${lockPath} names no pid); stop that process or choose another path`;
+    return `${locked} by another process (${lockPath} names no pid); stop that process or choose another path`;
   }
   if (owner === process.pid) {
-    return `spool '${spool}' at ${root} is locked by pid ${owner}, which is this process; close the spool that is already open there or choose another path`;
+    return `${locked} by pid ${owner}, ${thisProcess}`;
   }
   if (!isRunning(owner)) {
-    return `spool '${spool}' at ${root} is locked by another process; the pid in ${lockPath}, ${owner}, is no longer running, so the holder did not write its pid (find it with 'fuser -v ${lockPath}'); stop that process or choose another path`;
+    return `${locked} by another process; the pid in ${lockPath}, ${owner}, is no longer running, so the holder did not write its pid (find it with 'fuser -v ${lockPath}'); stop that process or choose another path`;
   }
-  return `spool '${spool}' at ${root} is locked by pid ${owner}; stop that process or choose another path`;
+  return `${locked} by pid ${owner}, as ${lockPath} says; a holder that writes no pid could hold it instead, so check with 'fuser -v ${lockPath}' before you stop pid ${owner}, or choose another path`;
 }
 
 /** Returns whether a process with `pid` exists; EPERM means it does but belongs to another user. */

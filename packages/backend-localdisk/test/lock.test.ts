@@ -1,10 +1,17 @@
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
-import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  readdirSync,
+  readFileSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import path from 'node:path';
 import { SpoolError } from '@spoolkit/core';
 import { describe, expect, it } from 'vitest';
 import { openLocalDiskSpool } from '../src/index.js';
+import { lockedMessage } from '../src/lock.js';
 import {
   lines,
   makeTempDir,
@@ -15,6 +22,9 @@ import {
 
 /** Whether util-linux's flock(1) is installed; it takes the same flock(2) lock as kumod. */
 const HAS_FLOCK_COMMAND = spawnSync('flock', ['--version']).status === 0;
+
+/** Whether Linux's /proc/locks exists, from which the spool names a lock's holder. */
+const HAS_PROC_LOCKS = existsSync('/proc/locks');
 
 /** Starts a child that holds the lock on `dir` and resolves to its pid once it does. */
 async function holdLockInChild(dir: string) {
@@ -191,7 +201,12 @@ describe('pid lock', () => {
       );
 
       expect(error.code).toBe('SPOOL_LOCKED');
-      expect(error.message).toContain(`${lockPath} names no pid`);
+      // Linux names the holder in /proc/locks; elsewhere the file names none.
+      expect(error.message).toContain(
+        HAS_PROC_LOCKS
+          ? `locked by pid ${holder.pid}; stop that process`
+          : `${lockPath} names no pid`,
+      );
     } finally {
       holder.kill('SIGKILL');
     }
@@ -215,7 +230,9 @@ describe('pid lock', () => {
 
         expect(error.code).toBe('SPOOL_LOCKED');
         expect(error.message).toContain(
-          `the pid in ${lockPath}, ${exited.pid}, is no longer running`,
+          HAS_PROC_LOCKS
+            ? `locked by pid ${holder.pid} (${lockPath} names pid ${exited.pid}, which does not hold the lock)`
+            : `the pid in ${lockPath}, ${exited.pid}, is no longer running`,
         );
         expect(error.message).not.toContain(`locked by pid ${exited.pid}`);
       } finally {
@@ -239,7 +256,11 @@ describe('pid lock', () => {
       );
 
       expect(error.code).toBe('SPOOL_LOCKED');
-      expect(error.message).toContain(`${lockPath} names no pid`);
+      expect(error.message).toContain(
+        HAS_PROC_LOCKS
+          ? `locked by pid ${holder.pid}; stop that process`
+          : `${lockPath} names no pid`,
+      );
       expect(error.message).not.toContain('which is this process');
     } finally {
       holder.kill('SIGKILL');
@@ -264,6 +285,35 @@ describe('pid lock', () => {
       holder.kill('SIGKILL');
     }
   });
+
+  it.skipIf(!HAS_FLOCK_COMMAND || !HAS_PROC_LOCKS)(
+    'names the holder, not a running pid in the file',
+    async () => {
+      const dir = makeTempDir();
+      const lockPath = path.join(dir, 'lock');
+      // A reused pid: running, but not the process that holds the lock.
+      const bystander = spawn('sleep', ['30']);
+      writeFileSync(lockPath, `${bystander.pid}\n`);
+      const holder = holdWithFlock(lockPath);
+      try {
+        await once(holder.stdout as NodeJS.ReadableStream, 'data');
+
+        const error = await openLocalDiskSpool({
+          name: 'data',
+          path: dir,
+        }).catch((caught) => caught);
+
+        expect(error.code).toBe('SPOOL_LOCKED');
+        expect(error.message).toContain(
+          `locked by pid ${holder.pid} (${lockPath} names pid ${bystander.pid}, which does not hold the lock)`,
+        );
+        expect(error.message).not.toContain(`locked by pid ${bystander.pid}`);
+      } finally {
+        holder.kill('SIGKILL');
+        bystander.kill('SIGKILL');
+      }
+    },
+  );
 
   it('creates missing parent directories', async () => {
     const dir = path.join(makeTempDir(), 'deep', 'spool', 'data');
@@ -305,5 +355,34 @@ describe('lock file that is a FIFO', () => {
     expect(error.code).toBe('SPOOL_DIRECTORY_UNUSABLE');
     expect(error.message).toContain(path.join(dir, 'lock'));
     expect(error.message).toContain('ENXIO');
+  });
+});
+
+describe('lockedMessage without /proc/locks', () => {
+  const lockPath = '/s/lock';
+
+  it('hedges a running pid from the file', () => {
+    const bystander = spawn('sleep', ['30']);
+    try {
+      expect(
+        lockedMessage('data', '/s', lockPath, bystander.pid, undefined),
+      ).toBe(
+        `spool 'data' at /s is locked by pid ${bystander.pid}, as ${lockPath} says; a holder that writes no pid could hold it instead, so check with 'fuser -v ${lockPath}' before you stop pid ${bystander.pid}, or choose another path`,
+      );
+    } finally {
+      bystander.kill('SIGKILL');
+    }
+  });
+
+  it('says when the file names no pid', () => {
+    expect(lockedMessage('data', '/s', lockPath, undefined, undefined)).toBe(
+      `spool 'data' at /s is locked by another process (${lockPath} names no pid); stop that process or choose another path`,
+    );
+  });
+
+  it('prefers the holder to the file', () => {
+    expect(lockedMessage('data', '/s', lockPath, 1, 4242)).toBe(
+      `spool 'data' at /s is locked by pid 4242 (${lockPath} names pid 1, which does not hold the lock); stop that process or choose another path`,
+    );
   });
 });
