@@ -54,6 +54,38 @@ function holdWithFlock(lockPath: string) {
   );
 }
 
+/**
+ * Holds the lock of the spool at `dir` with flock(1), writes `filePid` to
+ * the lock file when given (`holder` writes the holder's own pid), and
+ * tries to open the spool. Returns the open's error and the holder's pid;
+ * the holder is killed before it returns.
+ */
+async function openWhileFlockHolds(
+  dir: string,
+  filePid?: number | 'holder',
+): Promise<{ error: SpoolError; holderPid: number }> {
+  const lockPath = path.join(dir, 'lock');
+  if (typeof filePid === 'number') {
+    writeFileSync(lockPath, `${filePid}\n`);
+  }
+  const holder = holdWithFlock(lockPath);
+  try {
+    await once(holder.stdout as NodeJS.ReadableStream, 'data');
+    if (filePid === 'holder') {
+      writeFileSync(lockPath, `${holder.pid}\n`);
+    }
+    const error = await openLocalDiskSpool({ name: 'data', path: dir }).then(
+      () => {
+        throw new Error('the spool opened while flock(1) held its lock');
+      },
+      (caught: SpoolError) => caught,
+    );
+    return { error, holderPid: holder.pid as number };
+  } finally {
+    holder.kill('SIGKILL');
+  }
+}
+
 describe('pid lock', () => {
   it('writes the pid and the sticky bit', async () => {
     const dir = makeTempDir();
@@ -192,24 +224,16 @@ describe('pid lock', () => {
   it.skipIf(!HAS_FLOCK_COMMAND)('rejects while flock(1) holds it', async () => {
     const dir = makeTempDir();
     const lockPath = path.join(dir, 'lock');
-    const holder = holdWithFlock(lockPath);
-    try {
-      await once(holder.stdout as NodeJS.ReadableStream, 'data');
 
-      const error = await openLocalDiskSpool({ name: 'data', path: dir }).catch(
-        (caught) => caught,
-      );
+    const { error, holderPid } = await openWhileFlockHolds(dir);
 
-      expect(error.code).toBe('SPOOL_LOCKED');
-      // Linux names the holder in /proc/locks; elsewhere the file names none.
-      expect(error.message).toContain(
-        HAS_PROC_LOCKS
-          ? `locked by pid ${holder.pid}; stop that process`
-          : `${lockPath} names no pid`,
-      );
-    } finally {
-      holder.kill('SIGKILL');
-    }
+    expect(error.code).toBe('SPOOL_LOCKED');
+    // Linux names the holder in /proc/locks; elsewhere the file names none.
+    expect(error.message).toContain(
+      HAS_PROC_LOCKS
+        ? `locked by pid ${holderPid}; stop that process`
+        : `${lockPath} names no pid`,
+    );
   });
 
   it.skipIf(!HAS_FLOCK_COMMAND)(
@@ -218,26 +242,16 @@ describe('pid lock', () => {
       const dir = makeTempDir();
       const lockPath = path.join(dir, 'lock');
       const exited = spawnSync('true');
-      writeFileSync(lockPath, `${exited.pid}\n`);
-      const holder = holdWithFlock(lockPath);
-      try {
-        await once(holder.stdout as NodeJS.ReadableStream, 'data');
 
-        const error = await openLocalDiskSpool({
-          name: 'data',
-          path: dir,
-        }).catch((caught) => caught);
+      const { error, holderPid } = await openWhileFlockHolds(dir, exited.pid);
 
-        expect(error.code).toBe('SPOOL_LOCKED');
-        expect(error.message).toContain(
-          HAS_PROC_LOCKS
-            ? `locked by pid ${holder.pid} (${lockPath} names pid ${exited.pid}, which does not hold the lock)`
-            : `the pid in ${lockPath}, ${exited.pid}, is no longer running`,
-        );
-        expect(error.message).not.toContain(`locked by pid ${exited.pid}`);
-      } finally {
-        holder.kill('SIGKILL');
-      }
+      expect(error.code).toBe('SPOOL_LOCKED');
+      expect(error.message).toContain(
+        HAS_PROC_LOCKS
+          ? `locked by pid ${holderPid} (${lockPath} names pid ${exited.pid}, which does not hold the lock)`
+          : `the pid in ${lockPath}, ${exited.pid}, is no longer running`,
+      );
+      expect(error.message).not.toContain(`locked by pid ${exited.pid}`);
     },
   );
 
@@ -247,43 +261,25 @@ describe('pid lock', () => {
     const spool = await openLocalDiskSpool({ name: 'data', path: dir });
     await spool.close();
     expect(readFileSync(lockPath, 'utf8')).toBe('');
-    const holder = holdWithFlock(lockPath);
-    try {
-      await once(holder.stdout as NodeJS.ReadableStream, 'data');
 
-      const error = await openLocalDiskSpool({ name: 'data', path: dir }).catch(
-        (caught) => caught,
-      );
+    const { error, holderPid } = await openWhileFlockHolds(dir);
 
-      expect(error.code).toBe('SPOOL_LOCKED');
-      expect(error.message).toContain(
-        HAS_PROC_LOCKS
-          ? `locked by pid ${holder.pid}; stop that process`
-          : `${lockPath} names no pid`,
-      );
-      expect(error.message).not.toContain('which is this process');
-    } finally {
-      holder.kill('SIGKILL');
-    }
+    expect(error.code).toBe('SPOOL_LOCKED');
+    expect(error.message).toContain(
+      HAS_PROC_LOCKS
+        ? `locked by pid ${holderPid}; stop that process`
+        : `${lockPath} names no pid`,
+    );
+    expect(error.message).not.toContain('which is this process');
   });
 
   it.skipIf(!HAS_FLOCK_COMMAND)('names a running holder', async () => {
     const dir = makeTempDir();
-    const lockPath = path.join(dir, 'lock');
-    const holder = holdWithFlock(lockPath);
-    try {
-      await once(holder.stdout as NodeJS.ReadableStream, 'data');
-      writeFileSync(lockPath, `${holder.pid}\n`);
 
-      const error = await openLocalDiskSpool({ name: 'data', path: dir }).catch(
-        (caught) => caught,
-      );
+    const { error, holderPid } = await openWhileFlockHolds(dir, 'holder');
 
-      expect(error.code).toBe('SPOOL_LOCKED');
-      expect(error.message).toContain(`locked by pid ${holder.pid};`);
-    } finally {
-      holder.kill('SIGKILL');
-    }
+    expect(error.code).toBe('SPOOL_LOCKED');
+    expect(error.message).toContain(`locked by pid ${holderPid};`);
   });
 
   it.skipIf(!HAS_FLOCK_COMMAND || !HAS_PROC_LOCKS)(
@@ -293,23 +289,18 @@ describe('pid lock', () => {
       const lockPath = path.join(dir, 'lock');
       // A reused pid: running, but not the process that holds the lock.
       const bystander = spawn('sleep', ['30']);
-      writeFileSync(lockPath, `${bystander.pid}\n`);
-      const holder = holdWithFlock(lockPath);
       try {
-        await once(holder.stdout as NodeJS.ReadableStream, 'data');
-
-        const error = await openLocalDiskSpool({
-          name: 'data',
-          path: dir,
-        }).catch((caught) => caught);
+        const { error, holderPid } = await openWhileFlockHolds(
+          dir,
+          bystander.pid,
+        );
 
         expect(error.code).toBe('SPOOL_LOCKED');
         expect(error.message).toContain(
-          `locked by pid ${holder.pid} (${lockPath} names pid ${bystander.pid}, which does not hold the lock)`,
+          `locked by pid ${holderPid} (${lockPath} names pid ${bystander.pid}, which does not hold the lock)`,
         );
         expect(error.message).not.toContain(`locked by pid ${bystander.pid}`);
       } finally {
-        holder.kill('SIGKILL');
         bystander.kill('SIGKILL');
       }
     },
