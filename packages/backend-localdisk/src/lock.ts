@@ -1,7 +1,9 @@
-import { constants } from 'node:fs';
+import { constants, fstatSync } from 'node:fs';
 import path from 'node:path';
 import {
   errnoCode,
+  isProcessRunning,
+  lockHolderPid,
   makeDirectories,
   SpoolError,
   SpoolErrorCode,
@@ -10,7 +12,6 @@ import {
 import { describeError } from './errors.js';
 import { loadFlockSync } from './flock.js';
 import type { LocalDiskFileHandle, LocalDiskFs } from './fs-layer.js';
-import { flockHolderPid } from './lock-holder.js';
 import { runStep, unusableDirectory } from './unusable.js';
 
 /** The sticky bit, which keeps tmpwatch-style cleaners away from the lock file. */
@@ -48,15 +49,9 @@ export async function acquirePidLock(
       mkdir: (target, options) => fs.mkdir(target, options),
     }),
   );
-  const handle = await runStep(fs, spool, lockPath, 'open the lock file', () =>
-    // O_NONBLOCK: a FIFO in the lock's place fails with ENXIO instead of hanging open(2).
-    fs.open(
-      lockPath,
-      constants.O_WRONLY | constants.O_CREAT | constants.O_NONBLOCK,
-      0o644,
-    ),
-  );
+  const handle = await openLockFile(fs, spool, lockPath);
   try {
+    await assertRegularFile(handle, spool, lockPath);
     await setStickyBit(handle, lockPath, spool, logger);
     await lockOrExplain(handle, flockSync, fs, spool, root, lockPath);
     const pidLine = Buffer.from(`${process.pid}\n`);
@@ -74,6 +69,61 @@ export async function acquirePidLock(
   } catch (error) {
     await handle.close().catch(() => undefined);
     throw error;
+  }
+}
+
+/**
+ * Opens the lock file for writing, creating it when missing. A FIFO in its
+ * place fails with ENXIO instead of hanging open(2) (O_NONBLOCK). A
+ * symbolic link in its place is refused (O_NOFOLLOW): the open truncates
+ * the file and changes its mode, so a link would let the spool empty and
+ * chmod any file the link names.
+ */
+async function openLockFile(
+  fs: LocalDiskFs,
+  spool: string,
+  lockPath: string,
+): Promise<LocalDiskFileHandle> {
+  try {
+    return await fs.open(
+      lockPath,
+      constants.O_WRONLY |
+        constants.O_CREAT |
+        constants.O_NONBLOCK |
+        constants.O_NOFOLLOW,
+      0o644,
+    );
+  } catch (error) {
+    if (errnoCode(error) === 'ELOOP') {
+      throw new SpoolError(
+        SpoolErrorCode.DirectoryUnusable,
+        `cannot open spool '${spool}': its lock file ${lockPath} is a symbolic link, and the spool writes its pid into that file; remove the link, and the next open creates the file`,
+        { spool, path: lockPath, cause: error },
+      );
+    }
+    throw await unusableDirectory(
+      fs,
+      spool,
+      lockPath,
+      'open the lock file',
+      error,
+    );
+  }
+}
+
+/** Throws `SPOOL_DIRECTORY_UNUSABLE` when the open lock file is not a regular file (a device node, say). */
+async function assertRegularFile(
+  handle: LocalDiskFileHandle,
+  spool: string,
+  lockPath: string,
+): Promise<void> {
+  const stats = await handle.stat();
+  if (!stats.isFile()) {
+    throw new SpoolError(
+      SpoolErrorCode.DirectoryUnusable,
+      `cannot open spool '${spool}': its lock file ${lockPath} is not a regular file; move it away, and the next open creates the file`,
+      { spool, path: lockPath },
+    );
   }
 }
 
@@ -119,7 +169,10 @@ async function lockOrExplain(
       );
     }
     const owner = await readOwnerPid(fs, lockPath);
-    const holder = await flockHolderPid(handle.fd);
+    const holder = await lockHolderPid(
+      fstatSync(handle.fd, { bigint: true }),
+      'FLOCK',
+    );
     throw new SpoolError(
       SpoolErrorCode.Locked,
       lockedMessage(spool, root, lockPath, owner, holder),
@@ -136,8 +189,8 @@ async function lockOrExplain(
  * Builds the `SPOOL_LOCKED` message. `holder` is the pid /proc/locks
  * gives for the lock, when it could be found. `owner` is the pid the lock
  * file names, which may be stale: a holder such as flock(1) writes none,
- * and a pid can be reused. So without `holder`, a running `owner` is
- * named with a hint to check it.
+ * and a pid can be reused. So without a running `holder`, a running
+ * `owner` is named with a hint to check it.
  */
 export function lockedMessage(
   spool: string,
@@ -148,9 +201,14 @@ export function lockedMessage(
 ): string {
   const locked = `spool '${spool}' at ${root} is locked`;
   const thisProcess = `which is this process; close the spool that is already open there or choose another path`;
+  const findIt = `find the holder with 'fuser -v ${lockPath}'`;
+  if (holder === process.pid) {
+    return `${locked} by pid ${holder}, ${thisProcess}`;
+  }
   if (holder !== undefined) {
-    if (holder === process.pid) {
-      return `${locked} by pid ${holder}, ${thisProcess}`;
+    if (!isProcessRunning(holder)) {
+      // The taker exited, and a process that inherited its open file holds the lock.
+      return `${locked} by another process: pid ${holder} took the lock and has exited, and a process it started still holds it; ${findIt}, then stop it or choose another path`;
     }
     const stale =
       owner === undefined || owner === holder
@@ -159,25 +217,15 @@ export function lockedMessage(
     return `${locked} by pid ${holder}${stale}; stop that process or choose another path`;
   }
   if (owner === undefined) {
-    return `${locked} by another process (${lockPath} names no pid); stop that process or choose another path`;
+    return `${locked} by another process (${lockPath} names no pid); ${findIt}, then stop it or choose another path`;
   }
   if (owner === process.pid) {
     return `${locked} by pid ${owner}, ${thisProcess}`;
   }
-  if (!isRunning(owner)) {
-    return `${locked} by another process; the pid in ${lockPath}, ${owner}, is no longer running, so the holder did not write its pid (find it with 'fuser -v ${lockPath}'); stop that process or choose another path`;
+  if (!isProcessRunning(owner)) {
+    return `${locked} by another process; ${lockPath} names pid ${owner}, and no process with that pid is visible from here (it exited, or it runs in another pid namespace); ${findIt}, then stop it or choose another path`;
   }
   return `${locked} by pid ${owner}, as ${lockPath} says; a holder that writes no pid could hold it instead, so check with 'fuser -v ${lockPath}' before you stop pid ${owner}, or choose another path`;
-}
-
-/** Returns whether a process with `pid` exists; EPERM means it does but belongs to another user. */
-function isRunning(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return errnoCode(error) !== 'ESRCH';
-  }
 }
 
 // NOTE: an owner that has just taken the lock may not have written its pid

@@ -5,6 +5,7 @@ import {
   readdirSync,
   readFileSync,
   statSync,
+  symlinkSync,
   writeFileSync,
 } from 'node:fs';
 import path from 'node:path';
@@ -249,7 +250,7 @@ describe('pid lock', () => {
       expect(error.message).toContain(
         HAS_PROC_LOCKS
           ? `locked by pid ${holderPid} (${lockPath} names pid ${exited.pid}, which does not hold the lock)`
-          : `the pid in ${lockPath}, ${exited.pid}, is no longer running`,
+          : `${lockPath} names pid ${exited.pid}, and no process with that pid is visible from here`,
       );
       expect(error.message).not.toContain(`locked by pid ${exited.pid}`);
     },
@@ -281,6 +282,37 @@ describe('pid lock', () => {
     expect(error.code).toBe('SPOOL_LOCKED');
     expect(error.message).toContain(`locked by pid ${holderPid};`);
   });
+
+  it.skipIf(!HAS_FLOCK_COMMAND || !HAS_PROC_LOCKS)(
+    'says when the taker of the lock has exited',
+    async () => {
+      const dir = makeTempDir();
+      const lockPath = path.join(dir, 'lock');
+      writeFileSync(lockPath, '');
+      // flock(1) exits once sh does, and the backgrounded sleep keeps the lock.
+      const output = execFileSync('flock', [
+        lockPath,
+        'sh',
+        '-c',
+        'sleep 30 >/dev/null 2>&1 & echo $!',
+      ]);
+      const keeper = Number(output.toString().trim());
+      try {
+        const error = await openLocalDiskSpool({
+          name: 'data',
+          path: dir,
+        }).catch((caught) => caught);
+
+        expect(error.code).toBe('SPOOL_LOCKED');
+        expect(error.message).toMatch(
+          /pid \d+ took the lock and has exited, and a process it started still holds it/,
+        );
+        expect(error.message).toContain(`'fuser -v ${lockPath}'`);
+      } finally {
+        process.kill(keeper, 'SIGKILL');
+      }
+    },
+  );
 
   it.skipIf(!HAS_FLOCK_COMMAND || !HAS_PROC_LOCKS)(
     'names the holder, not a running pid in the file',
@@ -367,13 +399,68 @@ describe('lockedMessage without /proc/locks', () => {
 
   it('says when the file names no pid', () => {
     expect(lockedMessage('data', '/s', lockPath, undefined, undefined)).toBe(
-      `spool 'data' at /s is locked by another process (${lockPath} names no pid); stop that process or choose another path`,
+      `spool 'data' at /s is locked by another process (${lockPath} names no pid); find the holder with 'fuser -v ${lockPath}', then stop it or choose another path`,
     );
   });
 
-  it('prefers the holder to the file', () => {
-    expect(lockedMessage('data', '/s', lockPath, 1, 4242)).toBe(
-      `spool 'data' at /s is locked by pid 4242 (${lockPath} names pid 1, which does not hold the lock); stop that process or choose another path`,
+  it('says a pid in the file is not visible', () => {
+    const exited = spawnSync('true').pid;
+    expect(lockedMessage('data', '/s', lockPath, exited, undefined)).toBe(
+      `spool 'data' at /s is locked by another process; ${lockPath} names pid ${exited}, and no process with that pid is visible from here (it exited, or it runs in another pid namespace); find the holder with 'fuser -v ${lockPath}', then stop it or choose another path`,
     );
+  });
+});
+
+describe('lockedMessage with a holder from /proc/locks', () => {
+  const lockPath = '/s/lock';
+
+  it('prefers the holder to the file', () => {
+    const holder = spawn('sleep', ['30']);
+    try {
+      expect(lockedMessage('data', '/s', lockPath, 1, holder.pid)).toBe(
+        `spool 'data' at /s is locked by pid ${holder.pid} (${lockPath} names pid 1, which does not hold the lock); stop that process or choose another path`,
+      );
+    } finally {
+      holder.kill('SIGKILL');
+    }
+  });
+
+  it('says the holder has exited', () => {
+    const exited = spawnSync('true').pid;
+    expect(lockedMessage('data', '/s', lockPath, exited, exited)).toBe(
+      `spool 'data' at /s is locked by another process: pid ${exited} took the lock and has exited, and a process it started still holds it; find the holder with 'fuser -v ${lockPath}', then stop it or choose another path`,
+    );
+  });
+});
+
+describe('lock file that is a symbolic link', () => {
+  it('refuses it and leaves its target alone', async () => {
+    const dir = makeTempDir();
+    const target = path.join(makeTempDir(), 'victim');
+    writeFileSync(target, 'keep me\n', { mode: 0o640 });
+    symlinkSync(target, path.join(dir, 'lock'));
+
+    const error = await openLocalDiskSpool({ name: 'data', path: dir }).catch(
+      (caught) => caught,
+    );
+
+    expect(error.code).toBe('SPOOL_DIRECTORY_UNUSABLE');
+    expect(error.path).toBe(path.join(dir, 'lock'));
+    expect(error.message).toContain('is a symbolic link');
+    expect(readFileSync(target, 'utf8')).toBe('keep me\n');
+    expect(statSync(target).mode & 0o7777).toBe(0o640);
+  });
+
+  it('creates no target for a dangling link', async () => {
+    const dir = makeTempDir();
+    const target = path.join(makeTempDir(), 'missing');
+    symlinkSync(target, path.join(dir, 'lock'));
+
+    const error = await openLocalDiskSpool({ name: 'data', path: dir }).catch(
+      (caught) => caught,
+    );
+
+    expect(error.code).toBe('SPOOL_DIRECTORY_UNUSABLE');
+    expect(existsSync(target)).toBe(false);
   });
 });

@@ -1,6 +1,9 @@
+import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import {
   DiskSpaceMonitor,
+  isProcessRunning,
+  lockHolderPid,
   type MinFree,
   type PathWatch,
   parseMinFree,
@@ -100,7 +103,7 @@ export async function openWithParams(
   try {
     await storage.open(toOpenOptions(params));
   } catch (error) {
-    throw openError(name, location, error);
+    throw await openError(name, location, error);
   }
 
   const skipped = unappliedKeys(params);
@@ -150,7 +153,30 @@ function defaultStorage(location: string): RocksStorage {
   return new BindingStorage(location);
 }
 
-function openError(name: string, location: string, error: unknown): SpoolError {
+/**
+ * Names the process that holds RocksDB's fcntl(2) lock on `lockFile`, as
+ * Linux's /proc/locks lists it, with what to do. Falls back to a
+ * description of both cases when the holder cannot be found.
+ */
+async function describeLockHolder(lockFile: string): Promise<string> {
+  const holder = await stat(lockFile, { bigint: true }).then(
+    (stats) => lockHolderPid(stats, 'POSIX'),
+    () => undefined,
+  );
+  if (holder === process.pid) {
+    return `another open spool in this process (pid ${holder}) has locked ${lockFile}; close that spool or choose another path`;
+  }
+  if (holder !== undefined && isProcessRunning(holder)) {
+    return `pid ${holder} has locked ${lockFile}; stop that process or choose another path`;
+  }
+  return `another process, or another open spool in this process, has locked ${lockFile}; find the process with 'fuser -v ${lockFile}' and stop it, or close that spool, or choose another path`;
+}
+
+async function openError(
+  name: string,
+  location: string,
+  error: unknown,
+): Promise<SpoolError> {
   const detail = (error as Error)?.message ?? String(error);
   const fields = { spool: name, path: location, cause: error };
   if (error instanceof BindingLoadError) {
@@ -166,7 +192,7 @@ function openError(name: string, location: string, error: unknown): SpoolError {
   if (/lock/i.test(detail) && detail.includes(lockFile)) {
     return new SpoolError(
       SpoolErrorCode.Locked,
-      `spool '${name}' at ${location} is locked: another process, or another open spool in this process, has locked ${lockFile} (${detail}); stop that process or close that spool, or choose another path`,
+      `spool '${name}' at ${location} is locked: ${await describeLockHolder(lockFile)} (${detail})`,
       fields,
     );
   }

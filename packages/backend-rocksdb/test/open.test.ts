@@ -17,6 +17,11 @@ describe('openRocksDbSpool', () => {
       expect(error.message).toContain(`spool 'meta' at ${path} is locked`);
       expect(error.message).toContain(join(path, 'LOCK'));
       expect(error.message).toContain('close that spool');
+      if (existsSync('/proc/locks')) {
+        expect(error.message).toContain(
+          `another open spool in this process (pid ${process.pid})`,
+        );
+      }
     } finally {
       await first.close();
     }

@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -71,6 +72,12 @@ describe('child processes', () => {
       expect(error.message).toContain(join(path, 'LOCK'));
       expect(error.message).toContain('stop that process');
       expect(error.path).toBe(path);
+      if (existsSync('/proc/locks')) {
+        // Linux lists the holder of RocksDB's fcntl(2) lock.
+        expect(error.message).toContain(
+          `pid ${holder.process.pid} has locked ${join(path, 'LOCK')}`,
+        );
+      }
     } finally {
       holder.process.kill('SIGKILL');
       await holder.exited;

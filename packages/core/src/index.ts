@@ -29,6 +29,12 @@ export {
   type SpoolErrorContext,
 } from './errors.js';
 export { type ErrorMapper, KeyedQueue, SpoolLifecycle } from './lifecycle.js';
+export {
+  isProcessRunning,
+  type LockedFile,
+  type LockKind,
+  lockHolderPid,
+} from './lock-holder.js';
 export { type SpoolLogger, silentLogger } from './logger.js';
 export {
   type MakeDirectoriesOptions,
