@@ -1,5 +1,6 @@
-import { access, constants, stat } from 'node:fs/promises';
+import { mkdtemp, rm, rmdir, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
+import path from 'node:path';
 import { makeDirectories } from '@spoolkit/core';
 
 /**
@@ -10,7 +11,10 @@ import { makeDirectories } from '@spoolkit/core';
 export async function assertWritable(directory: string): Promise<void> {
   try {
     await makeDirectories(directory);
-    await access(directory, constants.W_OK);
+    // access(W_OK) passes for root even where no file can be created, as in /proc.
+    const probe = path.join(directory, `.spoolkit-bench-probe-${process.pid}`);
+    await writeFile(probe, '');
+    await rm(probe);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code ?? String(error);
     process.stderr.write(
@@ -29,8 +33,8 @@ function describeOutFailure(code: string): string {
     return 'the file system is read-only';
   }
   if (code === 'ENOENT') {
-    // A parent exists, so its file system takes no new directories (/proc).
-    return 'no directory can be created there, ENOENT';
+    // The parent exists, so its file system takes no new entries (/proc).
+    return 'no file or directory can be created there, ENOENT';
   }
   return code;
 }
@@ -63,12 +67,18 @@ async function scratchProblem(directory: string): Promise<string | undefined> {
       : `cannot be read (${code}); check its permissions and those of its parents`;
   }
   try {
-    await access(directory, constants.W_OK | constants.X_OK);
+    // Each run makes its directory this way; access(W_OK) would pass for
+    // root where none can be made, as in /proc.
+    await rmdir(await mkdtemp(path.join(directory, '.spoolkit-bench-probe-')));
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    return code === 'EROFS'
-      ? 'is on a read-only file system (EROFS); choose a directory on a writable one'
-      : `is not writable (${code}); choose a directory this user (uid ${process.getuid?.() ?? 'unknown'}) may write`;
+    if (code === 'EROFS') {
+      return 'is on a read-only file system (EROFS); choose a directory on a writable one';
+    }
+    if (code === 'ENOENT') {
+      return 'takes no new directories (ENOENT, as in /proc); choose a directory on a disk';
+    }
+    return `is not writable (${code}); choose a directory this user (uid ${process.getuid?.() ?? 'unknown'}) may write`;
   }
   return undefined;
 }

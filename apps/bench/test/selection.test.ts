@@ -425,17 +425,31 @@ describe('bench selection options', () => {
     expect(stderr).not.toContain('starting');
   });
 
-  // Node's recursive mkdir never returns for a path under /proc.
-  it.skipIf(!existsSync('/proc/self'))(
-    'rejects --out under /proc',
-    async () => {
-      const out = `/proc/spoolkit-bench-${process.pid}/results`;
-
+  // Node's recursive mkdir never returns for a path under /proc, and
+  // access(W_OK) passes for root on /proc itself.
+  it
+    .skipIf(!existsSync('/proc/self'))
+    .each([`/proc/spoolkit-bench-${process.pid}/results`, '/proc'])(
+    'rejects --out %s at once',
+    async (out) => {
       const { code, stderr } = await runBench(['--out', out]);
 
       expect(code).toBe(2);
       expect(stderr).toContain(
-        `error: cannot write the results to --out ${out} (no directory can be created there`,
+        `error: cannot write the results to --out ${out} (no file or directory can be created there`,
+      );
+      expect(stderr).not.toContain('starting');
+    },
+  );
+
+  it.skipIf(!existsSync('/proc/self'))(
+    'rejects --scratch /proc at once',
+    async () => {
+      const { code, stderr } = await runBench(['--scratch', '/proc']);
+
+      expect(code).toBe(2);
+      expect(stderr).toContain(
+        'error: --scratch /proc takes no new directories (ENOENT, as in /proc)',
       );
     },
   );
