@@ -39,6 +39,16 @@ function parseMebibytes(value: string): number {
   return parsed;
 }
 
+/** Rejects an empty path, which `path.resolve` would turn into the current folder. */
+function parsePath(value: string): string {
+  if (value.trim() === '') {
+    throw new InvalidArgumentError(
+      'expected a path, got an empty one; leave the option out to use its default',
+    );
+  }
+  return value;
+}
+
 const program = new Command()
   .name('spoolkit-example')
   .description(
@@ -47,6 +57,7 @@ const program = new Command()
   .option(
     '--policy <file>',
     'KumoMTA policy file that defines the data and meta spools',
+    parsePath,
   )
   .addOption(
     new Option(
@@ -59,11 +70,13 @@ const program = new Command()
   .option(
     '--messages <dir>',
     "directory of .eml files to spool, and to compare bodies with when verifying (a body whose file is missing is checked against its envelope's SHA-256 and listed as unsourced; one whose file differs fails)",
+    parsePath,
     BUNDLED_MESSAGES,
   )
   .option(
     '--spool-root <dir>',
     'folder the policy puts its spools under (SPOOL_ROOT); default: a new temporary directory',
+    parsePath,
   )
   .option(
     '--large-message <MiB>',

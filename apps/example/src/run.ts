@@ -302,6 +302,12 @@ function describeMkdirError(error: unknown): string {
   if (code === 'ENOSPC' || code === 'EDQUOT') {
     return `could not be created: its file system has no free space or no free inodes left (${code}); free some on it`;
   }
+  if (code === 'EACCES' || code === 'EPERM') {
+    return `could not be created: this user (uid ${process.getuid?.() ?? 'unknown'}) may not write to its parent (${code}); fix the parent's permissions`;
+  }
+  if (code === 'ENOENT') {
+    return 'could not be created: a folder on its path takes no new folders (ENOENT, as under /proc) or is a symbolic link to a missing target';
+  }
   return `could not be created (${code ?? (error as Error).message})`;
 }
 

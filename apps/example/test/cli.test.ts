@@ -372,6 +372,17 @@ describe('example cli', () => {
     }
   });
 
+  it.each(['--spool-root', '--messages', '--policy'])(
+    'empty %s is rejected',
+    async (option) => {
+      const result = await runCli([`${option}=`]);
+
+      expect(result.code).toBe(2);
+      expect(result.stderr).toContain(`option '${option} `);
+      expect(result.stderr).toContain('expected a path, got an empty one');
+    },
+  );
+
   it('spool root that is a file', async () => {
     const file = path.join(root, 'file');
     await writeFile(file, 'not a directory');
