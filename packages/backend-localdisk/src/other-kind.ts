@@ -28,7 +28,7 @@ export async function assertNoRocksDb(
       fs,
       spool,
       root,
-      'check for a RocksDB database',
+      'read the spool directory',
       error,
     );
   }

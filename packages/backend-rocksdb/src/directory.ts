@@ -120,9 +120,11 @@ async function describeNearestDirectory(path: string): Promise<string> {
       const stats = await stat(current);
       const mode = (stats.mode & 0o7777).toString(8).padStart(4, '0');
       const which =
-        current === path
-          ? 'the directory'
-          : `its nearest existing parent ${current}`;
+        current !== path
+          ? `its nearest existing parent ${current}`
+          : stats.isDirectory()
+            ? 'the directory'
+            : 'the file at that path';
       return `${which} has owner uid ${stats.uid} gid ${stats.gid}, mode ${mode}`;
     } catch {
       const parent = dirname(current);

@@ -117,7 +117,7 @@ function normalizeTable(
   const label = named === undefined ? 'spool definition' : `spool '${named}'`;
   rejectUnknownKeys(table, DEFINITION_KEYS, label);
 
-  const name = readRequiredString(table.name, 'name', label);
+  const name = readSpoolName(table.name, label);
   const where = `spool '${name}'`;
   const spoolPath = readSpoolPath(table.path, name);
   const kind =
@@ -160,6 +160,27 @@ function normalizeTable(
     ),
     source: { ...(table as unknown as SpoolDefinition) },
   };
+}
+
+/**
+ * Reads the spool's name. Control characters and spaces at either end are
+ * rejected: kumod and the policy's other calls look spools up by the
+ * exact name, so `'data '` would define a spool that no lookup of `data` finds, and a
+ * control character garbles every log line and error that names it.
+ */
+function readSpoolName(value: unknown, label: string): string {
+  const name = readRequiredString(value, 'name', label);
+  if (hasControlCharacter(name)) {
+    throw invalidDefinition(
+      `name of spool ${JSON.stringify(name)} contains a control character; check the quoting in the policy`,
+    );
+  }
+  if (name.trim() !== name) {
+    throw invalidDefinition(
+      `name of spool ${JSON.stringify(name)} has spaces at its start or end; use ${JSON.stringify(name.trim())}`,
+    );
+  }
+  return name;
 }
 
 function readSpoolPath(value: unknown, name: string): string {

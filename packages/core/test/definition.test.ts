@@ -115,6 +115,16 @@ describe('normalizeDefinition', () => {
     ['empty name', { name: '', path: '/x' }, /name of .* must not be empty/],
     ['blank name', { name: '  ', path: '/x' }, /must not be empty/],
     [
+      'name with a newline',
+      { name: 'da\nta', path: '/x' },
+      /name of spool "da\\nta" contains a control character/,
+    ],
+    [
+      'name with a trailing space',
+      { name: 'data ', path: '/x' },
+      /name of spool "data " has spaces at its start or end; use "data"/,
+    ],
+    [
       'missing path',
       { name: 'data' },
       /spool 'data' is missing the required key "path"/,
