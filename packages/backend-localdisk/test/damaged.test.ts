@@ -190,7 +190,12 @@ describe('damaged tree', () => {
 
   it('reports unreadable files to an unprivileged user', async () => {
     const tree = await buildDamagedSpool();
-    const blocked = path.join(tree.dataDir, 'cd');
+    // A first level no entry uses: one the entries share would hide them.
+    const used = new Set(readdirSync(tree.dataDir));
+    const level = Array.from({ length: 256 }, (_, byte) =>
+      byte.toString(16).padStart(2, '0'),
+    ).find((name) => !used.has(name)) as string;
+    const blocked = path.join(tree.dataDir, level);
     mkdirSync(path.join(blocked, '00'), { recursive: true });
     chownTree(tree.dir);
     chmodSync(tree.dir, 0o755);
