@@ -111,7 +111,10 @@ async function openLockFile(
   }
 }
 
-/** Throws `SPOOL_DIRECTORY_UNUSABLE` when the open lock file is not a regular file (a device node, say). */
+/**
+ * Throws `SPOOL_DIRECTORY_UNUSABLE` when the open lock file is not a
+ * regular file (a device node, say) or has another hard link.
+ */
 async function assertRegularFile(
   handle: LocalDiskFileHandle,
   spool: string,
@@ -122,6 +125,15 @@ async function assertRegularFile(
     throw new SpoolError(
       SpoolErrorCode.DirectoryUnusable,
       `cannot open spool '${spool}': its lock file ${lockPath} is not a regular file; move it away, and the next open creates the file`,
+      { spool, path: lockPath },
+    );
+  }
+  // The open truncates the file and changes its mode, which a hard link
+  // would carry to a file outside the spool.
+  if (stats.nlink > 1) {
+    throw new SpoolError(
+      SpoolErrorCode.DirectoryUnusable,
+      `cannot open spool '${spool}': its lock file ${lockPath} has ${stats.nlink} hard links, so another name shares it, and the spool empties the file and writes its pid there; remove ${lockPath}, and the next open creates the file`,
       { spool, path: lockPath },
     );
   }
@@ -214,7 +226,8 @@ export function lockedMessage(
       owner === undefined || owner === holder
         ? ''
         : ` (${lockPath} names pid ${owner}, which does not hold the lock)`;
-    return `${locked} by pid ${holder}${stale}; stop that process or choose another path`;
+    // A child started with the open file shares the lock, as flock(1)'s command does.
+    return `${locked} by pid ${holder}${stale}, or by a process it started, which shares the lock; stop pid ${holder} and its children, or choose another path`;
   }
   if (owner === undefined) {
     return `${locked} by another process (${lockPath} names no pid); ${findIt}, then stop it or choose another path`;

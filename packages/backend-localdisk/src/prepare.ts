@@ -1,7 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
 import path from 'node:path';
-import { errnoCode, makeDirectories, type SpoolLogger } from '@spoolkit/core';
+import {
+  errnoCode,
+  makeDirectories,
+  SpoolError,
+  SpoolErrorCode,
+  type SpoolLogger,
+} from '@spoolkit/core';
 import type { LocalDiskFs } from './fs-layer.js';
 import { runStep, unusableDirectory } from './unusable.js';
 
@@ -51,10 +57,35 @@ export async function prepareDirectories(
       mkdir: (target, options) => fs.mkdir(target, options),
     }),
   );
+  await assertRealDirectory(fs, spool, layout.newDir);
+  await assertRealDirectory(fs, spool, layout.dataDir);
   await probeDirectories(fs, spool, layout);
   await listOneEntry(fs, spool, layout.root);
   await removeLeftoverProbes(fs, spool, layout.dataDir);
   await purgeTempFiles(fs, spool, layout.newDir, logger);
+}
+
+/**
+ * Throws `SPOOL_DIRECTORY_UNUSABLE` when `directory` (`new/` or `data/`)
+ * is a symbolic link. The open deletes every file in `new/`, so a link
+ * there would delete files elsewhere, and a store renames from `new/`
+ * into `data/`, which works only inside one file system.
+ */
+async function assertRealDirectory(
+  fs: LocalDiskFs,
+  spool: string,
+  directory: string,
+): Promise<void> {
+  const stats = await runStep(fs, spool, directory, 'check the directory', () =>
+    fs.lstat(directory),
+  );
+  if (stats.isSymbolicLink()) {
+    throw new SpoolError(
+      SpoolErrorCode.DirectoryUnusable,
+      `cannot open spool '${spool}': ${directory} is a symbolic link, and the spool deletes the files of new/ at open and renames entries from new/ into data/; make it a directory inside the spool, and to keep the spool on another disk, point the spool's path there instead`,
+      { spool, path: directory },
+    );
+  }
 }
 
 /**

@@ -2,6 +2,7 @@ import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import {
   existsSync,
+  linkSync,
   readdirSync,
   readFileSync,
   statSync,
@@ -146,7 +147,7 @@ describe('pid lock', () => {
 
     expect(error.code).toBe('SPOOL_LOCKED');
     expect(error.message).toBe(
-      `spool 'data' at ${dir} is locked by pid ${pid}; stop that process or choose another path`,
+      `spool 'data' at ${dir} is locked by pid ${pid}, or by a process it started, which shares the lock; stop pid ${pid} and its children, or choose another path`,
     );
     expect(error.path).toBe(dir);
   });
@@ -232,7 +233,7 @@ describe('pid lock', () => {
     // Linux names the holder in /proc/locks; elsewhere the file names none.
     expect(error.message).toContain(
       HAS_PROC_LOCKS
-        ? `locked by pid ${holderPid}; stop that process`
+        ? `locked by pid ${holderPid}, or by a process it started`
         : `${lockPath} names no pid`,
     );
   });
@@ -268,7 +269,7 @@ describe('pid lock', () => {
     expect(error.code).toBe('SPOOL_LOCKED');
     expect(error.message).toContain(
       HAS_PROC_LOCKS
-        ? `locked by pid ${holderPid}; stop that process`
+        ? `locked by pid ${holderPid}, or by a process it started`
         : `${lockPath} names no pid`,
     );
     expect(error.message).not.toContain('which is this process');
@@ -280,7 +281,7 @@ describe('pid lock', () => {
     const { error, holderPid } = await openWhileFlockHolds(dir, 'holder');
 
     expect(error.code).toBe('SPOOL_LOCKED');
-    expect(error.message).toContain(`locked by pid ${holderPid};`);
+    expect(error.message).toContain(`locked by pid ${holderPid}, or by a process it started`);
   });
 
   it.skipIf(!HAS_FLOCK_COMMAND || !HAS_PROC_LOCKS)(
@@ -418,7 +419,7 @@ describe('lockedMessage with a holder from /proc/locks', () => {
     const holder = spawn('sleep', ['30']);
     try {
       expect(lockedMessage('data', '/s', lockPath, 1, holder.pid)).toBe(
-        `spool 'data' at /s is locked by pid ${holder.pid} (${lockPath} names pid 1, which does not hold the lock); stop that process or choose another path`,
+        `spool 'data' at /s is locked by pid ${holder.pid} (${lockPath} names pid 1, which does not hold the lock), or by a process it started, which shares the lock; stop pid ${holder.pid} and its children, or choose another path`,
       );
     } finally {
       holder.kill('SIGKILL');
@@ -449,6 +450,22 @@ describe('lock file that is a symbolic link', () => {
     expect(error.message).toContain('is a symbolic link');
     expect(readFileSync(target, 'utf8')).toBe('keep me\n');
     expect(statSync(target).mode & 0o7777).toBe(0o640);
+  });
+
+  it('refuses a lock hard-linked to another file', async () => {
+    const dir = makeTempDir();
+    const target = path.join(dir, 'outside');
+    writeFileSync(target, 'keep me\n', { mode: 0o600 });
+    linkSync(target, path.join(dir, 'lock'));
+
+    const error = await openLocalDiskSpool({ name: 'data', path: dir }).catch(
+      (caught) => caught,
+    );
+
+    expect(error.code).toBe('SPOOL_DIRECTORY_UNUSABLE');
+    expect(error.message).toContain('has 2 hard links');
+    expect(readFileSync(target, 'utf8')).toBe('keep me\n');
+    expect(statSync(target).mode & 0o7777).toBe(0o600);
   });
 
   it('creates no target for a dangling link', async () => {

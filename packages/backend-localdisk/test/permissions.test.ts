@@ -3,6 +3,7 @@ import {
   chownSync,
   existsSync,
   mkdirSync,
+  symlinkSync,
   writeFileSync,
 } from 'node:fs';
 import path from 'node:path';
@@ -247,6 +248,25 @@ describe('paths the file system rejects', () => {
       expect(error.path).toBe(dir);
       expect(error.message).toContain('ENOENT');
       expect(error.message).toContain('takes no new directories');
+    },
+  );
+
+  it.each(['new', 'data'])(
+    'rejects %s/ as a symbolic link and deletes nothing',
+    async (name) => {
+      const dir = makeTempDir();
+      const outside = makeTempDir();
+      writeFileSync(path.join(outside, '.tmp1'), 'keep me');
+      symlinkSync(outside, path.join(dir, name));
+
+      const error = await openLocalDiskSpool({ name: 'data', path: dir }).catch(
+        (caught) => caught,
+      );
+
+      expect(error.code).toBe('SPOOL_DIRECTORY_UNUSABLE');
+      expect(error.path).toBe(path.join(dir, name));
+      expect(error.message).toContain('is a symbolic link');
+      expect(listNames(outside)).toEqual(['.tmp1']);
     },
   );
 
