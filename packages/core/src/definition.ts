@@ -172,12 +172,12 @@ function readSpoolName(value: unknown, label: string): string {
   const name = readRequiredString(value, 'name', label);
   if (hasControlCharacter(name)) {
     throw invalidDefinition(
-      `name of spool ${JSON.stringify(name)} contains a control character; check the quoting in the policy`,
+      `name of spool ${quoteVisibly(name)} contains a control or invisible character; check the quoting in the policy`,
     );
   }
   if (name.trim() !== name) {
     throw invalidDefinition(
-      `name of spool ${JSON.stringify(name)} has spaces at its start or end; use ${JSON.stringify(name.trim())}`,
+      `name of spool ${quoteVisibly(name)} has spaces at its start or end; use ${quoteVisibly(name.trim())}`,
     );
   }
   return name;
@@ -190,7 +190,7 @@ function readSpoolPath(value: unknown, name: string): string {
   // quoting mistake, and they garble every log line that shows the path.
   if (hasControlCharacter(text)) {
     throw invalidDefinition(
-      `path of ${where} contains a control character (${JSON.stringify(text)}); check the quoting in the policy`,
+      `path of ${where} contains a control or invisible character (${quoteVisibly(text)}); check the quoting in the policy`,
     );
   }
   const resolved = path.resolve(text);
@@ -202,14 +202,25 @@ function readSpoolPath(value: unknown, name: string): string {
   return text;
 }
 
+/**
+ * Control characters (C0, DEL, C1), format characters such as zero-width
+ * spaces and direction marks, and the Unicode line and paragraph
+ * separators: all invisible or garbling in logs, and almost always a
+ * quoting or copy-and-paste mistake in a policy.
+ */
+const HIDDEN_CHARACTER = /[\p{Cc}\p{Cf}\u2028\u2029]/u;
+
 function hasControlCharacter(text: string): boolean {
-  for (let index = 0; index < text.length; index += 1) {
-    const code = text.charCodeAt(index);
-    if (code < 0x20 || code === 0x7f) {
-      return true;
-    }
-  }
-  return false;
+  return HIDDEN_CHARACTER.test(text);
+}
+
+/** Quotes `text` as JSON does, with every hidden character escaped as `\\uXXXX` too. */
+function quoteVisibly(text: string): string {
+  return JSON.stringify(text).replace(
+    new RegExp(HIDDEN_CHARACTER.source, 'gu'),
+    (character) =>
+      `\\u${(character.codePointAt(0) as number).toString(16).padStart(4, '0')}`,
+  );
 }
 
 function readRequiredString(

@@ -13,6 +13,8 @@ export function directoryFix(error: unknown): string {
     case 'EEXIST':
     case 'ENOTDIR':
       return 'a file is in the way where a directory is needed; move that file or choose another path';
+    case 'ENXIO':
+      return 'a FIFO, socket or device is where a file is needed; move it away or choose another path';
     case 'EISDIR':
       return 'a directory is in the way where a file is needed; move that directory or choose another path';
     case 'ENOENT':

@@ -38,7 +38,7 @@ describe('normalizeDefinition', () => {
   it('rejects a path with a control character', () => {
     expect(() =>
       normalizeDefinition({ name: 'data', path: '/var/spool\n/data' }),
-    ).toThrow(/control character/);
+    ).toThrow(/control or invisible character/);
   });
 
   it('keeps every given key', () => {
@@ -117,7 +117,22 @@ describe('normalizeDefinition', () => {
     [
       'name with a newline',
       { name: 'da\nta', path: '/x' },
-      /name of spool "da\\nta" contains a control character/,
+      /name of spool "da\\nta" contains a control or invisible character/,
+    ],
+    [
+      'name with a next-line character',
+      { name: 'da\u0085ta', path: '/x' },
+      /name of spool "da\\u0085ta" contains a control or invisible character/,
+    ],
+    [
+      'name with a zero-width space',
+      { name: 'da\u200bta', path: '/x' },
+      /name of spool "da\\u200bta" contains a control or invisible character/,
+    ],
+    [
+      'name with DEL',
+      { name: 'da\u007fta', path: '/x' },
+      /name of spool "da\\u007fta" contains a control or invisible character/,
     ],
     [
       'name with a trailing space',
