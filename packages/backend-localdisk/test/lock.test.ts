@@ -281,7 +281,9 @@ describe('pid lock', () => {
     const { error, holderPid } = await openWhileFlockHolds(dir, 'holder');
 
     expect(error.code).toBe('SPOOL_LOCKED');
-    expect(error.message).toContain(`locked by pid ${holderPid}, or by a process it started`);
+    expect(error.message).toContain(
+      `locked by pid ${holderPid}, or by a process it started`,
+    );
   });
 
   it.skipIf(!HAS_FLOCK_COMMAND || !HAS_PROC_LOCKS)(
