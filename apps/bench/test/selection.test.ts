@@ -31,6 +31,33 @@ function runBench(args: string[]): Promise<{ code: number; stderr: string }> {
   });
 }
 
+/**
+ * Watches `scratch` and returns the name of the first side's directory
+ * that appeared while watching and has existed for `ms` milliseconds.
+ * Moved then, the side has finished opening its spools and is still in
+ * its run, so the move cannot race its open or its clean-up. A directory
+ * there before the first look has an unknown age and is skipped.
+ */
+async function sideRunningFor(scratch: string, ms: number): Promise<string> {
+  const before = new Set(await readdir(scratch));
+  const firstSeen = new Map<string, number>();
+  const deadline = Date.now() + 20_000;
+  while (Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    for (const name of await readdir(scratch)) {
+      if (before.has(name)) {
+        continue;
+      }
+      const seen = firstSeen.get(name) ?? Date.now();
+      firstSeen.set(name, seen);
+      if (Date.now() - seen >= ms) {
+        return name;
+      }
+    }
+  }
+  throw new Error(`no new directory in ${scratch} lasted ${ms} ms`);
+}
+
 /** A bench CLI running in the background, with the output it has written so far. */
 interface RunningBench {
   child: ChildProcess;
@@ -526,13 +553,9 @@ describe('bench selection options', () => {
       { timeout: 60_000, interval: 20 },
     );
     // Moving the running side's spools away makes its next store fail.
-    await vi.waitFor(
-      async () => expect((await readdir(scratch)).length).toBe(1),
-      { timeout: 10_000, interval: 20 },
-    );
-    const [running] = await readdir(scratch);
+    const running = await sideRunningFor(scratch, 300);
     const moved = path.join(directory, 'failing-moved');
-    await rename(path.join(scratch, running as string), moved);
+    await rename(path.join(scratch, running), moved);
 
     expect(await bench.exited, bench.output.stderr).toBe(1);
     expect(bench.output.stderr).toContain('lifecycle: failed');
