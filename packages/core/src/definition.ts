@@ -203,23 +203,33 @@ function readSpoolPath(value: unknown, name: string): string {
 }
 
 /**
- * Control characters (C0, DEL, C1), format characters such as zero-width
- * spaces and direction marks, and the Unicode line and paragraph
- * separators: all invisible or garbling in logs, and almost always a
- * quoting or copy-and-paste mistake in a policy.
+ * Characters that do not show as themselves: controls (C0, DEL, C1),
+ * format characters such as zero-width spaces and direction marks, lone
+ * surrogates, private-use and unassigned code points, every space but
+ * the ASCII one, line and paragraph separators, default-ignorable code
+ * points, the braille blank and U+FFFD, which stands for bytes that were
+ * not valid UTF-8. In a name or path they are almost always a quoting or
+ * copy-and-paste mistake, and they garble or hide in logs.
  */
-const HIDDEN_CHARACTER = /[\p{Cc}\p{Cf}\u2028\u2029]/u;
+const HIDDEN_CHARACTER =
+  /(?! )[\p{C}\p{Z}\p{Default_Ignorable_Code_Point}\u2800\uFFFD]/u;
 
 function hasControlCharacter(text: string): boolean {
   return HIDDEN_CHARACTER.test(text);
 }
 
-/** Quotes `text` as JSON does, with every hidden character escaped as `\\uXXXX` too. */
+/**
+ * Quotes `text` as JSON does, with every hidden character escaped too:
+ * `\uXXXX`, or `\u{XXXXX}` beyond the Basic Multilingual Plane.
+ */
 function quoteVisibly(text: string): string {
   return JSON.stringify(text).replace(
     new RegExp(HIDDEN_CHARACTER.source, 'gu'),
-    (character) =>
-      `\\u${(character.codePointAt(0) as number).toString(16).padStart(4, '0')}`,
+    (character) => {
+      const code = character.codePointAt(0) as number;
+      const hex = code.toString(16);
+      return code > 0xffff ? `\\u{${hex}}` : `\\u${hex.padStart(4, '0')}`;
+    },
   );
 }
 

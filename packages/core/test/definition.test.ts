@@ -130,6 +130,26 @@ describe('normalizeDefinition', () => {
       /name of spool "da\\u200bta" contains a control or invisible character/,
     ],
     [
+      'name with a private-use character',
+      { name: 'da\ue000ta', path: '/x' },
+      /name of spool "da\\ue000ta" contains a control or invisible character/,
+    ],
+    [
+      'name with a no-break space',
+      { name: 'da\u00a0ta', path: '/x' },
+      /name of spool "da\\u00a0ta" contains a control or invisible character/,
+    ],
+    [
+      'name with a tag character',
+      { name: 'da\u{e0041}ta', path: '/x' },
+      /name of spool "da\\u\{e0041\}ta" contains a control or invisible character/,
+    ],
+    [
+      'name with a replacement character',
+      { name: 'da\ufffdta', path: '/x' },
+      /name of spool "da\\ufffdta" contains a control or invisible character/,
+    ],
+    [
       'name with DEL',
       { name: 'da\u007fta', path: '/x' },
       /name of spool "da\\u007fta" contains a control or invisible character/,
