@@ -226,8 +226,8 @@ export function lockedMessage(
       owner === undefined || owner === holder
         ? ''
         : ` (${lockPath} names pid ${owner}, which does not hold the lock)`;
-    // A child started with the open file shares the lock, as flock(1)'s command does.
-    return `${locked} by pid ${holder}${stale}, or by a process it started, which shares the lock; stop pid ${holder} and its children, or choose another path`;
+    // A process started with the open file shares the lock, as flock(1)'s command does.
+    return `${locked} by pid ${holder}${stale}; stop that process or choose another path (a process it started may share the lock: 'fuser -v ${lockPath}' lists every holder)`;
   }
   if (owner === undefined) {
     return `${locked} by another process (${lockPath} names no pid); ${findIt}, then stop it or choose another path`;

@@ -147,7 +147,7 @@ describe('pid lock', () => {
 
     expect(error.code).toBe('SPOOL_LOCKED');
     expect(error.message).toBe(
-      `spool 'data' at ${dir} is locked by pid ${pid}, or by a process it started, which shares the lock; stop pid ${pid} and its children, or choose another path`,
+      `spool 'data' at ${dir} is locked by pid ${pid}; stop that process or choose another path (a process it started may share the lock: 'fuser -v ${path.join(dir, 'lock')}' lists every holder)`,
     );
     expect(error.path).toBe(dir);
   });
@@ -233,7 +233,7 @@ describe('pid lock', () => {
     // Linux names the holder in /proc/locks; elsewhere the file names none.
     expect(error.message).toContain(
       HAS_PROC_LOCKS
-        ? `locked by pid ${holderPid}, or by a process it started`
+        ? `locked by pid ${holderPid}; stop that process`
         : `${lockPath} names no pid`,
     );
   });
@@ -269,7 +269,7 @@ describe('pid lock', () => {
     expect(error.code).toBe('SPOOL_LOCKED');
     expect(error.message).toContain(
       HAS_PROC_LOCKS
-        ? `locked by pid ${holderPid}, or by a process it started`
+        ? `locked by pid ${holderPid}; stop that process`
         : `${lockPath} names no pid`,
     );
     expect(error.message).not.toContain('which is this process');
@@ -282,7 +282,7 @@ describe('pid lock', () => {
 
     expect(error.code).toBe('SPOOL_LOCKED');
     expect(error.message).toContain(
-      `locked by pid ${holderPid}, or by a process it started`,
+      `locked by pid ${holderPid}; stop that process`,
     );
   });
 
@@ -421,7 +421,7 @@ describe('lockedMessage with a holder from /proc/locks', () => {
     const holder = spawn('sleep', ['30']);
     try {
       expect(lockedMessage('data', '/s', lockPath, 1, holder.pid)).toBe(
-        `spool 'data' at /s is locked by pid ${holder.pid} (${lockPath} names pid 1, which does not hold the lock), or by a process it started, which shares the lock; stop pid ${holder.pid} and its children, or choose another path`,
+        `spool 'data' at /s is locked by pid ${holder.pid} (${lockPath} names pid 1, which does not hold the lock); stop that process or choose another path (a process it started may share the lock: 'fuser -v ${lockPath}' lists every holder)`,
       );
     } finally {
       holder.kill('SIGKILL');

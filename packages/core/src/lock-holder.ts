@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 
 /** The Linux file that lists every file lock held on the system. */
@@ -59,12 +60,25 @@ export async function lockHolderPid(
   return undefined;
 }
 
-/** Returns whether a process with `pid` is visible to this one; EPERM means it is, under another user. */
+/**
+ * Returns whether a process with `pid` is visible to this one and has not
+ * exited. EPERM from the signal check means it runs under another user.
+ * A zombie, which has exited but not been reaped, still takes signals,
+ * so on Linux its state in /proc/<pid>/stat is read too.
+ */
 export function isProcessRunning(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (error) {
     return (error as NodeJS.ErrnoException).code !== 'ESRCH';
+  }
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // The state follows the command name, which is in parentheses and may contain any character.
+    return (
+      stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z'
+    );
+  } catch {
+    return true;
   }
 }
