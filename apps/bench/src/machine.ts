@@ -114,9 +114,9 @@ export interface ScratchUse {
 
 /**
  * Lists the warnings a run prints about its scratch file system, only for
- * the work in `use`. ext4 without a journal makes file
- * creation slow and uneven after many deletions. On a file system in
- * memory the sync-on rows write no disk.
+ * the work in `use`. ext4 without a journal makes file creation slow and
+ * uneven after many deletions. On a file system in memory the sync-on
+ * rows write no disk.
  */
 export function scratchNotes(
   disk: MachineInfo['disk'],

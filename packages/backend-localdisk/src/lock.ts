@@ -75,9 +75,9 @@ export async function acquirePidLock(
 /**
  * Opens the lock file for writing, creating it when missing. A FIFO in its
  * place fails with ENXIO instead of hanging open(2) (O_NONBLOCK). A
- * symbolic link in its place is refused (O_NOFOLLOW): the open truncates
- * the file and changes its mode, so a link would let the spool empty and
- * chmod any file the link names.
+ * symbolic link in its place is rejected (O_NOFOLLOW), because the open
+ * truncates the file and changes its mode, which would reach any file the
+ * link names.
  */
 async function openLockFile(
   fs: LocalDiskFs,

@@ -88,6 +88,24 @@ async function openWhileFlockHolds(
   }
 }
 
+/**
+ * Checks the SPOOL_LOCKED error of an open while flock(1) held a lock file
+ * that names no pid. Linux names the holder from /proc/locks, and
+ * elsewhere the message says the file names none.
+ */
+function expectFlockHolderNamed(
+  error: SpoolError,
+  holderPid: number,
+  lockPath: string,
+): void {
+  expect(error.code).toBe('SPOOL_LOCKED');
+  expect(error.message).toContain(
+    HAS_PROC_LOCKS
+      ? `locked by pid ${holderPid}; stop that process`
+      : `${lockPath} names no pid`,
+  );
+}
+
 describe('pid lock', () => {
   it('writes the pid and the sticky bit', async () => {
     const dir = makeTempDir();
@@ -229,13 +247,7 @@ describe('pid lock', () => {
 
     const { error, holderPid } = await openWhileFlockHolds(dir);
 
-    expect(error.code).toBe('SPOOL_LOCKED');
-    // Linux names the holder in /proc/locks; elsewhere the file names none.
-    expect(error.message).toContain(
-      HAS_PROC_LOCKS
-        ? `locked by pid ${holderPid}; stop that process`
-        : `${lockPath} names no pid`,
-    );
+    expectFlockHolderNamed(error, holderPid, lockPath);
   });
 
   it.skipIf(!HAS_FLOCK_COMMAND)(
@@ -266,12 +278,7 @@ describe('pid lock', () => {
 
     const { error, holderPid } = await openWhileFlockHolds(dir);
 
-    expect(error.code).toBe('SPOOL_LOCKED');
-    expect(error.message).toContain(
-      HAS_PROC_LOCKS
-        ? `locked by pid ${holderPid}; stop that process`
-        : `${lockPath} names no pid`,
-    );
+    expectFlockHolderNamed(error, holderPid, lockPath);
     expect(error.message).not.toContain('which is this process');
   });
 
@@ -437,7 +444,7 @@ describe('lockedMessage with a holder from /proc/locks', () => {
 });
 
 describe('lock file that is a symbolic link', () => {
-  it('refuses it and leaves its target alone', async () => {
+  it('rejects it, leaves its target alone', async () => {
     const dir = makeTempDir();
     const target = path.join(makeTempDir(), 'victim');
     writeFileSync(target, 'keep me\n', { mode: 0o640 });
@@ -454,7 +461,7 @@ describe('lock file that is a symbolic link', () => {
     expect(statSync(target).mode & 0o7777).toBe(0o640);
   });
 
-  it('refuses a lock hard-linked to another file', async () => {
+  it('rejects a hard-linked lock', async () => {
     const dir = makeTempDir();
     const target = path.join(dir, 'outside');
     writeFileSync(target, 'keep me\n', { mode: 0o600 });

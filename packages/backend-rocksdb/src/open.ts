@@ -154,9 +154,9 @@ function defaultStorage(location: string): RocksStorage {
 }
 
 /**
- * Names the process that holds RocksDB's fcntl(2) lock on `lockFile`, as
- * Linux's /proc/locks lists it, with what to do. Falls back to a
- * description of both cases when the holder cannot be found.
+ * Describes the process that holds RocksDB's fcntl(2) lock on `lockFile`,
+ * as Linux's /proc/locks lists it, and what to do. When the holder cannot
+ * be found, describes both cases: another process or this one.
  */
 async function describeLockHolder(lockFile: string): Promise<string> {
   const holder = await stat(lockFile, { bigint: true }).then(

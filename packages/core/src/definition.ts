@@ -163,14 +163,14 @@ function normalizeTable(
 }
 
 /**
- * Reads the spool's name. Control characters and spaces at either end are
- * rejected: kumod and the policy's other calls look spools up by the
- * exact name, so `'data '` would define a spool that no lookup of `data` finds, and a
- * control character garbles every log line and error that names it.
+ * Reads the spool's name, rejecting hidden characters and spaces at
+ * either end. Spools are looked up by exact name, so `'data '` would
+ * define a spool that no lookup of `data` finds, and a hidden character
+ * garbles every log line and error that names it.
  */
 function readSpoolName(value: unknown, label: string): string {
   const name = readRequiredString(value, 'name', label);
-  if (hasControlCharacter(name)) {
+  if (hasHiddenCharacter(name)) {
     throw invalidDefinition(
       `name of spool ${quoteVisibly(name)} contains a control or invisible character; check the quoting in the policy`,
     );
@@ -188,7 +188,7 @@ function readSpoolPath(value: unknown, name: string): string {
   const text = readRequiredString(value, 'path', where);
   // Control characters are legal in POSIX names but are almost always a
   // quoting mistake, and they garble every log line that shows the path.
-  if (hasControlCharacter(text)) {
+  if (hasHiddenCharacter(text)) {
     throw invalidDefinition(
       `path of ${where} contains a control or invisible character (${quoteVisibly(text)}); check the quoting in the policy`,
     );
@@ -203,18 +203,16 @@ function readSpoolPath(value: unknown, name: string): string {
 }
 
 /**
- * Characters that do not show as themselves: controls (C0, DEL, C1),
- * format characters such as zero-width spaces and direction marks, lone
- * surrogates, private-use and unassigned code points, every space but
- * the ASCII one, line and paragraph separators, default-ignorable code
- * points, the braille blank and U+FFFD, which stands for bytes that were
- * not valid UTF-8. In a name or path they are almost always a quoting or
- * copy-and-paste mistake, and they garble or hide in logs.
+ * Characters that do not show as themselves. These are every Unicode
+ * other (C) and separator (Z) character except the ASCII space, the
+ * default-ignorable code points, the braille blank, and U+FFFD, which
+ * stands for bytes that were not valid UTF-8. In a name or path they are
+ * almost always a quoting or copy-and-paste mistake.
  */
 const HIDDEN_CHARACTER =
   /(?! )[\p{C}\p{Z}\p{Default_Ignorable_Code_Point}\u2800\uFFFD]/u;
 
-function hasControlCharacter(text: string): boolean {
+function hasHiddenCharacter(text: string): boolean {
   return HIDDEN_CHARACTER.test(text);
 }
 

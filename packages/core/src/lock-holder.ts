@@ -23,10 +23,10 @@ const LOCK_LINE =
 
 /**
  * Returns the pid that holds a lock of `kind` on `file`, as Linux's
- * /proc/locks lists it. Returns `undefined` when it cannot be found:
- * other systems have no /proc/locks, the holder may have let go
- * meanwhile, a file system may report an `st_dev` other than the device
- * /proc/locks prints, and a holder in another pid namespace shows as 0.
+ * /proc/locks lists it, or `undefined` when it cannot be found. Other
+ * systems have no /proc/locks. The holder may have let go meanwhile. A
+ * file system may report an `st_dev` other than the device /proc/locks
+ * prints, and a holder in another pid namespace shows as 0.
  *
  * The pid is the process that took the lock. A process that inherited
  * the open file shares a flock(2) lock under that pid, even after the
@@ -74,10 +74,9 @@ export function isProcessRunning(pid: number): boolean {
   }
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // The state follows the command name, which is in parentheses and may contain any character.
-    return (
-      stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z'
-    );
+    // The state follows ") " after the command name, which may itself contain ")".
+    const state = stat[stat.lastIndexOf(')') + 2];
+    return state !== 'Z';
   } catch {
     return true;
   }

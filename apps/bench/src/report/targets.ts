@@ -135,31 +135,25 @@ export interface BaselineRatio extends RoundComparison {
 
 /** Lists every backend-to-baseline ratio of the operations and the lifecycle, for bench.json. */
 export function baselineRatios(measurements: Measurements): BaselineRatio[] {
-  const comparison = (pair: RoundComparison): RoundComparison => ({
-    ratio: pair.ratio,
-    bestRatio: pair.bestRatio,
-    worstRatio: pair.worstRatio,
-    rounds: pair.rounds,
-  });
   return [
     ...pairOperations(measurements.operations ?? []).map(
-      ({ backend, ...pair }) => ({
+      ({ backend, baseline: _baseline, ...comparison }) => ({
         kind: backend.kind,
         operation: backend.operation,
         valueBytes: backend.valueBytes,
         sync: backend.sync,
         concurrency: backend.concurrency,
-        ...comparison(pair),
+        ...comparison,
       }),
     ),
     ...pairLifecycle(measurements.lifecycle ?? []).map(
-      ({ backend, ...pair }) => ({
+      ({ backend, baseline: _baseline, ...comparison }) => ({
         kind: backend.kind,
         operation: 'lifecycle',
         valueBytes: backend.valueBytes,
         sync: false,
         concurrency: backend.concurrency,
-        ...comparison(pair),
+        ...comparison,
       }),
     ),
   ];
